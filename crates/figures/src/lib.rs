@@ -1,0 +1,16 @@
+//! The study's pictures as images: [`TileGrid`]s of digits and weight filters, and loss charts.
+
+mod chart;
+mod grid;
+
+pub use chart::{ChartOptions, LossCurves, loss_chart, with_caption};
+pub use grid::{TileGrid, TileScale, min_max, to_level};
+
+/// Encodes an image as PNG bytes.
+pub fn encode_png(image: &image::DynamicImage) -> Result<Vec<u8>, image::ImageError> {
+    let mut bytes = std::io::Cursor::new(Vec::new());
+    image.write_to(&mut bytes, image::ImageFormat::Png)?;
+    Ok(bytes.into_inner())
+}
+
+pub use image;

@@ -1,0 +1,165 @@
+//! The study's MNIST autoencoder, `784 → n → 784`, as a Burn [`Module`] with dropout and MSE loss.
+//!
+//! `Linear(784, n)` → ReLU or Sigmoid → dropout → `Linear(n, 784)` → dropout, no output
+//! activation; dropout acts only while training (on an autodiff device).
+
+use burn::module::Param;
+use burn::nn::loss::{MseLoss, Reduction};
+use burn::nn::{Dropout, DropoutConfig, Initializer, Linear, LinearConfig};
+use burn::prelude::*;
+use burn::tensor::activation;
+use burn::train::{InferenceStep, RegressionOutput, TrainOutput, TrainStep};
+use data::AutoencoderBatch;
+use serde::{Deserialize, Serialize};
+
+/// Pixels of an MNIST image, the autoencoder's input and output width.
+pub const INPUT_SIZE: usize = data::PIXELS;
+
+/// The hidden layer's activation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Activation {
+    /// `max(0, x)`.
+    Relu,
+    /// `1 / (1 + e^-x)`.
+    Sigmoid,
+}
+
+/// How the two linear layers are initialised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Init {
+    /// The study's framework (Chainer): `W ~ N(0, 1/√fan_in)` (standard deviation), `b = 0`.
+    Study,
+    /// Burn's `Linear` default: `U(-1/√fan_in, 1/√fan_in)` for weights and biases.
+    BurnDefault,
+}
+
+/// Shape and regularisation of an [`Autoencoder`].
+#[derive(Config, Debug)]
+pub struct AutoencoderConfig {
+    /// Hidden units `n`.
+    pub hidden: usize,
+    /// Activation after the first layer.
+    pub activation: Activation,
+    /// Dropout probability; 0 disables dropout.
+    #[config(default = 0.5)]
+    pub dropout: f64,
+    /// Whether dropout also follows the output layer, as in the study.
+    #[config(default = true)]
+    pub output_dropout: bool,
+    /// Weight and bias initialisation.
+    #[config(default = "Init::Study")]
+    pub init: Init,
+}
+
+/// The autoencoder: encoder, activation, dropout, decoder, dropout.
+#[derive(Module, Debug)]
+pub struct Autoencoder {
+    /// `Linear(784, n)`; its weight is stored `[784, n]`.
+    pub encoder: Linear,
+    /// `Linear(n, 784)`; its weight is stored `[n, 784]`.
+    pub decoder: Linear,
+    hidden_dropout: Dropout,
+    output_dropout: Option<Dropout>,
+    #[module(skip)]
+    activation: Activation,
+}
+
+impl AutoencoderConfig {
+    /// Checks the values a config file could get wrong; the error names the field.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.hidden == 0 || self.hidden >= 1_000_000 {
+            return Err(format!("hidden: must be in 1..1000000, got {}", self.hidden));
+        }
+        if !(0.0..1.0).contains(&self.dropout) {
+            return Err(format!("dropout: must be in [0, 1), got {}", self.dropout));
+        }
+        Ok(())
+    }
+
+    /// Builds the model on `device` (validate first: invalid values panic).
+    pub fn init(&self, device: &Device) -> Autoencoder {
+        let dropout = DropoutConfig::new(self.dropout);
+        Autoencoder {
+            encoder: self.linear(INPUT_SIZE, self.hidden, device),
+            decoder: self.linear(self.hidden, INPUT_SIZE, device),
+            hidden_dropout: dropout.init(),
+            output_dropout: self.output_dropout.then(|| dropout.init()),
+            activation: self.activation,
+        }
+    }
+
+    fn linear(&self, d_input: usize, d_output: usize, device: &Device) -> Linear {
+        match self.init {
+            Init::BurnDefault => LinearConfig::new(d_input, d_output).init(device),
+            Init::Study => {
+                let std = 1.0 / (d_input as f64).sqrt();
+                let mut linear = LinearConfig::new(d_input, d_output)
+                    .with_initializer(Initializer::Normal { mean: 0.0, std })
+                    .init(device);
+                linear.bias = Some(Param::from_tensor(Tensor::zeros([d_output], device)));
+                linear
+            }
+        }
+    }
+}
+
+impl Autoencoder {
+    /// Hidden units of this model.
+    pub fn hidden(&self) -> usize {
+        self.encoder.weight.val().dims()[1]
+    }
+
+    /// The hidden code, after the activation (no dropout): `[batch, n]`.
+    pub fn encode(&self, input: Tensor<2>) -> Tensor<2> {
+        let x = self.encoder.forward(input);
+        match self.activation {
+            Activation::Relu => activation::relu(x),
+            Activation::Sigmoid => activation::sigmoid(x),
+        }
+    }
+
+    /// Reconstruction of `input` (`[batch, 784]`); dropout acts only in training.
+    pub fn forward(&self, input: Tensor<2>) -> Tensor<2> {
+        let hidden = self.hidden_dropout.forward(self.encode(input));
+        let output = self.decoder.forward(hidden);
+        match &self.output_dropout {
+            Some(dropout) => dropout.forward(output),
+            None => output,
+        }
+    }
+
+    /// Forward pass plus MSE (mean over every pixel of the batch) against the clean targets.
+    pub fn forward_regression(&self, batch: AutoencoderBatch) -> RegressionOutput {
+        let output = self.forward(batch.inputs);
+        let loss = MseLoss::new().forward(output.clone(), batch.targets.clone(), Reduction::Mean);
+        RegressionOutput {
+            loss,
+            output,
+            targets: batch.targets,
+        }
+    }
+}
+
+impl TrainStep for Autoencoder {
+    type Input = AutoencoderBatch;
+    type Output = RegressionOutput;
+
+    fn step(&self, batch: AutoencoderBatch) -> TrainOutput<RegressionOutput> {
+        let item = self.forward_regression(batch);
+        TrainOutput::new(self, item.loss.backward(), item)
+    }
+}
+
+impl InferenceStep for Autoencoder {
+    type Input = AutoencoderBatch;
+    type Output = RegressionOutput;
+
+    fn step(&self, batch: AutoencoderBatch) -> RegressionOutput {
+        self.forward_regression(batch)
+    }
+}
+
+#[cfg(test)]
+mod tests;

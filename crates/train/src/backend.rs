@@ -1,0 +1,128 @@
+//! Backends chosen at run time: `flex` (default), `ndarray` and `wgpu`.
+
+use std::fmt;
+use std::str::FromStr;
+
+use anyhow::{Result, bail};
+use burn::tensor::{Device, DeviceKind};
+
+/// A Burn backend this binary can train on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Burn's pure-Rust CPU backend (multi-threaded, SIMD): the fastest CPU backend measured here.
+    Flex,
+    /// The older ndarray CPU backend (deprecated in Burn 0.22, kept for comparison).
+    Ndarray,
+    /// wgpu: Vulkan, Metal, DirectX or OpenGL; a software Vulkan driver works without a GPU.
+    Wgpu,
+}
+
+impl Backend {
+    /// All backends, in the order they are listed to users.
+    pub const ALL: [Backend; 3] = [Backend::Flex, Backend::Ndarray, Backend::Wgpu];
+
+    /// The backend's command-line name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Flex => "flex",
+            Backend::Ndarray => "ndarray",
+            Backend::Wgpu => "wgpu",
+        }
+    }
+
+    /// Opens the backend's device, checking first that wgpu has an adapter so that a
+    /// missing GPU is an error rather than a panic on a device thread.
+    pub fn device(self) -> Result<Device> {
+        Ok(match self {
+            Backend::Flex => Device::flex(),
+            #[allow(deprecated)]
+            Backend::Ndarray => Device::ndarray(),
+            Backend::Wgpu => {
+                wgpu_adapter()?;
+                Device::wgpu(DeviceKind::DefaultDevice)
+            }
+        })
+    }
+
+    /// What the device is, for logs: the wgpu adapter and driver, or the CPU backend's name.
+    pub fn describe(self) -> String {
+        match self {
+            Backend::Flex => format!("flex on CPU ({} threads)", cpu_threads()),
+            Backend::Ndarray => format!("ndarray on CPU ({} threads)", cpu_threads()),
+            Backend::Wgpu => match wgpu_adapter() {
+                Ok(info) => format!(
+                    "wgpu on {} ({:?}, {:?}, driver {} {})",
+                    info.name, info.device_type, info.backend, info.driver, info.driver_info
+                ),
+                Err(e) => format!("wgpu: {e}"),
+            },
+        }
+    }
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Backend {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "flex" => Ok(Backend::Flex),
+            "ndarray" => Ok(Backend::Ndarray),
+            "wgpu" => Ok(Backend::Wgpu),
+            "cuda" | "rocm" | "metal" | "vulkan" => Err(format!(
+                "backend '{s}' is not built into this binary; use wgpu (which reaches Vulkan and Metal GPUs) or a CPU backend: flex, ndarray"
+            )),
+            _ => Err(format!("unknown backend '{s}': choose flex, ndarray or wgpu")),
+        }
+    }
+}
+
+fn cpu_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// The adapter wgpu would pick (high performance first), or an error saying none exists.
+fn wgpu_adapter() -> Result<wgpu::AdapterInfo> {
+    let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle());
+    let adapter = block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
+        power_preference: wgpu::PowerPreference::HighPerformance,
+        ..Default::default()
+    }));
+    match adapter {
+        Ok(adapter) => Ok(adapter.get_info()),
+        Err(e) => bail!(
+            "wgpu: no usable GPU adapter ({e}); on a machine without a GPU install a software Vulkan driver (Debian: mesa-vulkan-drivers) or use --backend flex"
+        ),
+    }
+}
+
+/// Polls a future to completion on this thread (wgpu's native futures resolve immediately).
+fn block_on<F: Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+            return out;
+        }
+        std::thread::yield_now();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_unknown_names_are_explained() {
+        for b in Backend::ALL {
+            assert_eq!(b.name().parse::<Backend>().unwrap(), b);
+        }
+        assert!("tpu".parse::<Backend>().unwrap_err().contains("unknown backend 'tpu'"));
+        assert!("cuda".parse::<Backend>().unwrap_err().contains("not built into this binary"));
+    }
+}

@@ -1,0 +1,226 @@
+//! The same case trained on several backends with the same seed, data order and initial
+//! weights, compared epoch by epoch: losses, speed, and how far the trained weights drift apart.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use burn::prelude::*;
+use serde::Serialize;
+
+use crate::artifacts::{self, CHECKPOINT_DIR, write_atomic};
+use crate::backend::Backend;
+use crate::config::TrainingConfig;
+use crate::inference::{decoder_filters, encoder_filters};
+use crate::renderer::EpochRecord;
+use crate::training::{RunOptions, train};
+
+/// One backend's run in a comparison.
+#[derive(Debug, Clone, Serialize)]
+pub struct BackendRun {
+    /// Backend name.
+    pub backend: String,
+    /// The device it ran on (for wgpu: adapter and driver).
+    pub device: String,
+    /// Per-epoch numbers.
+    pub epochs: Vec<EpochRow>,
+    /// Weight difference after epoch 1 relative to the first backend: `max |Δw|`.
+    pub epoch1_max_abs_weight_diff: Option<f64>,
+    /// Weight difference after epoch 1 relative to the first backend: `‖Δw‖₂ / ‖w‖₂`.
+    pub epoch1_relative_weight_diff: Option<f64>,
+}
+
+/// One epoch of one backend.
+#[derive(Debug, Clone, Serialize)]
+pub struct EpochRow {
+    /// 1-based epoch.
+    pub epoch: usize,
+    /// Mean training loss.
+    pub train_loss: f64,
+    /// Test MSE.
+    pub test_mse: f64,
+    /// Seconds of the epoch (train + test).
+    pub seconds: f64,
+    /// Training images per second.
+    pub images_per_second: f64,
+}
+
+/// A whole comparison of one case.
+#[derive(Debug, Clone, Serialize)]
+pub struct Comparison {
+    /// The case's name.
+    pub case: String,
+    /// The case's description (with overrides).
+    pub summary: String,
+    /// Training images per epoch.
+    pub train_images: usize,
+    /// One entry per backend, in the order run.
+    pub runs: Vec<BackendRun>,
+    /// Largest |test MSE difference| between any two backends, over all epochs.
+    pub max_test_mse_diff: f64,
+    /// The same relative to the smaller of the two values.
+    pub max_test_mse_rel_diff: f64,
+}
+
+/// Trains `config` on each backend in turn under `out_dir/<backend>/` and compares them.
+pub fn compare(config: &TrainingConfig, backends: &[Backend], out_dir: &Path, data_dir: &Path) -> Result<Comparison> {
+    artifacts::ensure_writable(out_dir)?;
+    // The initial weights are drawn once (on the CPU) and loaded into every backend.
+    let initial = out_dir.join("initial.bpk");
+    let cpu = Device::flex();
+    cpu.seed(config.seed);
+    artifacts::save_model_to(config.model.init(&cpu), &initial)?;
+
+    let mut runs = Vec::new();
+    let mut reference: Option<Vec<f32>> = None;
+    let mut train_images = 0;
+    for &backend in backends {
+        println!("--- {} on {backend}", config.name);
+        let run_dir = out_dir.join(backend.name());
+        let options = RunOptions {
+            run_dir: run_dir.clone(),
+            data_dir: data_dir.to_path_buf(),
+            backend,
+            resume: false,
+            initial_model: Some(initial.clone()),
+            keep_all_checkpoints: true,
+        };
+        let summary = train(config, &options)?;
+        train_images = summary.train_images;
+        let epoch1 = artifacts::checkpoint_path(&run_dir.join(CHECKPOINT_DIR), "model", 1);
+        let model = artifacts::load_model_file(&epoch1, config, &cpu)?;
+        let weights: Vec<f32> = [encoder_filters(&model), decoder_filters(&model)].concat().concat();
+        let (max_abs, relative) = match &reference {
+            None => {
+                reference = Some(weights);
+                (None, None)
+            }
+            Some(reference) => {
+                let (max_abs, rel) = weight_diff(reference, &weights);
+                (Some(max_abs), Some(rel))
+            }
+        };
+        runs.push(BackendRun {
+            backend: backend.name().to_string(),
+            device: backend.describe(),
+            epochs: summary.epochs.iter().map(|r| row(r, summary.train_images)).collect(),
+            epoch1_max_abs_weight_diff: max_abs,
+            epoch1_relative_weight_diff: relative,
+        });
+    }
+    let (max_test_mse_diff, max_test_mse_rel_diff) = max_mse_diff(&runs);
+    Ok(Comparison {
+        case: config.name.clone(),
+        summary: config.summary(),
+        train_images,
+        runs,
+        max_test_mse_diff,
+        max_test_mse_rel_diff,
+    })
+}
+
+fn row(r: &EpochRecord, images: usize) -> EpochRow {
+    EpochRow {
+        epoch: r.epoch,
+        train_loss: r.train_loss,
+        test_mse: r.test_mse,
+        seconds: r.train_seconds + r.test_seconds,
+        images_per_second: images as f64 / r.train_seconds.max(1e-9),
+    }
+}
+
+/// `max |a − b|` and `‖a − b‖₂ / ‖a‖₂`.
+pub fn weight_diff(a: &[f32], b: &[f32]) -> (f64, f64) {
+    let (mut max_abs, mut diff2, mut norm2) = (0f64, 0f64, 0f64);
+    for (&x, &y) in a.iter().zip(b) {
+        let d = (x as f64 - y as f64).abs();
+        max_abs = max_abs.max(d);
+        diff2 += d * d;
+        norm2 += (x as f64) * (x as f64);
+    }
+    (max_abs, (diff2 / norm2.max(f64::MIN_POSITIVE)).sqrt())
+}
+
+fn max_mse_diff(runs: &[BackendRun]) -> (f64, f64) {
+    let (mut abs, mut rel) = (0f64, 0f64);
+    for (i, a) in runs.iter().enumerate() {
+        for b in &runs[i + 1..] {
+            for (x, y) in a.epochs.iter().zip(&b.epochs) {
+                let d = (x.test_mse - y.test_mse).abs();
+                abs = abs.max(d);
+                rel = rel.max(d / x.test_mse.min(y.test_mse));
+            }
+        }
+    }
+    (abs, rel)
+}
+
+impl Comparison {
+    /// The comparison as a Markdown section.
+    pub fn markdown(&self) -> String {
+        let mut md = format!(
+            "## {}: {}\n\n{} training images per epoch; same seed, data order and initial weights on every backend.\n\n",
+            self.case, self.summary, self.train_images
+        );
+        md.push_str("| backend | device |\n|---|---|\n");
+        for run in &self.runs {
+            let _ = writeln!(md, "| {} | {} |", run.backend, run.device);
+        }
+        md.push_str("\n| epoch | backend | train loss | test MSE | seconds | images/s |\n|---:|---|---:|---:|---:|---:|\n");
+        let epochs = self.runs.iter().map(|r| r.epochs.len()).max().unwrap_or(0);
+        for e in 0..epochs {
+            for run in &self.runs {
+                if let Some(r) = run.epochs.get(e) {
+                    let _ = writeln!(
+                        md,
+                        "| {} | {} | {:.6} | {:.6} | {:.2} | {:.0} |",
+                        r.epoch, run.backend, r.train_loss, r.test_mse, r.seconds, r.images_per_second
+                    );
+                }
+            }
+        }
+        let _ = writeln!(
+            md,
+            "\nLargest test-MSE difference between backends: {:.3e} ({:.3e} relative).\n",
+            self.max_test_mse_diff, self.max_test_mse_rel_diff
+        );
+        if let Some(first) = self.runs.first() {
+            for run in &self.runs[1..] {
+                if let (Some(abs), Some(rel)) = (run.epoch1_max_abs_weight_diff, run.epoch1_relative_weight_diff) {
+                    let _ = writeln!(
+                        md,
+                        "Weights after epoch 1, {} vs {}: max |Δw| = {abs:.3e}, ‖Δw‖/‖w‖ = {rel:.3e}.",
+                        run.backend, first.backend
+                    );
+                }
+            }
+        }
+        md
+    }
+}
+
+/// Writes `compare.md` and `compare.json` for `comparisons` into `dir`.
+pub fn write_report(comparisons: &[Comparison], dir: &Path) -> Result<(PathBuf, PathBuf)> {
+    let md_path = dir.join("compare.md");
+    let json_path = dir.join("compare.json");
+    let md = format!(
+        "# Backend comparison\n\n{}",
+        comparisons.iter().map(Comparison::markdown).collect::<Vec<_>>().join("\n")
+    );
+    write_atomic(&md_path, md.as_bytes()).with_context(|| format!("{}: cannot write", md_path.display()))?;
+    let json = serde_json::to_vec_pretty(comparisons)?;
+    write_atomic(&json_path, &json).with_context(|| format!("{}: cannot write", json_path.display()))?;
+    Ok((md_path, json_path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weight_difference_is_relative_to_the_reference_norm() {
+        let (max_abs, rel) = weight_diff(&[3.0, 4.0], &[3.0, 4.5]);
+        assert!((max_abs - 0.5).abs() < 1e-12);
+        assert!((rel - 0.1).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,317 @@
+//! The study's cases as TOML files, and the full run configuration saved as `config.json`.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use burn::config::Config;
+use burn::optim::AdamConfig;
+use model::{Activation, AutoencoderConfig, Init};
+use serde::Deserialize;
+
+/// The seven case files, embedded so that the binary works from any directory.
+const CASES: [&str; 7] = [
+    include_str!("../../../configs/case1.toml"),
+    include_str!("../../../configs/case2.toml"),
+    include_str!("../../../configs/case3.toml"),
+    include_str!("../../../configs/case4.toml"),
+    include_str!("../../../configs/case5.toml"),
+    include_str!("../../../configs/case6.toml"),
+    include_str!("../../../configs/case7.toml"),
+];
+
+/// Number of study cases.
+pub const CASE_COUNT: usize = CASES.len();
+
+/// Everything that determines a training run; saved as `config.json` beside its artifacts.
+#[derive(Config, Debug)]
+pub struct TrainingConfig {
+    /// Short name of the run (`case7`, or the config file's stem).
+    pub name: String,
+    /// One-line description of the run.
+    pub description: String,
+    /// The autoencoder.
+    pub model: AutoencoderConfig,
+    /// Adam's parameters (the study: β 0.9/0.999, ε 1e-8).
+    pub optimizer: AdamConfig,
+    /// Adam's learning rate.
+    pub learning_rate: f64,
+    /// Fraction of input pixels zeroed per image (`floor(784 × ratio)` pixels); 0 for none.
+    pub noise: f64,
+    /// Epochs to train.
+    pub epochs: usize,
+    /// Images per batch.
+    pub batch_size: usize,
+    /// Seed of data order, noise masks, dropout and initialisation.
+    pub seed: u64,
+    /// Use only the first `limit` training images (all when absent).
+    pub limit: Option<usize>,
+}
+
+/// A case file as written in `configs/`: every field but `model.hidden` and
+/// `model.activation` has the study's default.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CaseFile {
+    #[serde(default)]
+    description: String,
+    model: ModelSection,
+    #[serde(default)]
+    data: DataSection,
+    #[serde(default)]
+    training: TrainingSection,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ModelSection {
+    hidden: usize,
+    activation: Activation,
+    /// A probability, or `false` for none.
+    #[serde(default = "default_dropout")]
+    dropout: DropoutSetting,
+    #[serde(default = "yes")]
+    output_dropout: bool,
+    #[serde(default = "default_init")]
+    init: Init,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum DropoutSetting {
+    Enabled(bool),
+    Ratio(f64),
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DataSection {
+    #[serde(default)]
+    noise: f64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TrainingSection {
+    #[serde(default = "default_epochs")]
+    epochs: usize,
+    #[serde(default = "default_batch_size")]
+    batch_size: usize,
+    #[serde(default = "default_learning_rate")]
+    learning_rate: f64,
+    #[serde(default)]
+    seed: u64,
+    #[serde(default = "default_beta_1")]
+    beta_1: f32,
+    #[serde(default = "default_beta_2")]
+    beta_2: f32,
+    #[serde(default = "default_epsilon")]
+    epsilon: f32,
+}
+
+impl Default for TrainingSection {
+    fn default() -> Self {
+        toml::from_str("").expect("all training fields have defaults")
+    }
+}
+
+fn default_dropout() -> DropoutSetting {
+    DropoutSetting::Ratio(0.5)
+}
+fn yes() -> bool {
+    true
+}
+fn default_init() -> Init {
+    Init::Study
+}
+fn default_epochs() -> usize {
+    20
+}
+fn default_batch_size() -> usize {
+    100
+}
+fn default_learning_rate() -> f64 {
+    1e-3
+}
+fn default_beta_1() -> f32 {
+    0.9
+}
+fn default_beta_2() -> f32 {
+    0.999
+}
+fn default_epsilon() -> f32 {
+    1e-8
+}
+
+impl TrainingConfig {
+    /// Study case `number` (1–7).
+    pub fn case(number: usize) -> Result<Self> {
+        let Some(text) = number.checked_sub(1).and_then(|i| CASES.get(i)) else {
+            bail!("unknown case {number}: the study has cases 1 to {CASE_COUNT}");
+        };
+        Self::parse(text, &format!("case{number}"))
+            .with_context(|| format!("configs/case{number}.toml"))
+    }
+
+    /// Reads a case file (TOML); the run is named after the file's stem.
+    pub fn from_file(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("{}: cannot read config", path.display()))?;
+        let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("custom");
+        Self::parse(&text, name).with_context(|| path.display().to_string())
+    }
+
+    /// Parses and validates TOML case text.
+    pub fn parse(text: &str, name: &str) -> Result<Self> {
+        let file: CaseFile = toml::from_str(text).map_err(|e| {
+            // toml's message spans several lines with a source excerpt: keep the first.
+            anyhow::anyhow!("{}", e.message().lines().next().unwrap_or("invalid TOML"))
+                .context(match e.span() {
+                    Some(span) => format!("invalid config at byte {}", span.start),
+                    None => "invalid config".to_string(),
+                })
+        })?;
+        let dropout = match file.model.dropout {
+            DropoutSetting::Enabled(true) => 0.5,
+            DropoutSetting::Enabled(false) => 0.0,
+            DropoutSetting::Ratio(ratio) => ratio,
+        };
+        let model = AutoencoderConfig::new(file.model.hidden, file.model.activation)
+            .with_dropout(dropout)
+            .with_output_dropout(file.model.output_dropout)
+            .with_init(file.model.init);
+        let t = file.training;
+        let optimizer = AdamConfig::new()
+            .with_beta_1(t.beta_1)
+            .with_beta_2(t.beta_2)
+            .with_epsilon(t.epsilon);
+        let config = Self::new(
+            name.to_string(),
+            file.description,
+            model,
+            optimizer,
+            t.learning_rate,
+            file.data.noise,
+            t.epochs,
+            t.batch_size,
+            t.seed,
+        );
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks every value a file or a flag could set; the error names the field.
+    pub fn validate(&self) -> Result<()> {
+        self.model.validate().map_err(|e| anyhow::anyhow!("model.{e}"))?;
+        if !(0.0..1.0).contains(&self.noise) {
+            bail!("data.noise: must be in [0, 1), got {}", self.noise);
+        }
+        if self.epochs == 0 {
+            bail!("training.epochs: must be at least 1");
+        }
+        if self.batch_size == 0 {
+            bail!("training.batch_size: must be at least 1");
+        }
+        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
+            bail!("training.learning_rate: must be positive, got {}", self.learning_rate);
+        }
+        if self.limit == Some(0) {
+            bail!("limit: must be at least 1");
+        }
+        Ok(())
+    }
+
+    /// The study's description of the case, as a table row: `ReLU, 1000 units, dropout, …`.
+    pub fn summary(&self) -> String {
+        let m = &self.model;
+        let activation = match m.activation {
+            Activation::Relu => "ReLU",
+            Activation::Sigmoid => "Sigmoid",
+        };
+        let mut parts = vec![activation.to_string(), format!("{} hidden", m.hidden)];
+        if m.dropout > 0.0 {
+            let placement = if m.output_dropout { "hidden+output" } else { "hidden only" };
+            parts.push(format!("dropout {} ({placement})", m.dropout));
+        }
+        if self.noise > 0.0 {
+            parts.push(format!("noise {}", self.noise));
+        }
+        parts.push(format!("{} epochs", self.epochs));
+        parts.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_seven_cases_match_the_study() {
+        // (activation, hidden, dropout, noise, epochs)
+        let expected = [
+            (Activation::Relu, 1000, 0.5, 0.0, 20),
+            (Activation::Relu, 1000, 0.0, 0.0, 20),
+            (Activation::Relu, 400, 0.5, 0.0, 30),
+            (Activation::Relu, 400, 0.0, 0.0, 20),
+            (Activation::Sigmoid, 1000, 0.5, 0.0, 20),
+            (Activation::Sigmoid, 1000, 0.5, 0.2, 20),
+            (Activation::Sigmoid, 100, 0.0, 0.2, 20),
+        ];
+        for (i, (activation, hidden, dropout, noise, epochs)) in expected.into_iter().enumerate() {
+            let c = TrainingConfig::case(i + 1).unwrap();
+            assert_eq!(c.name, format!("case{}", i + 1));
+            assert_eq!(c.model.activation, activation, "case {}", i + 1);
+            assert_eq!(c.model.hidden, hidden, "case {}", i + 1);
+            assert_eq!(c.model.dropout, dropout, "case {}", i + 1);
+            assert!(c.model.output_dropout);
+            assert_eq!(c.model.init, Init::Study);
+            assert_eq!(c.noise, noise, "case {}", i + 1);
+            assert_eq!(c.epochs, epochs, "case {}", i + 1);
+            assert_eq!(c.batch_size, 100);
+            assert_eq!(c.learning_rate, 1e-3);
+            assert_eq!(c.seed, 0);
+            let adam = serde_json::to_value(&c.optimizer).unwrap();
+            assert_eq!(adam["epsilon"].as_f64().unwrap() as f32, 1e-8);
+            assert_eq!(adam["beta_2"].as_f64().unwrap() as f32, 0.999);
+            assert!(!c.description.is_empty());
+        }
+        assert!(TrainingConfig::case(0).is_err());
+        assert!(TrainingConfig::case(8).unwrap_err().to_string().contains("unknown case 8"));
+    }
+
+    fn err(text: &str) -> String {
+        format!("{:#}", TrainingConfig::parse(text, "t").unwrap_err())
+    }
+
+    #[test]
+    fn bad_configs_are_rejected_naming_the_field() {
+        let ok = "[model]\nhidden = 10\nactivation = \"relu\"\n";
+        assert!(TrainingConfig::parse(ok, "t").is_ok());
+        assert!(err("[model]\nhidden = 10\n").contains("activation"));
+        assert!(err("[model]\nhidden = 10\nactivation = \"tanh\"\n").contains("tanh"));
+        assert!(err(&format!("{ok}colour = 3\n")).contains("colour"));
+        assert!(err("[model]\nhidden = \"ten\"\nactivation = \"relu\"\n").contains("invalid type"));
+        assert!(err("[model]\nhidden = 0\nactivation = \"relu\"\n").contains("model.hidden"));
+        assert!(err("[model]\nhidden = 1000000\nactivation = \"relu\"\n").contains("model.hidden"));
+        assert!(err(&format!("{ok}[data]\nnoise = 1.0\n")).contains("data.noise"));
+        assert!(err(&format!("{ok}[training]\nepochs = 0\n")).contains("training.epochs"));
+        assert!(err(&format!("{ok}[training]\nbatch_size = 0\n")).contains("training.batch_size"));
+        assert!(err(&format!("{ok}[training]\nepoch = 3\n")).contains("epoch"));
+        let no_dropout = format!("[model]\nhidden = 10\nactivation = \"relu\"\ndropout = false\n");
+        assert_eq!(TrainingConfig::parse(&no_dropout, "t").unwrap().model.dropout, 0.0);
+        assert!(err("[model]\nhidden = 10\nactivation = \"relu\"\ndropout = 1.5\n").contains("model.dropout"));
+    }
+
+    #[test]
+    fn config_json_round_trips() {
+        let c = TrainingConfig::case(6).unwrap().with_limit(Some(500));
+        let dir = std::env::temp_dir().join(format!("cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("config.json");
+        c.save(&path).unwrap();
+        let back = TrainingConfig::load(&path).unwrap();
+        assert_eq!(back.model.hidden, 1000);
+        assert_eq!(back.noise, 0.2);
+        assert_eq!(back.limit, Some(500));
+        assert_eq!(serde_json::to_value(&back.optimizer).unwrap()["epsilon"].as_f64().unwrap() as f32, 1e-8);
+    }
+}

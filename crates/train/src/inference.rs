@@ -1,0 +1,158 @@
+//! Using a trained run without retraining: loading its model, reconstructing images, reading
+//! its weights and its logged losses.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Result, bail};
+use burn::prelude::*;
+use data::{NoisedMnist, PIXELS};
+use figures::LossCurves;
+use model::Autoencoder;
+
+use crate::artifacts::{self, CHECKPOINT_DIR};
+use crate::config::TrainingConfig;
+
+/// Which saved weights of a run to use.
+#[derive(Debug, Clone)]
+pub enum ModelChoice {
+    /// The final `model.bpk`.
+    Final,
+    /// The checkpoint of an epoch (`checkpoint/model-<N>.bpk`).
+    Epoch(usize),
+    /// Any model file.
+    File(PathBuf),
+}
+
+/// A trained run: its directory, configuration and model.
+pub struct TrainedRun {
+    /// The run directory.
+    pub dir: PathBuf,
+    /// Its `config.json`.
+    pub config: TrainingConfig,
+    /// The model file that was loaded.
+    pub model_path: PathBuf,
+    /// The model, in inference mode (no dropout).
+    pub model: Autoencoder,
+    /// The device it lives on.
+    pub device: Device,
+}
+
+impl TrainedRun {
+    /// Loads the run in `dir` with the chosen weights onto `device`.
+    pub fn load(dir: &Path, choice: &ModelChoice, device: Device) -> Result<Self> {
+        if !dir.is_dir() {
+            bail!("{}: no such run directory (train it first)", dir.display());
+        }
+        let config = artifacts::load_config(dir)?;
+        let model_path = match choice {
+            ModelChoice::Final => dir.join(artifacts::MODEL_FILE),
+            ModelChoice::Epoch(epoch) => {
+                let path = artifacts::checkpoint_path(&dir.join(CHECKPOINT_DIR), "model", *epoch);
+                if !path.exists() {
+                    let kept = artifacts::checkpoint_epochs(&dir.join(CHECKPOINT_DIR));
+                    bail!("{}: no checkpoint of epoch {epoch} (kept epochs: {kept:?})", path.display());
+                }
+                path
+            }
+            ModelChoice::File(path) => path.clone(),
+        };
+        let model = artifacts::load_model_file(&model_path, &config, &device)?;
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            config,
+            model_path,
+            model,
+            device,
+        })
+    }
+
+    /// Reconstructions of `inputs` (each 784 pixels), in the same order.
+    pub fn reconstruct(&self, inputs: &[Vec<f32>]) -> Vec<Vec<f32>> {
+        if inputs.is_empty() {
+            return Vec::new();
+        }
+        let flat: Vec<f32> = inputs.iter().flatten().copied().collect();
+        let x = Tensor::<2>::from_data(TensorData::new(flat, [inputs.len(), PIXELS]), &self.device);
+        let out = self.model.forward(x).into_data().try_to_vec::<f32>().expect("f32 output");
+        out.chunks(PIXELS).map(<[f32]>::to_vec).collect()
+    }
+
+}
+
+/// Each hidden unit's 784 input weights: the columns of the encoder's weight, which Burn's
+/// `Linear` stores as `[d_input, d_output]` = `[784, n]`.
+pub fn encoder_filters(model: &Autoencoder) -> Vec<Vec<f32>> {
+    let w = matrix(model.encoder.weight.val());
+    let n = model.hidden();
+    (0..n).map(|k| (0..PIXELS).map(|p| w[p * n + k]).collect()).collect()
+}
+
+/// Each hidden unit's 784 output weights: the rows of the decoder's `[n, 784]` weight.
+pub fn decoder_filters(model: &Autoencoder) -> Vec<Vec<f32>> {
+    matrix(model.decoder.weight.val()).chunks(PIXELS).map(<[f32]>::to_vec).collect()
+}
+
+fn matrix(t: Tensor<2>) -> Vec<f32> {
+    t.into_data().try_to_vec::<f32>().expect("f32 weights")
+}
+
+/// Indices of `count` test images spread evenly over a set of `len`: the same every time.
+pub fn sample_indices(len: usize, count: usize) -> Vec<usize> {
+    let count = count.min(len);
+    (0..count).map(|i| i * len / count).collect()
+}
+
+/// `(input, clean target)` of the given images of a (possibly noised) set.
+pub fn pairs(set: &NoisedMnist, indices: &[usize]) -> (Vec<Vec<f32>>, Vec<Vec<f32>>) {
+    indices.iter().map(|&i| (set.input(i), set.clean().pixels(i))).unzip()
+}
+
+/// Reads the losses the learner logged in `dir/train` and `dir/valid`.
+pub fn logged_losses(dir: &Path, label: &str) -> Result<LossCurves> {
+    let mut curves = LossCurves {
+        label: label.to_string(),
+        ..Default::default()
+    };
+    for epoch in 1.. {
+        let train = dir.join(format!("train/epoch-{epoch}/Loss.log"));
+        let valid = dir.join(format!("valid/epoch-{epoch}/Loss.log"));
+        if !train.exists() {
+            break;
+        }
+        let (batches, train_final) = read_loss_log(&train)?;
+        let n = batches.len().max(1) as f64;
+        for (i, loss) in batches.iter().enumerate() {
+            curves.batches.push(((epoch - 1) as f64 + (i + 1) as f64 / n, *loss));
+        }
+        let mean = train_final.unwrap_or_else(|| batches.iter().sum::<f64>() / n);
+        curves.train.push((epoch as f64, mean));
+        if valid.exists() {
+            let (batches, valid_final) = read_loss_log(&valid)?;
+            let mean = valid_final.unwrap_or_else(|| batches.iter().sum::<f64>() / batches.len().max(1) as f64);
+            curves.test.push((epoch as f64, mean));
+        }
+    }
+    if curves.train.is_empty() {
+        bail!("{}: no training logs (train/epoch-1/Loss.log is missing)", dir.display());
+    }
+    Ok(curves)
+}
+
+/// Per-batch values and the epoch's final value of one `Loss.log`.
+fn read_loss_log(path: &Path) -> Result<(Vec<f64>, Option<f64>)> {
+    let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let mut batches = Vec::new();
+    let mut last = None;
+    for line in text.lines().filter(|l| !l.is_empty()) {
+        let mut fields = line.split(',');
+        let value: f64 = fields
+            .next()
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| anyhow::anyhow!("{}: unreadable line {line:?}", path.display()))?;
+        match fields.next() {
+            Some("final") => last = Some(value),
+            _ => batches.push(value),
+        }
+    }
+    Ok((batches, last))
+}

@@ -1,0 +1,199 @@
+//! The study's figures for a trained run, written as PNG files into `<run>/figures/`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use figures::image::{DynamicImage, GrayImage, RgbImage, imageops};
+use figures::{ChartOptions, LossCurves, TileGrid, TileScale, loss_chart, with_caption};
+
+use crate::artifacts::write_atomic;
+use crate::inference::{TrainedRun, decoder_filters, encoder_filters, logged_losses, pairs, sample_indices};
+use crate::training::datasets;
+
+/// Images per row in reconstructions and noised samples.
+pub const IMAGES_PER_ROW: usize = 10;
+/// Weight tiles per row, as in the study.
+pub const FILTERS_PER_ROW: usize = 15;
+
+/// Choices for the figures.
+#[derive(Debug, Clone)]
+pub struct FigureOptions {
+    /// Directory of the MNIST files.
+    pub data_dir: PathBuf,
+    /// Where the PNG files go.
+    pub out_dir: PathBuf,
+    /// Test images in reconstructions.png (at least 50 in the study).
+    pub samples: usize,
+    /// Scale each reconstruction tile to its own min–max (the study's look) instead of 0–1.
+    pub per_tile_scale: bool,
+    /// Draw weights on one scale symmetric about 0 instead of per tile.
+    pub symmetric_weights: bool,
+    /// Logarithmic loss axis.
+    pub log_y: bool,
+    /// Pixel zoom of the image grids (nearest neighbour).
+    pub zoom: u32,
+    /// Other runs whose losses are overlaid in loss-compare.png.
+    pub compare: Vec<(String, PathBuf)>,
+}
+
+/// Writes every figure of `run` and returns the files written.
+pub fn write_figures(run: &TrainedRun, options: &FigureOptions) -> Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(&options.out_dir)
+        .with_context(|| format!("{}: cannot create", options.out_dir.display()))?;
+    let mut written = Vec::new();
+    let mut save = |name: &str, image: DynamicImage| -> Result<()> {
+        let path = options.out_dir.join(name);
+        let bytes = figures::encode_png(&image)?;
+        write_atomic(&path, &bytes).with_context(|| format!("{}: cannot write", path.display()))?;
+        written.push(path);
+        Ok(())
+    };
+    let name = &run.config.name;
+
+    let curves = logged_losses(&run.dir, name)?;
+    save("loss.png", loss_figure(&[curves.clone()], &format!("{name}: training and test loss"), options.log_y)?)?;
+    if !options.compare.is_empty() {
+        let mut all = vec![curves];
+        for (label, dir) in &options.compare {
+            all.push(logged_losses(dir, label)?);
+        }
+        save("loss-compare.png", loss_figure(&all, "training (solid) and test (dashed) loss", options.log_y)?)?;
+    }
+
+    let (train_set, test_set) = datasets(&run.config, &options.data_dir)?;
+    let indices = sample_indices(test_set.len(), options.samples);
+    let (inputs, targets) = pairs(&test_set, &indices);
+    let outputs = run.reconstruct(&inputs);
+    let noisy = run.config.noise > 0.0;
+    let scale = if options.per_tile_scale { TileScale::PerTile } else { TileScale::Fixed { lo: 0.0, hi: 1.0 } };
+    let rows: Vec<&[Vec<f32>]> = if noisy { vec![&inputs, &outputs, &targets] } else { vec![&inputs, &outputs] };
+    let grid = interleaved_rows(&rows, scale);
+    let legend = format!(
+        "{name}: rows {} · {}",
+        if noisy { "noised input / output / clean target" } else { "input / output" },
+        if options.per_tile_scale { "each tile scaled to its own min-max" } else { "fixed scale 0 (black) to 1 (white)" }
+    );
+    save("reconstructions.png", captioned(&grid.render(), options.zoom, &legend)?)?;
+
+    let weight_scale = if options.symmetric_weights { TileScale::SymmetricGlobal } else { TileScale::PerTile };
+    let scale_text = if options.symmetric_weights { "one scale, 0 = mid-grey" } else { "each tile scaled to its min-max" };
+    let w1 = filter_grid(&encoder_filters(&run.model), weight_scale);
+    save("w1.png", captioned(&w1.render(), options.zoom, &format!("{name}: first-layer weights, one tile per hidden unit ({scale_text})"))?)?;
+    let w2t = filter_grid(&decoder_filters(&run.model), weight_scale);
+    save("w2t.png", captioned(&w2t.render(), options.zoom, &format!("{name}: second-layer weights transposed ({scale_text})"))?)?;
+
+    if noisy {
+        let ten = sample_indices(train_set.len(), IMAGES_PER_ROW);
+        let (noised, clean) = pairs(&train_set, &ten);
+        let grid = interleaved_rows(&[&noised, &clean], TileScale::Fixed { lo: 0.0, hi: 1.0 });
+        let legend = format!("{name}: noised training inputs ({} pixels zeroed) above the clean images", train_set.masked_per_image());
+        save("noised.png", captioned(&grid.render(), options.zoom, &legend)?)?;
+    }
+    Ok(written)
+}
+
+/// Rows of `IMAGES_PER_ROW` images taken in turn from each list: a block of input, output (and
+/// target) rows per ten images.
+pub fn interleaved_rows(lists: &[&[Vec<f32>]], scale: TileScale) -> TileGrid {
+    let mut grid = TileGrid::new(data::SIDE, IMAGES_PER_ROW, scale);
+    let n = lists.first().map_or(0, |l| l.len());
+    for start in (0..n).step_by(IMAGES_PER_ROW) {
+        for list in lists {
+            for k in 0..IMAGES_PER_ROW {
+                match list.get(start + k) {
+                    Some(image) if start + k < n => grid.push(image.clone()),
+                    _ => grid.push_blank(),
+                }
+            }
+        }
+    }
+    grid
+}
+
+/// One tile per filter, `FILTERS_PER_ROW` per row.
+pub fn filter_grid(filters: &[Vec<f32>], scale: TileScale) -> TileGrid {
+    let mut grid = TileGrid::new(data::SIDE, FILTERS_PER_ROW, scale);
+    for filter in filters {
+        grid.push(filter.clone());
+    }
+    grid
+}
+
+fn captioned(grid: &GrayImage, zoom: u32, text: &str) -> Result<DynamicImage> {
+    let zoom = zoom.max(1);
+    let big = imageops::resize(grid, grid.width() * zoom, grid.height() * zoom, imageops::FilterType::Nearest);
+    let rgb: RgbImage = DynamicImage::ImageLuma8(big).to_rgb8();
+    Ok(DynamicImage::ImageRgb8(with_caption(&rgb, text).map_err(anyhow::Error::msg)?))
+}
+
+fn loss_figure(curves: &[LossCurves], title: &str, log_y: bool) -> Result<DynamicImage> {
+    let options = ChartOptions { title: title.to_string(), log_y, ..Default::default() };
+    Ok(DynamicImage::ImageRgb8(loss_chart(curves, &options).map_err(anyhow::Error::msg)?))
+}
+
+/// The run directory of `name` under the artifacts root.
+pub fn run_dir(artifacts: &Path, name: &str) -> PathBuf {
+    artifacts.join(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::prelude::*;
+    use figures::{min_max, to_level};
+    use model::{Activation, AutoencoderConfig};
+
+    /// Grey levels of tile `k` of a rendered grid.
+    fn tile(image: &GrayImage, grid: &TileGrid, k: usize) -> Vec<u8> {
+        let (x0, y0) = grid.origin(k);
+        (0..data::PIXELS)
+            .map(|p| image.get_pixel(x0 + (p % data::SIDE) as u32, y0 + (p / data::SIDE) as u32).0[0])
+            .collect()
+    }
+
+    fn scaled(values: &[f32]) -> Vec<u8> {
+        let (lo, hi) = min_max(values);
+        values.iter().map(|&v| to_level(v, lo, hi)).collect()
+    }
+
+    #[test]
+    fn weight_tiles_are_the_right_rows_and_columns() {
+        let device = Device::flex();
+        device.seed(11);
+        let model = AutoencoderConfig::new(20, Activation::Sigmoid).init(&device);
+        let w1 = filter_grid(&encoder_filters(&model), TileScale::PerTile);
+        let w2t = filter_grid(&decoder_filters(&model), TileScale::PerTile);
+        let (w1_image, w2t_image) = (w1.render(), w2t.render());
+        assert_eq!(w1.len(), 20);
+        assert_eq!(w1_image.dimensions(), (1 + 15 * 29, 1 + 2 * 29));
+        for k in [0, 7, 19] {
+            // Column k of the [784, n] encoder weight, cut out by Burn itself.
+            let column = model.encoder.weight.val().slice([0..784, k..k + 1]);
+            let column = column.into_data().try_to_vec::<f32>().unwrap();
+            assert_eq!(tile(&w1_image, &w1, k), scaled(&column), "w1 tile {k}");
+            // Row k of the [n, 784] decoder weight.
+            let row = model.decoder.weight.val().slice([k..k + 1, 0..784]);
+            let row = row.into_data().try_to_vec::<f32>().unwrap();
+            assert_eq!(tile(&w2t_image, &w2t, k), scaled(&row), "w2t tile {k}");
+        }
+        // A transposed reading would differ: tile 0 is not the first row of the encoder weight.
+        let wrong = model.encoder.weight.val().slice([0..1, 0..20]).into_data().try_to_vec::<f32>().unwrap();
+        assert_ne!(&tile(&w1_image, &w1, 0)[..20], &scaled(&wrong)[..]);
+    }
+
+    #[test]
+    fn reconstruction_rows_interleave_in_blocks_of_ten() {
+        let a: Vec<Vec<f32>> = (0..12).map(|i| vec![i as f32 / 20.0; data::PIXELS]).collect();
+        let b: Vec<Vec<f32>> = (0..12).map(|_| vec![1.0; data::PIXELS]).collect();
+        let grid = interleaved_rows(&[&a, &b], TileScale::Fixed { lo: 0.0, hi: 1.0 });
+        // Two blocks of (input row, output row): 4 rows of 10 cells.
+        assert_eq!(grid.len(), 40);
+        assert_eq!(grid.rows(), 4);
+        let image = grid.render();
+        assert_eq!(tile(&image, &grid, 3)[0], to_level(3.0 / 20.0, 0.0, 1.0));
+        assert_eq!(tile(&image, &grid, 13)[0], 255);
+        assert_eq!(tile(&image, &grid, 21)[0], to_level(11.0 / 20.0, 0.0, 1.0));
+        // Cells past the 12th image stay background.
+        assert_eq!(tile(&image, &grid, 25)[0], 128);
+    }
+}
