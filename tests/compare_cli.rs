@@ -14,9 +14,17 @@ fn scratch(name: &str) -> PathBuf {
 }
 
 fn train(args: &[&str]) -> String {
-    let out: Output = Command::new(TRAIN).args(args).env_remove("MNIST_DIR").output().unwrap();
+    let out: Output = Command::new(TRAIN)
+        .args(args)
+        .env_remove("MNIST_DIR")
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(out.status.success(), "stdout:\n{stdout}\nstderr:\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "stdout:\n{stdout}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     stdout
 }
 
@@ -41,15 +49,32 @@ fn losses(run: &Path) -> Vec<(String, String)> {
 fn flex_and_ndarray_agree_with_dropout_on() {
     let root = scratch("cpu");
     let stdout = train(&[
-        "compare", "--case", "1", "--backends", "flex,ndarray", "--epochs", "2", "--limit", "500",
-        "--artifacts", root.to_str().unwrap(),
+        "compare",
+        "--case",
+        "1",
+        "--backends",
+        "flex,ndarray",
+        "--epochs",
+        "2",
+        "--limit",
+        "500",
+        "--artifacts",
+        root.to_str().unwrap(),
     ]);
     assert!(stdout.contains("| epoch | backend |"), "{stdout}");
     let report = json(&root.join("compare-case1/compare.json"));
     let rel = report[0]["max_test_mse_rel_diff"].as_f64().unwrap();
-    assert!(rel < 1e-4, "flex vs ndarray test MSE differ by {rel} (relative)");
-    let weights = report[0]["runs"][1]["epoch1_relative_weight_diff"].as_f64().unwrap();
-    assert!(weights < 1e-4, "weights after epoch 1 differ by {weights} (relative)");
+    assert!(
+        rel < 1e-4,
+        "flex vs ndarray test MSE differ by {rel} (relative)"
+    );
+    let weights = report[0]["runs"][1]["epoch1_relative_weight_diff"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        weights < 1e-4,
+        "weights after epoch 1 differ by {weights} (relative)"
+    );
     assert!(root.join("compare-case1/compare.md").is_file());
 }
 
@@ -57,14 +82,27 @@ fn flex_and_ndarray_agree_with_dropout_on() {
 fn wgpu_agrees_with_flex_without_dropout() {
     let root = scratch("wgpu");
     train(&[
-        "compare", "--case", "7", "--backends", "flex,wgpu", "--epochs", "1", "--limit", "300", "--no-dropout",
-        "--artifacts", root.to_str().unwrap(),
+        "compare",
+        "--case",
+        "7",
+        "--backends",
+        "flex,wgpu",
+        "--epochs",
+        "1",
+        "--limit",
+        "300",
+        "--no-dropout",
+        "--artifacts",
+        root.to_str().unwrap(),
     ]);
     let report = json(&root.join("compare-case7/compare.json"));
     let device = report[0]["runs"][1]["device"].as_str().unwrap();
     assert!(device.starts_with("wgpu on "), "{device}");
     let rel = report[0]["max_test_mse_rel_diff"].as_f64().unwrap();
-    assert!(rel < 1e-3, "wgpu vs flex test MSE differ by {rel} (relative)");
+    assert!(
+        rel < 1e-3,
+        "wgpu vs flex test MSE differ by {rel} (relative)"
+    );
 }
 
 #[test]
@@ -75,8 +113,18 @@ fn the_same_seed_gives_identical_losses_on_each_backend() {
         for attempt in ["a", "b"] {
             let dir = root.join(format!("{backend}-{attempt}"));
             train(&[
-                "--case", "6", "--backend", backend, "--limit", "300", "--epochs", "2", "--seed", "5",
-                "--artifacts", dir.to_str().unwrap(),
+                "--case",
+                "6",
+                "--backend",
+                backend,
+                "--limit",
+                "300",
+                "--epochs",
+                "2",
+                "--seed",
+                "5",
+                "--artifacts",
+                dir.to_str().unwrap(),
             ]);
             runs.push(losses(&dir.join("case6")));
         }

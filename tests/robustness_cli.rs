@@ -15,11 +15,26 @@ fn scratch(name: &str) -> PathBuf {
 
 /// Case 6 (dropout and noise: every source of randomness) on a small subset.
 fn args<'a>(root: &'a str, epochs: &'a str) -> Vec<&'a str> {
-    vec!["--case", "6", "--limit", "1000", "--seed", "2", "--epochs", epochs, "--artifacts", root]
+    vec![
+        "--case",
+        "6",
+        "--limit",
+        "1000",
+        "--seed",
+        "2",
+        "--epochs",
+        epochs,
+        "--artifacts",
+        root,
+    ]
 }
 
 fn run(args: &[&str]) -> Output {
-    Command::new(TRAIN).args(args).env_remove("MNIST_DIR").output().unwrap()
+    Command::new(TRAIN)
+        .args(args)
+        .env_remove("MNIST_DIR")
+        .output()
+        .unwrap()
 }
 
 fn spawn(args: &[&str]) -> Child {
@@ -45,13 +60,19 @@ fn rows(run: &Path) -> Vec<String> {
 fn wait_for_epochs(run: &Path, n: usize) {
     let start = Instant::now();
     while rows(run).len() < n {
-        assert!(start.elapsed() < Duration::from_secs(300), "epoch {n} never finished");
+        assert!(
+            start.elapsed() < Duration::from_secs(300),
+            "epoch {n} never finished"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
 
 fn ok(out: Output) -> (String, String) {
-    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned());
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    );
     assert!(out.status.success(), "stdout:\n{stdout}\nstderr:\n{stderr}");
     (stdout, stderr)
 }
@@ -75,7 +96,11 @@ fn sigkill_then_resume_equals_an_uninterrupted_run() {
     // Every epoch is logged once, and the numbers are exactly those of the uninterrupted run.
     assert_eq!(rows(&killed.join("case6")), expected);
     for epoch in 1..=4 {
-        assert!(killed.join(format!("case6/train/epoch-{epoch}/Loss.log")).is_file());
+        assert!(
+            killed
+                .join(format!("case6/train/epoch-{epoch}/Loss.log"))
+                .is_file()
+        );
     }
     assert!(!killed.join("case6/train/epoch-5").exists());
 }
@@ -89,7 +114,10 @@ fn corrupt_checkpoint_falls_back_to_the_previous_one() {
     let bytes = std::fs::read(&newest).unwrap();
     std::fs::write(&newest, &bytes[..bytes.len() / 3]).unwrap();
     let (stdout, stderr) = ok(run(&[args(root, "4"), vec!["--resume"]].concat()));
-    assert!(stderr.contains("skipping checkpoint of epoch 3") && stderr.contains("model-3.bpk"), "{stderr}");
+    assert!(
+        stderr.contains("skipping checkpoint of epoch 3") && stderr.contains("model-3.bpk"),
+        "{stderr}"
+    );
     assert!(stdout.contains("resuming after epoch 2"), "{stdout}");
     assert_eq!(rows(&dir.join("case6")).len(), 4);
     // No temporary files are left in the checkpoint directory.
@@ -105,17 +133,30 @@ fn ctrl_c_stops_cleanly_and_keeps_the_checkpoint() {
     let root = dir.to_str().unwrap();
     let child = spawn(&args(root, "30"));
     wait_for_epochs(&dir.join("case6"), 1);
-    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "an interrupted run must not report success");
-    assert!(stderr.contains("interrupted") && stderr.contains("--resume"), "{stderr}");
+    assert!(
+        !out.status.success(),
+        "an interrupted run must not report success"
+    );
+    assert!(
+        stderr.contains("interrupted") && stderr.contains("--resume"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("panicked"), "{stderr}");
     let logged = rows(&dir.join("case6")).len();
     assert!(logged < 30);
     // The kept checkpoint resumes.
-    let (stdout, _) = ok(run(&[args(root, &(logged + 1).to_string()), vec!["--resume"]].concat()));
+    let (stdout, _) = ok(run(&[
+        args(root, &(logged + 1).to_string()),
+        vec!["--resume"],
+    ]
+    .concat()));
     assert!(stdout.contains("resuming after epoch"), "{stdout}");
 }
 
@@ -128,6 +169,13 @@ fn unwritable_artifacts_fail_before_training() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(stderr.contains("cannot create the artifacts directory"), "{stderr}");
-    assert!(String::from_utf8_lossy(&out.stdout).lines().all(|l| !l.starts_with("epoch")));
+    assert!(
+        stderr.contains("cannot create the artifacts directory"),
+        "{stderr}"
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .all(|l| !l.starts_with("epoch"))
+    );
 }

@@ -13,18 +13,28 @@ fn scratch(name: &str) -> PathBuf {
 }
 
 fn run(bin: &str, args: &[&str]) -> Output {
-    let out = Command::new(bin).args(args).env_remove("MNIST_DIR").output().unwrap();
+    let out = Command::new(bin)
+        .args(args)
+        .env_remove("MNIST_DIR")
+        .output()
+        .unwrap();
     out
 }
 
 fn ok(out: Output) -> String {
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(out.status.success(), "stdout:\n{stdout}\nstderr:\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "stdout:\n{stdout}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     stdout
 }
 
 fn gray(path: &Path) -> GrayImage {
-    image::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())).to_luma8()
+    image::open(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .to_luma8()
 }
 
 /// Distinct grey levels in the image: a blank image has one or two.
@@ -41,71 +51,217 @@ const VISUALIZE: &str = env!("CARGO_BIN_EXE_visualize");
 fn draws_every_figure_from_a_checkpoint_on_two_backends() {
     let root = scratch("figures");
     let root_s = root.to_str().unwrap();
-    ok(run(TRAIN, &["--case", "7", "--limit", "1000", "--epochs", "2", "--artifacts", root_s]));
+    ok(run(
+        TRAIN,
+        &[
+            "--case",
+            "7",
+            "--limit",
+            "1000",
+            "--epochs",
+            "2",
+            "--artifacts",
+            root_s,
+        ],
+    ));
     let stdout = ok(run(VISUALIZE, &["--case", "7", "--artifacts", root_s]));
     let figures = root.join("case7/figures");
-    for name in ["loss.png", "reconstructions.png", "w1.png", "w2t.png", "noised.png"] {
+    for name in [
+        "loss.png",
+        "reconstructions.png",
+        "w1.png",
+        "w2t.png",
+        "noised.png",
+    ] {
         assert!(stdout.contains(name), "{name} not reported:\n{stdout}");
     }
 
     // Zoom 2, a 26-pixel caption band on top; tiles of 28 + 1 gap.
     let caption = 26;
     let w1 = gray(&figures.join("w1.png"));
-    assert_eq!(w1.height(), caption + 2 * (1 + 7 * 29), "100 units → 7 rows of 15");
+    assert_eq!(
+        w1.height(),
+        caption + 2 * (1 + 7 * 29),
+        "100 units → 7 rows of 15"
+    );
     assert_eq!(w1.width(), 2 * (1 + 15 * 29));
     let recon = gray(&figures.join("reconstructions.png"));
     // 50 images with noise → 5 blocks of (noised, output, clean) rows = 15 rows.
     assert_eq!(recon.height(), caption + 2 * (1 + 15 * 29));
     let noised = gray(&figures.join("noised.png"));
     assert_eq!(noised.height(), caption + 2 * (1 + 2 * 29));
-    for img in [&w1, &recon, &noised, &gray(&figures.join("w2t.png")), &gray(&figures.join("loss.png"))] {
+    for img in [
+        &w1,
+        &recon,
+        &noised,
+        &gray(&figures.join("w2t.png")),
+        &gray(&figures.join("loss.png")),
+    ] {
         assert!(levels(img) > 20, "figure looks blank");
     }
     // Noised row: exactly 156 zeroed pixels can only darken; the clean row below has more ink.
     let ink = |row: u32| -> u64 {
         let y0 = caption + 2 * (1 + row * 29);
-        (0..2 * 28).flat_map(|y| (0..2 * 28).map(move |x| (x, y))).map(|(x, y)| noised.get_pixel(2 + x, y0 + y).0[0] as u64).sum()
+        (0..2 * 28)
+            .flat_map(|y| (0..2 * 28).map(move |x| (x, y)))
+            .map(|(x, y)| noised.get_pixel(2 + x, y0 + y).0[0] as u64)
+            .sum()
     };
     assert!(ink(0) < ink(1));
 
     // The same checkpoint on ndarray gives the same pictures up to float rounding.
     let other = root.join("ndarray-figures");
-    ok(run(VISUALIZE, &["--case", "7", "--artifacts", root_s, "--backend", "ndarray", "--out", other.to_str().unwrap()]));
-    for name in ["reconstructions.png", "w1.png", "w2t.png", "noised.png", "loss.png"] {
+    ok(run(
+        VISUALIZE,
+        &[
+            "--case",
+            "7",
+            "--artifacts",
+            root_s,
+            "--backend",
+            "ndarray",
+            "--out",
+            other.to_str().unwrap(),
+        ],
+    ));
+    for name in [
+        "reconstructions.png",
+        "w1.png",
+        "w2t.png",
+        "noised.png",
+        "loss.png",
+    ] {
         let (a, b) = (gray(&figures.join(name)), gray(&other.join(name)));
         assert_eq!(a.dimensions(), b.dimensions());
-        let worst = a.pixels().zip(b.pixels()).map(|(p, q)| p.0[0].abs_diff(q.0[0])).max().unwrap();
-        assert!(worst <= 1, "{name} differs by {worst} grey levels between flex and ndarray");
+        let worst = a
+            .pixels()
+            .zip(b.pixels())
+            .map(|(p, q)| p.0[0].abs_diff(q.0[0]))
+            .max()
+            .unwrap();
+        assert!(
+            worst <= 1,
+            "{name} differs by {worst} grey levels between flex and ndarray"
+        );
     }
 
     // Figures are deterministic: drawing again gives identical files.
     let again = root.join("again");
-    ok(run(VISUALIZE, &["--case", "7", "--artifacts", root_s, "--out", again.to_str().unwrap()]));
+    ok(run(
+        VISUALIZE,
+        &[
+            "--case",
+            "7",
+            "--artifacts",
+            root_s,
+            "--out",
+            again.to_str().unwrap(),
+        ],
+    ));
     for name in ["reconstructions.png", "w1.png", "noised.png"] {
-        assert_eq!(std::fs::read(figures.join(name)).unwrap(), std::fs::read(again.join(name)).unwrap(), "{name}");
+        assert_eq!(
+            std::fs::read(figures.join(name)).unwrap(),
+            std::fs::read(again.join(name)).unwrap(),
+            "{name}"
+        );
     }
 
     // A kept checkpoint draws too; a missing one is a one-line error naming the file.
-    ok(run(VISUALIZE, &["--case", "7", "--artifacts", root_s, "--epoch", "1", "--out", again.to_str().unwrap()]));
-    let out = run(VISUALIZE, &["--case", "7", "--artifacts", root_s, "--epoch", "9"]);
+    ok(run(
+        VISUALIZE,
+        &[
+            "--case",
+            "7",
+            "--artifacts",
+            root_s,
+            "--epoch",
+            "1",
+            "--out",
+            again.to_str().unwrap(),
+        ],
+    ));
+    let out = run(
+        VISUALIZE,
+        &["--case", "7", "--artifacts", root_s, "--epoch", "9"],
+    );
     one_line_error(&out, "model-9.bpk");
 
     // A corrupt checkpoint and one of another shape are reported with their path.
     let bad = root.join("corrupt.bpk");
     std::fs::write(&bad, b"not a burnpack file").unwrap();
-    one_line_error(&run(VISUALIZE, &["--case", "7", "--artifacts", root_s, "--checkpoint", bad.to_str().unwrap()]), "corrupt.bpk");
+    one_line_error(
+        &run(
+            VISUALIZE,
+            &[
+                "--case",
+                "7",
+                "--artifacts",
+                root_s,
+                "--checkpoint",
+                bad.to_str().unwrap(),
+            ],
+        ),
+        "corrupt.bpk",
+    );
     let mut truncated = std::fs::read(root.join("case7/model.bpk")).unwrap();
     truncated.truncate(truncated.len() / 2);
     std::fs::write(&bad, truncated).unwrap();
-    one_line_error(&run(VISUALIZE, &["--case", "7", "--artifacts", root_s, "--checkpoint", bad.to_str().unwrap()]), "corrupt.bpk");
-    ok(run(TRAIN, &["--case", "1", "--limit", "200", "--epochs", "1", "--artifacts", root_s]));
+    one_line_error(
+        &run(
+            VISUALIZE,
+            &[
+                "--case",
+                "7",
+                "--artifacts",
+                root_s,
+                "--checkpoint",
+                bad.to_str().unwrap(),
+            ],
+        ),
+        "corrupt.bpk",
+    );
+    ok(run(
+        TRAIN,
+        &[
+            "--case",
+            "1",
+            "--limit",
+            "200",
+            "--epochs",
+            "1",
+            "--artifacts",
+            root_s,
+        ],
+    ));
     let case1_model = root.join("case1/model.bpk");
     one_line_error(
-        &run(VISUALIZE, &["--case", "7", "--artifacts", root_s, "--checkpoint", case1_model.to_str().unwrap()]),
+        &run(
+            VISUALIZE,
+            &[
+                "--case",
+                "7",
+                "--artifacts",
+                root_s,
+                "--checkpoint",
+                case1_model.to_str().unwrap(),
+            ],
+        ),
         "does not match config.json",
     );
     // The loss chart can overlay several runs.
-    let stdout = ok(run(VISUALIZE, &["--case", "1", "--artifacts", root_s, "--compare", "case7", "--samples", "10"]));
+    let stdout = ok(run(
+        VISUALIZE,
+        &[
+            "--case",
+            "1",
+            "--artifacts",
+            root_s,
+            "--compare",
+            "case7",
+            "--samples",
+            "10",
+        ],
+    ));
     assert!(stdout.contains("loss-compare.png"), "{stdout}");
 }
 
@@ -113,11 +269,20 @@ fn one_line_error(out: &Output, expected: &str) {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(stderr.starts_with("error") && stderr.contains(expected), "{stderr}");
+    assert!(
+        stderr.starts_with("error") && stderr.contains(expected),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn missing_run_is_a_one_line_error() {
     let root = scratch("missing");
-    one_line_error(&run(VISUALIZE, &["--case", "3", "--artifacts", root.to_str().unwrap()]), "no such run directory");
+    one_line_error(
+        &run(
+            VISUALIZE,
+            &["--case", "3", "--artifacts", root.to_str().unwrap()],
+        ),
+        "no such run directory",
+    );
 }

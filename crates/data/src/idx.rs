@@ -55,7 +55,8 @@ pub fn read_idx(path: &Path) -> Result<IdxArray, DataError> {
     let file = File::open(path).map_err(|e| err(format!("cannot open: {e}")))?;
     let mut reader = BufReader::new(file);
     let mut magic = [0u8; 2];
-    let peeked = read_up_to(&mut reader, &mut magic).map_err(|e| err(format!("cannot read: {e}")))?;
+    let peeked =
+        read_up_to(&mut reader, &mut magic).map_err(|e| err(format!("cannot read: {e}")))?;
     let head = std::io::Cursor::new(magic[..peeked].to_vec()).chain(reader);
     if peeked == 2 && magic == [0x1f, 0x8b] {
         parse_idx(GzDecoder::new(head)).map_err(|m| err(format!("{m} (gzip stream)")))
@@ -70,7 +71,9 @@ pub fn parse_idx(mut reader: impl Read) -> Result<IdxArray, String> {
     let mut header = [0u8; 4];
     let got = read_up_to(&mut reader, &mut header).map_err(io)?;
     if got < 4 {
-        return Err(format!("not an IDX file: only {got} bytes, the header needs 4"));
+        return Err(format!(
+            "not an IDX file: only {got} bytes, the header needs 4"
+        ));
     }
     if header[0] != 0 || header[1] != 0 {
         return Err(format!(
@@ -91,7 +94,10 @@ pub fn parse_idx(mut reader: impl Read) -> Result<IdxArray, String> {
     let mut dims_raw = vec![0u8; 4 * ndims];
     let got = read_up_to(&mut reader, &mut dims_raw).map_err(io)?;
     if got < dims_raw.len() {
-        return Err(format!("truncated IDX header: {ndims} dimensions need {} bytes", 4 * ndims));
+        return Err(format!(
+            "truncated IDX header: {ndims} dimensions need {} bytes",
+            4 * ndims
+        ));
     }
     let dims: Vec<usize> = dims_raw
         .chunks_exact(4)
@@ -101,10 +107,15 @@ pub fn parse_idx(mut reader: impl Read) -> Result<IdxArray, String> {
         .iter()
         .try_fold(1usize, |acc, &d| acc.checked_mul(d))
         .filter(|&n| n <= MAX_PAYLOAD_BYTES)
-        .ok_or_else(|| format!("IDX header dimensions {dims:?} exceed the {MAX_PAYLOAD_BYTES}-byte limit"))?;
+        .ok_or_else(|| {
+            format!("IDX header dimensions {dims:?} exceed the {MAX_PAYLOAD_BYTES}-byte limit")
+        })?;
     // Read at most one byte more than declared: enough to tell "too long" without trusting the header.
     let mut data = Vec::with_capacity(len.min(64 << 20));
-    reader.take(len as u64 + 1).read_to_end(&mut data).map_err(io)?;
+    reader
+        .take(len as u64 + 1)
+        .read_to_end(&mut data)
+        .map_err(io)?;
     if data.len() < len {
         return Err(format!(
             "truncated payload: header {dims:?} declares {len} bytes, file has {}",
@@ -112,7 +123,9 @@ pub fn parse_idx(mut reader: impl Read) -> Result<IdxArray, String> {
         ));
     }
     if data.len() > len {
-        return Err(format!("trailing bytes after the {len}-byte payload declared by header {dims:?}"));
+        return Err(format!(
+            "trailing bytes after the {len}-byte payload declared by header {dims:?}"
+        ));
     }
     Ok(IdxArray { dims, data })
 }
@@ -206,9 +219,17 @@ mod tests {
 
     #[test]
     fn rejects_trailing_bytes_and_short_header() {
-        assert!(parse_idx(&idx(&[2], &[1, 2, 3])[..]).unwrap_err().contains("trailing"));
+        assert!(
+            parse_idx(&idx(&[2], &[1, 2, 3])[..])
+                .unwrap_err()
+                .contains("trailing")
+        );
         assert!(parse_idx(&[0u8, 0][..]).unwrap_err().contains("header"));
-        assert!(parse_idx(&[0u8, 0, 8, 3, 0, 0][..]).unwrap_err().contains("truncated IDX header"));
+        assert!(
+            parse_idx(&[0u8, 0, 8, 3, 0, 0][..])
+                .unwrap_err()
+                .contains("truncated IDX header")
+        );
     }
 
     #[test]
@@ -224,6 +245,74 @@ mod tests {
     #[test]
     fn missing_file_names_the_path() {
         let e = read_idx(Path::new("/nonexistent/train.gz")).unwrap_err();
-        assert!(e.to_string().starts_with("/nonexistent/train.gz: cannot open"), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("/nonexistent/train.gz: cannot open"),
+            "{e}"
+        );
+    }
+}
+
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn valid(dims: &[u32]) -> Vec<u8> {
+        let mut v = vec![0, 0, 8, dims.len() as u8];
+        for d in dims {
+            v.extend_from_slice(&d.to_be_bytes());
+        }
+        let len: u32 = dims.iter().product();
+        v.extend((0..len).map(|i| i as u8));
+        v
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+        /// Arbitrary bytes never panic, and never make the reader hold more than the input.
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+            if let Ok(arr) = parse_idx(&bytes[..]) {
+                prop_assert!(arr.data.len() <= bytes.len());
+                prop_assert_eq!(arr.data.len(), arr.dims.iter().product::<usize>());
+            }
+        }
+
+        /// A valid file with one byte changed or cut short is either read consistently or rejected.
+        #[test]
+        fn mutated_files_are_read_or_rejected(
+            dims in proptest::collection::vec(1u32..6, 1..4),
+            position in any::<prop::sample::Index>(),
+            value in any::<u8>(),
+            cut in any::<prop::sample::Index>(),
+        ) {
+            let mut bytes = valid(&dims);
+            let i = position.index(bytes.len());
+            bytes[i] = value;
+            let keep = cut.index(bytes.len() + 1);
+            for input in [&bytes[..], &bytes[..keep]] {
+                if let Ok(arr) = parse_idx(input) {
+                    prop_assert_eq!(arr.data.len(), arr.dims.iter().product::<usize>());
+                    prop_assert!(arr.data.len() <= input.len());
+                }
+            }
+        }
+
+        /// Header dimensions as large as u32 allows are refused without allocating them.
+        #[test]
+        fn huge_headers_are_refused(dims in proptest::collection::vec(any::<u32>(), 1..5)) {
+            let mut bytes = vec![0, 0, 8, dims.len() as u8];
+            for d in &dims {
+                bytes.extend_from_slice(&d.to_be_bytes());
+            }
+            bytes.extend_from_slice(&[0; 64]);
+            let declared = dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d as usize));
+            let result = parse_idx(&bytes[..]);
+            if declared.is_none_or(|n| n > 64) {
+                prop_assert!(result.is_err());
+            }
+        }
     }
 }

@@ -61,7 +61,10 @@ impl Mnist {
     /// Reads a split from `dir`, checking the files against `dir/SHA256SUMS` when that file exists.
     pub fn load(dir: &Path, split: Split) -> Result<Self, DataError> {
         if !dir.is_dir() {
-            return Err(DataError::new(dir, "MNIST directory not found (set --data-dir or MNIST_DIR)"));
+            return Err(DataError::new(
+                dir,
+                "MNIST directory not found (set --data-dir or MNIST_DIR)",
+            ));
         }
         let (images_name, labels_name) = split.files();
         let sums = read_checksums(dir)?;
@@ -75,7 +78,10 @@ impl Mnist {
         if images.dims.len() != 3 || images.dims[1] != SIDE || images.dims[2] != SIDE {
             return Err(DataError::new(
                 &images_path,
-                format!("expected images of shape [n, 28, 28], found {:?}", images.dims),
+                format!(
+                    "expected images of shape [n, 28, 28], found {:?}",
+                    images.dims
+                ),
             ));
         }
         if labels.dims.len() != 1 {
@@ -87,11 +93,17 @@ impl Mnist {
         if labels.dims[0] != images.dims[0] {
             return Err(DataError::new(
                 &labels_path,
-                format!("{} labels for {} images in {images_name}", labels.dims[0], images.dims[0]),
+                format!(
+                    "{} labels for {} images in {images_name}",
+                    labels.dims[0], images.dims[0]
+                ),
             ));
         }
         if let Some(bad) = labels.data.iter().find(|&&l| l > 9) {
-            return Err(DataError::new(&labels_path, format!("label {bad} is not a digit")));
+            return Err(DataError::new(
+                &labels_path,
+                format!("label {bad} is not a digit"),
+            ));
         }
         Ok(Self {
             len: images.dims[0],
@@ -118,26 +130,40 @@ impl Mnist {
 
     /// The raw bytes of image `index` (784 values, 0–255).
     pub fn image_bytes(&self, index: usize) -> &[u8] {
-        assert!(index < self.len, "image {index} out of range 0..{}", self.len);
+        assert!(
+            index < self.len,
+            "image {index} out of range 0..{}",
+            self.len
+        );
         &self.images[index * PIXELS..(index + 1) * PIXELS]
     }
 
     /// The label of image `index`.
     pub fn label(&self, index: usize) -> u8 {
-        assert!(index < self.len, "label {index} out of range 0..{}", self.len);
+        assert!(
+            index < self.len,
+            "label {index} out of range 0..{}",
+            self.len
+        );
         self.labels[index]
     }
 
     /// Image `index` as pixels in `[0, 1]`.
     pub fn pixels(&self, index: usize) -> Vec<f32> {
-        self.image_bytes(index).iter().map(|&b| f32::from(b) / 255.0).collect()
+        self.image_bytes(index)
+            .iter()
+            .map(|&b| f32::from(b) / 255.0)
+            .collect()
     }
 }
 
 impl Dataset<MnistItem> for Mnist {
     fn get(&self, index: usize) -> Result<MnistItem, DatasetError> {
         if index >= self.len {
-            return Err(DatasetError::new(std::io::Error::other(format!("index {index} out of range 0..{}", self.len))));
+            return Err(DatasetError::new(std::io::Error::other(format!(
+                "index {index} out of range 0..{}",
+                self.len
+            ))));
         }
         Ok(MnistItem {
             pixels: self.pixels(index),
@@ -162,9 +188,10 @@ fn read_checksums(dir: &Path) -> Result<Option<Vec<(String, String)>>, DataError
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         let mut parts = line.split_whitespace();
         match (parts.next(), parts.next()) {
-            (Some(hash), Some(name)) => {
-                sums.push((hash.to_ascii_lowercase(), name.trim_start_matches('*').to_string()))
-            }
+            (Some(hash), Some(name)) => sums.push((
+                hash.to_ascii_lowercase(),
+                name.trim_start_matches('*').to_string(),
+            )),
             _ => return Err(DataError::new(&path, format!("malformed line: {line:?}"))),
         }
     }
@@ -173,11 +200,15 @@ fn read_checksums(dir: &Path) -> Result<Option<Vec<(String, String)>>, DataError
 
 fn verify_checksum(path: &Path, sums: Option<&[(String, String)]>) -> Result<(), DataError> {
     let Some(sums) = sums else { return Ok(()) };
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
     let Some((expected, _)) = sums.iter().find(|(_, n)| n == name) else {
         return Ok(());
     };
-    let bytes = std::fs::read(path).map_err(|e| DataError::new(path, format!("cannot open: {e}")))?;
+    let bytes =
+        std::fs::read(path).map_err(|e| DataError::new(path, format!("cannot open: {e}")))?;
     let actual = format!("{:x}", Sha256::digest(&bytes));
     if &actual != expected {
         return Err(DataError::new(
@@ -199,8 +230,14 @@ mod tests {
         assert_eq!(train.len(), 60_000);
         assert_eq!(test.len(), 10_000);
         // Published label counts: 5923 zeros in train, 1009 nines in test.
-        assert_eq!((0..train.len()).filter(|&i| train.label(i) == 0).count(), 5923);
-        assert_eq!((0..test.len()).filter(|&i| test.label(i) == 9).count(), 1009);
+        assert_eq!(
+            (0..train.len()).filter(|&i| train.label(i) == 0).count(),
+            5923
+        );
+        assert_eq!(
+            (0..test.len()).filter(|&i| test.label(i) == 9).count(),
+            1009
+        );
         let item = train.get(0).unwrap();
         assert_eq!(item.label, 5);
         assert_eq!(item.pixels.len(), PIXELS);
@@ -218,9 +255,16 @@ mod tests {
             std::fs::copy(default_dir().join(name), dir.join(name)).unwrap();
         }
         let bad = "0".repeat(64);
-        std::fs::write(dir.join("SHA256SUMS"), format!("{bad}  t10k-images-idx3-ubyte.gz\n")).unwrap();
+        std::fs::write(
+            dir.join("SHA256SUMS"),
+            format!("{bad}  t10k-images-idx3-ubyte.gz\n"),
+        )
+        .unwrap();
         let e = Mnist::load(&dir, Split::Test).unwrap_err().to_string();
-        assert!(e.contains("t10k-images-idx3-ubyte.gz: checksum mismatch"), "{e}");
+        assert!(
+            e.contains("t10k-images-idx3-ubyte.gz: checksum mismatch"),
+            "{e}"
+        );
         // Without SHA256SUMS the same files load.
         std::fs::remove_file(dir.join("SHA256SUMS")).unwrap();
         assert_eq!(Mnist::load(&dir, Split::Test).unwrap().len(), 10_000);
@@ -230,7 +274,11 @@ mod tests {
     fn label_count_mismatch_is_reported() {
         let dir = std::env::temp_dir().join(format!("mnist-count-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        std::fs::copy(default_dir().join("t10k-images-idx3-ubyte.gz"), dir.join("t10k-images-idx3-ubyte.gz")).unwrap();
+        std::fs::copy(
+            default_dir().join("t10k-images-idx3-ubyte.gz"),
+            dir.join("t10k-images-idx3-ubyte.gz"),
+        )
+        .unwrap();
         let mut labels = vec![0, 0, 8, 1];
         labels.extend_from_slice(&5u32.to_be_bytes());
         labels.extend_from_slice(&[1, 2, 3, 4, 5]);
@@ -241,7 +289,12 @@ mod tests {
 
     #[test]
     fn missing_directory_is_reported() {
-        let e = Mnist::load(Path::new("/no/such/mnist"), Split::Train).unwrap_err().to_string();
-        assert!(e.starts_with("/no/such/mnist: MNIST directory not found"), "{e}");
+        let e = Mnist::load(Path::new("/no/such/mnist"), Split::Train)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("/no/such/mnist: MNIST directory not found"),
+            "{e}"
+        );
     }
 }

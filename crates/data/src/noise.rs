@@ -33,7 +33,10 @@ pub struct NoisedMnist {
 impl NoisedMnist {
     /// Draws the masks of every image of `mnist` from `seed`; `ratio` must lie in `[0, 1)`.
     pub fn new(mnist: Mnist, ratio: f64, seed: u64) -> Self {
-        assert!((0.0..1.0).contains(&ratio), "noise ratio {ratio} outside [0, 1)");
+        assert!(
+            (0.0..1.0).contains(&ratio),
+            "noise ratio {ratio} outside [0, 1)"
+        );
         let per_image = masked_pixels(ratio);
         let mut masks = Vec::with_capacity(mnist.len() * per_image);
         if per_image > 0 {

@@ -79,7 +79,10 @@ pub fn loss_chart(runs: &[LossCurves], options: &ChartOptions) -> Result<RgbImag
             })
         };
         let x_max = points().map(|p| p.0).fold(1.0f64, f64::max).ceil();
-        let ys: Vec<f64> = points().map(|p| p.1).filter(|y| y.is_finite() && *y > 0.0).collect();
+        let ys: Vec<f64> = points()
+            .map(|p| p.1)
+            .filter(|y| y.is_finite() && *y > 0.0)
+            .collect();
         if ys.is_empty() {
             return Err("no loss values to plot".into());
         }
@@ -97,7 +100,11 @@ pub fn loss_chart(runs: &[LossCurves], options: &ChartOptions) -> Result<RgbImag
                 chart
                     .configure_mesh()
                     .x_desc("epoch")
-                    .y_desc(if options.log_y { "MSE (log scale)" } else { "MSE" })
+                    .y_desc(if options.log_y {
+                        "MSE (log scale)"
+                    } else {
+                        "MSE"
+                    })
                     .label_style(("sans-serif", 14))
                     .axis_desc_style(("sans-serif", 16))
                     .light_line_style(RGBColor(235, 235, 235))
@@ -106,20 +113,34 @@ pub fn loss_chart(runs: &[LossCurves], options: &ChartOptions) -> Result<RgbImag
                 for (i, run) in runs.iter().enumerate() {
                     let color = PALETTE[i % PALETTE.len()];
                     let name = |what: &str| {
-                        if single { what.to_string() } else { format!("{} {what}", run.label) }
+                        if single {
+                            what.to_string()
+                        } else {
+                            format!("{} {what}", run.label)
+                        }
                     };
                     if single && !run.batches.is_empty() {
                         chart
-                            .draw_series(LineSeries::new(run.batches.iter().copied(), color.mix(0.25)))
+                            .draw_series(LineSeries::new(
+                                run.batches.iter().copied(),
+                                color.mix(0.25),
+                            ))
                             .map_err(|e| e.to_string())?
                             .label("train, per batch")
-                            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.mix(0.25)));
+                            .legend(move |(x, y)| {
+                                PathElement::new([(x, y), (x + 20, y)], color.mix(0.25))
+                            });
                     }
                     chart
-                        .draw_series(LineSeries::new(run.train.iter().copied(), color.stroke_width(2)))
+                        .draw_series(LineSeries::new(
+                            run.train.iter().copied(),
+                            color.stroke_width(2),
+                        ))
                         .map_err(|e| e.to_string())?
                         .label(name("train (epoch mean)"))
-                        .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2)));
+                        .legend(move |(x, y)| {
+                            PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2))
+                        });
                     chart
                         .draw_series(run.train.iter().map(|&p| Circle::new(p, 3, color.filled())))
                         .map_err(|e| e.to_string())?;
@@ -133,9 +154,15 @@ pub fn loss_chart(runs: &[LossCurves], options: &ChartOptions) -> Result<RgbImag
                         ))
                         .map_err(|e| e.to_string())?
                         .label(name("test"))
-                        .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], test_color.stroke_width(2)));
+                        .legend(move |(x, y)| {
+                            PathElement::new([(x, y), (x + 20, y)], test_color.stroke_width(2))
+                        });
                     chart
-                        .draw_series(run.test.iter().map(|&p| TriangleMarker::new(p, 4, test_color.filled())))
+                        .draw_series(
+                            run.test
+                                .iter()
+                                .map(|&p| TriangleMarker::new(p, 4, test_color.filled())),
+                        )
                         .map_err(|e| e.to_string())?;
                 }
                 chart
@@ -149,13 +176,17 @@ pub fn loss_chart(runs: &[LossCurves], options: &ChartOptions) -> Result<RgbImag
             }};
         }
         if options.log_y {
-            draw!(chart
-                .build_cartesian_2d(0f64..x_max, (y_min * 0.9..y_max * 1.1).log_scale())
-                .map_err(|e| e.to_string())?);
+            draw!(
+                chart
+                    .build_cartesian_2d(0f64..x_max, (y_min * 0.9..y_max * 1.1).log_scale())
+                    .map_err(|e| e.to_string())?
+            );
         } else {
-            draw!(chart
-                .build_cartesian_2d(0f64..x_max, 0f64..y_max * 1.05)
-                .map_err(|e| e.to_string())?);
+            draw!(
+                chart
+                    .build_cartesian_2d(0f64..x_max, 0f64..y_max * 1.05)
+                    .map_err(|e| e.to_string())?
+            );
         }
         root.present().map_err(|e| e.to_string())?;
     }
@@ -169,7 +200,14 @@ mod tests {
     fn run(label: &str, scale: f64) -> LossCurves {
         LossCurves {
             label: label.into(),
-            batches: (0..100).map(|i| (i as f64 / 50.0, scale * (0.1 + 0.02 * ((i * 7 % 5) as f64)) / (1.0 + i as f64 / 20.0))).collect(),
+            batches: (0..100)
+                .map(|i| {
+                    (
+                        i as f64 / 50.0,
+                        scale * (0.1 + 0.02 * ((i * 7 % 5) as f64)) / (1.0 + i as f64 / 20.0),
+                    )
+                })
+                .collect(),
             train: vec![(1.0, scale * 0.06), (2.0, scale * 0.04)],
             test: vec![(1.0, scale * 0.05), (2.0, scale * 0.035)],
         }
@@ -178,7 +216,14 @@ mod tests {
     #[test]
     fn draws_a_non_blank_chart_with_text() {
         for log_y in [false, true] {
-            let img = loss_chart(&[run("case1", 1.0)], &ChartOptions { log_y, ..Default::default() }).unwrap();
+            let img = loss_chart(
+                &[run("case1", 1.0)],
+                &ChartOptions {
+                    log_y,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
             assert_eq!(img.dimensions(), (900, 560));
             let non_white = img.pixels().filter(|p| p.0 != [255, 255, 255]).count();
             assert!(non_white > 5_000, "only {non_white} drawn pixels");
@@ -189,9 +234,16 @@ mod tests {
 
     #[test]
     fn overlays_several_runs() {
-        let img = loss_chart(&[run("a", 1.0), run("b", 0.5), run("c", 0.2)], &ChartOptions::default()).unwrap();
+        let img = loss_chart(
+            &[run("a", 1.0), run("b", 0.5), run("c", 0.2)],
+            &ChartOptions::default(),
+        )
+        .unwrap();
         for color in [PALETTE[0], PALETTE[1], PALETTE[2]] {
-            assert!(img.pixels().any(|p| p.0 == [color.0, color.1, color.2]), "{color:?} missing");
+            assert!(
+                img.pixels().any(|p| p.0 == [color.0, color.1, color.2]),
+                "{color:?} missing"
+            );
         }
     }
 
@@ -210,11 +262,16 @@ pub fn with_caption(image: &RgbImage, text: &str) -> Result<RgbImage, String> {
     let mut buffer = vec![255u8; (width * height * 3) as usize];
     {
         let root = BitMapBackend::with_buffer(&mut buffer, (width, height)).into_drawing_area();
-        root.draw(&Text::new(text.to_string(), (6, 5), ("sans-serif", 15).into_font().color(&BLACK)))
-            .map_err(|e| e.to_string())?;
+        root.draw(&Text::new(
+            text.to_string(),
+            (6, 5),
+            ("sans-serif", 15).into_font().color(&BLACK),
+        ))
+        .map_err(|e| e.to_string())?;
         root.present().map_err(|e| e.to_string())?;
     }
-    let mut out = RgbImage::from_raw(width, height, buffer).ok_or("caption buffer has the wrong size")?;
+    let mut out =
+        RgbImage::from_raw(width, height, buffer).ok_or("caption buffer has the wrong size")?;
     image::imageops::replace(&mut out, image, 0, i64::from(band));
     Ok(out)
 }

@@ -32,7 +32,10 @@ pub struct TileGrid {
 impl TileGrid {
     /// An empty grid of `side`×`side` tiles.
     pub fn new(side: usize, columns: usize, scale: TileScale) -> Self {
-        assert!(side > 0 && columns > 0, "tiles and columns must be non-empty");
+        assert!(
+            side > 0 && columns > 0,
+            "tiles and columns must be non-empty"
+        );
         Self {
             side,
             columns,
@@ -127,7 +130,9 @@ pub fn min_max(values: &[f32]) -> (f32, f32) {
     values
         .iter()
         .filter(|v| v.is_finite())
-        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)))
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
+            (lo.min(v), hi.max(v))
+        })
 }
 
 /// Maps `v` from `[lo, hi]` to a grey level 0–255 (clipped; a flat range is mid-grey).

@@ -70,7 +70,10 @@ impl AutoencoderConfig {
     /// Checks the values a config file could get wrong; the error names the field.
     pub fn validate(&self) -> Result<(), String> {
         if self.hidden == 0 || self.hidden >= 1_000_000 {
-            return Err(format!("hidden: must be in 1..1000000, got {}", self.hidden));
+            return Err(format!(
+                "hidden: must be in 1..1000000, got {}",
+                self.hidden
+            ));
         }
         if !(0.0..1.0).contains(&self.dropout) {
             return Err(format!("dropout: must be in [0, 1), got {}", self.dropout));

@@ -49,14 +49,20 @@ fn loss_matches_a_hand_computed_value() {
     let targets = vec![0.5f32; 2 * INPUT_SIZE];
     let mut expected = 0.0f64;
     for i in 0..2 {
-        let sum: f64 = inputs[i * INPUT_SIZE..(i + 1) * INPUT_SIZE].iter().map(|&x| x as f64).sum();
+        let sum: f64 = inputs[i * INPUT_SIZE..(i + 1) * INPUT_SIZE]
+            .iter()
+            .map(|&x| x as f64)
+            .sum();
         let h = 1.0 / (1.0 + (-0.01 * sum).exp());
         let out = 3.0 * 0.2 * h - 0.1;
         expected += (out - 0.5).powi(2) / 2.0; // every pixel has the same error
     }
     let result = model.forward_regression(batch(inputs, targets, &device));
     let loss = result.loss.into_scalar::<f64>();
-    assert!((loss - expected).abs() < 1e-6, "loss {loss}, expected {expected}");
+    assert!(
+        (loss - expected).abs() < 1e-6,
+        "loss {loss}, expected {expected}"
+    );
 }
 
 #[test]
@@ -70,7 +76,10 @@ fn dropout_acts_in_training_only() {
     assert_ne!(a, b, "training passes should draw different dropout masks");
     // Output dropout zeroes about half of the outputs.
     let zeros = a.iter().filter(|&&v| v == 0.0).count() as f64 / a.len() as f64;
-    assert!((0.4..0.6).contains(&zeros), "fraction of dropped outputs {zeros}");
+    assert!(
+        (0.4..0.6).contains(&zeros),
+        "fraction of dropped outputs {zeros}"
+    );
 
     // Inference (no autodiff): deterministic, no zeros, identical to a model without dropout.
     let valid = model.valid();
@@ -108,12 +117,26 @@ fn study_init_is_normal_with_zero_bias() {
     let std = (w.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / n).sqrt();
     let expected = 1.0 / (INPUT_SIZE as f64).sqrt();
     assert!(mean.abs() < 1e-3, "mean {mean}");
-    assert!((std / expected - 1.0).abs() < 0.01, "std {std}, expected {expected}");
-    let b = model.encoder.bias.as_ref().unwrap().val().into_data().try_to_vec::<f32>().unwrap();
+    assert!(
+        (std / expected - 1.0).abs() < 0.01,
+        "std {std}, expected {expected}"
+    );
+    let b = model
+        .encoder
+        .bias
+        .as_ref()
+        .unwrap()
+        .val()
+        .into_data()
+        .try_to_vec::<f32>()
+        .unwrap();
     assert!(b.iter().all(|&v| v == 0.0));
     let w2 = values(model.decoder.weight.val());
     let std2 = (w2.iter().map(|&v| (v as f64).powi(2)).sum::<f64>() / w2.len() as f64).sqrt();
-    assert!((std2 * 1000f64.sqrt() - 1.0).abs() < 0.02, "decoder std {std2}");
+    assert!(
+        (std2 * 1000f64.sqrt() - 1.0).abs() < 0.02,
+        "decoder std {std2}"
+    );
 
     // Burn's default draws uniform weights (bounded by 1/√fan_in) and non-zero biases.
     let burn = AutoencoderConfig::new(1000, Activation::Relu)
@@ -121,15 +144,39 @@ fn study_init_is_normal_with_zero_bias() {
         .init(&device);
     let w = values(burn.encoder.weight.val());
     assert!(w.iter().all(|&v| v.abs() <= expected as f32 + 1e-6));
-    let b = burn.encoder.bias.as_ref().unwrap().val().into_data().try_to_vec::<f32>().unwrap();
+    let b = burn
+        .encoder
+        .bias
+        .as_ref()
+        .unwrap()
+        .val()
+        .into_data()
+        .try_to_vec::<f32>()
+        .unwrap();
     assert!(b.iter().any(|&v| v != 0.0));
 }
 
 #[test]
 fn validation_names_the_field() {
-    assert!(AutoencoderConfig::new(0, Activation::Relu).validate().unwrap_err().starts_with("hidden"));
-    assert!(AutoencoderConfig::new(1_000_000, Activation::Relu).validate().is_err());
-    let e = AutoencoderConfig::new(10, Activation::Relu).with_dropout(1.0).validate().unwrap_err();
+    assert!(
+        AutoencoderConfig::new(0, Activation::Relu)
+            .validate()
+            .unwrap_err()
+            .starts_with("hidden")
+    );
+    assert!(
+        AutoencoderConfig::new(1_000_000, Activation::Relu)
+            .validate()
+            .is_err()
+    );
+    let e = AutoencoderConfig::new(10, Activation::Relu)
+        .with_dropout(1.0)
+        .validate()
+        .unwrap_err();
     assert!(e.starts_with("dropout"), "{e}");
-    assert!(AutoencoderConfig::new(10, Activation::Relu).validate().is_ok());
+    assert!(
+        AutoencoderConfig::new(10, Activation::Relu)
+            .validate()
+            .is_ok()
+    );
 }

@@ -90,13 +90,17 @@ pub fn checkpoint_path(directory: &Path, name: &str, epoch: usize) -> PathBuf {
 impl<R: Checkpoint> Checkpointer<R> for AtomicFileCheckpointer {
     fn save(&self, epoch: usize, record: R) -> Result<(), CheckpointerError> {
         std::fs::create_dir_all(&self.directory).map_err(CheckpointerError::IOError)?;
-        let bytes = record.checkpoint_into_bytes().map_err(CheckpointerError::Record)?;
+        let bytes = record
+            .checkpoint_into_bytes()
+            .map_err(CheckpointerError::Record)?;
         write_atomic(&self.path(epoch), &bytes).map_err(CheckpointerError::IOError)
     }
 
     fn delete(&self, epoch: usize) -> Result<(), CheckpointerError> {
         match std::fs::remove_file(self.path(epoch)) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(CheckpointerError::IOError(e)),
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(CheckpointerError::IOError(e))
+            }
             _ => Ok(()),
         }
     }
@@ -113,7 +117,10 @@ pub fn checkpoint_epochs(directory: &Path) -> Vec<usize> {
         .flatten()
         .filter_map(|entry| {
             let name = entry.ok()?.file_name().into_string().ok()?;
-            name.strip_prefix("model-")?.strip_suffix(".bpk")?.parse().ok()
+            name.strip_prefix("model-")?
+                .strip_suffix(".bpk")?
+                .parse()
+                .ok()
         })
         .collect();
     epochs.sort_unstable_by(|a, b| b.cmp(a));
@@ -137,7 +144,8 @@ fn check_checkpoint(directory: &Path, epoch: usize, config: &TrainingConfig) -> 
     let model_path = checkpoint_path(directory, "model", epoch);
     load_model_file(&model_path, config, &Device::flex())?;
     let optim_path = checkpoint_path(directory, "optim", epoch);
-    OptimizerRecord::load(&optim_path).map_err(|e| anyhow::anyhow!("{}: {e}", optim_path.display()))?;
+    OptimizerRecord::load(&optim_path)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", optim_path.display()))?;
     let scheduler_path = checkpoint_path(directory, "scheduler", epoch);
     if !scheduler_path.exists() {
         bail!("{}: missing", scheduler_path.display());
@@ -146,7 +154,11 @@ fn check_checkpoint(directory: &Path, epoch: usize, config: &TrainingConfig) -> 
 }
 
 /// Loads a model file written by any backend onto `device`, checking it against `config`.
-pub fn load_model_file(path: &Path, config: &TrainingConfig, device: &Device) -> Result<Autoencoder> {
+pub fn load_model_file(
+    path: &Path,
+    config: &TrainingConfig,
+    device: &Device,
+) -> Result<Autoencoder> {
     if !path.exists() {
         bail!("{}: no such model file", path.display());
     }
@@ -188,7 +200,8 @@ pub fn load_config(run_dir: &Path) -> Result<TrainingConfig> {
     if !path.exists() {
         bail!("{}: not found (has this run been trained?)", path.display());
     }
-    let text = std::fs::read_to_string(&path).with_context(|| format!("{}: cannot read", path.display()))?;
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("{}: cannot read", path.display()))?;
     let config: TrainingConfig = serde_json::from_str(&text)
         .map_err(|e| anyhow::anyhow!("{}: not a valid run config ({e})", path.display()))?;
     Ok(config)
@@ -214,7 +227,13 @@ mod tests {
     fn checkpoint_epochs_are_listed_newest_first() {
         let dir = std::env::temp_dir().join(format!("ckpt-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        for name in ["model-2.bpk", "model-10.bpk", "optim-3.bpk", "model-x.bpk", "model-1.bpk"] {
+        for name in [
+            "model-2.bpk",
+            "model-10.bpk",
+            "optim-3.bpk",
+            "model-x.bpk",
+            "model-1.bpk",
+        ] {
             std::fs::write(dir.join(name), b"").unwrap();
         }
         assert_eq!(checkpoint_epochs(&dir), vec![10, 2, 1]);

@@ -63,7 +63,12 @@ pub struct Comparison {
 }
 
 /// Trains `config` on each backend in turn under `out_dir/<backend>/` and compares them.
-pub fn compare(config: &TrainingConfig, backends: &[Backend], out_dir: &Path, data_dir: &Path) -> Result<Comparison> {
+pub fn compare(
+    config: &TrainingConfig,
+    backends: &[Backend],
+    out_dir: &Path,
+    data_dir: &Path,
+) -> Result<Comparison> {
     artifacts::ensure_writable(out_dir)?;
     // The initial weights are drawn once (on the CPU) and loaded into every backend.
     let initial = out_dir.join("initial.bpk");
@@ -89,7 +94,9 @@ pub fn compare(config: &TrainingConfig, backends: &[Backend], out_dir: &Path, da
         train_images = summary.train_images;
         let epoch1 = artifacts::checkpoint_path(&run_dir.join(CHECKPOINT_DIR), "model", 1);
         let model = artifacts::load_model_file(&epoch1, config, &cpu)?;
-        let weights: Vec<f32> = [encoder_filters(&model), decoder_filters(&model)].concat().concat();
+        let weights: Vec<f32> = [encoder_filters(&model), decoder_filters(&model)]
+            .concat()
+            .concat();
         let (max_abs, relative) = match &reference {
             None => {
                 reference = Some(weights);
@@ -103,7 +110,11 @@ pub fn compare(config: &TrainingConfig, backends: &[Backend], out_dir: &Path, da
         runs.push(BackendRun {
             backend: backend.name().to_string(),
             device: backend.describe(),
-            epochs: summary.epochs.iter().map(|r| row(r, summary.train_images)).collect(),
+            epochs: summary
+                .epochs
+                .iter()
+                .map(|r| row(r, summary.train_images))
+                .collect(),
             epoch1_max_abs_weight_diff: max_abs,
             epoch1_relative_weight_diff: relative,
         });
@@ -174,7 +185,12 @@ impl Comparison {
                     let _ = writeln!(
                         md,
                         "| {} | {} | {:.6} | {:.6} | {:.2} | {:.0} |",
-                        r.epoch, run.backend, r.train_loss, r.test_mse, r.seconds, r.images_per_second
+                        r.epoch,
+                        run.backend,
+                        r.train_loss,
+                        r.test_mse,
+                        r.seconds,
+                        r.images_per_second
                     );
                 }
             }
@@ -186,7 +202,10 @@ impl Comparison {
         );
         if let Some(first) = self.runs.first() {
             for run in &self.runs[1..] {
-                if let (Some(abs), Some(rel)) = (run.epoch1_max_abs_weight_diff, run.epoch1_relative_weight_diff) {
+                if let (Some(abs), Some(rel)) = (
+                    run.epoch1_max_abs_weight_diff,
+                    run.epoch1_relative_weight_diff,
+                ) {
                     let _ = writeln!(
                         md,
                         "Weights after epoch 1, {} vs {}: max |Δw| = {abs:.3e}, ‖Δw‖/‖w‖ = {rel:.3e}.",
@@ -205,11 +224,17 @@ pub fn write_report(comparisons: &[Comparison], dir: &Path) -> Result<(PathBuf, 
     let json_path = dir.join("compare.json");
     let md = format!(
         "# Backend comparison\n\n{}",
-        comparisons.iter().map(Comparison::markdown).collect::<Vec<_>>().join("\n")
+        comparisons
+            .iter()
+            .map(Comparison::markdown)
+            .collect::<Vec<_>>()
+            .join("\n")
     );
-    write_atomic(&md_path, md.as_bytes()).with_context(|| format!("{}: cannot write", md_path.display()))?;
+    write_atomic(&md_path, md.as_bytes())
+        .with_context(|| format!("{}: cannot write", md_path.display()))?;
     let json = serde_json::to_vec_pretty(comparisons)?;
-    write_atomic(&json_path, &json).with_context(|| format!("{}: cannot write", json_path.display()))?;
+    write_atomic(&json_path, &json)
+        .with_context(|| format!("{}: cannot write", json_path.display()))?;
     Ok((md_path, json_path))
 }
 

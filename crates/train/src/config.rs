@@ -156,7 +156,10 @@ impl TrainingConfig {
     pub fn from_file(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("{}: cannot read config", path.display()))?;
-        let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("custom");
+        let name = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("custom");
         Self::parse(&text, name).with_context(|| path.display().to_string())
     }
 
@@ -164,11 +167,12 @@ impl TrainingConfig {
     pub fn parse(text: &str, name: &str) -> Result<Self> {
         let file: CaseFile = toml::from_str(text).map_err(|e| {
             // toml's message spans several lines with a source excerpt: keep the first.
-            anyhow::anyhow!("{}", e.message().lines().next().unwrap_or("invalid TOML"))
-                .context(match e.span() {
+            anyhow::anyhow!("{}", e.message().lines().next().unwrap_or("invalid TOML")).context(
+                match e.span() {
                     Some(span) => format!("invalid config at byte {}", span.start),
                     None => "invalid config".to_string(),
-                })
+                },
+            )
         })?;
         let dropout = match file.model.dropout {
             DropoutSetting::Enabled(true) => 0.5,
@@ -201,7 +205,9 @@ impl TrainingConfig {
 
     /// Checks every value a file or a flag could set; the error names the field.
     pub fn validate(&self) -> Result<()> {
-        self.model.validate().map_err(|e| anyhow::anyhow!("model.{e}"))?;
+        self.model
+            .validate()
+            .map_err(|e| anyhow::anyhow!("model.{e}"))?;
         if !(0.0..1.0).contains(&self.noise) {
             bail!("data.noise: must be in [0, 1), got {}", self.noise);
         }
@@ -212,7 +218,10 @@ impl TrainingConfig {
             bail!("training.batch_size: must be at least 1");
         }
         if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
-            bail!("training.learning_rate: must be positive, got {}", self.learning_rate);
+            bail!(
+                "training.learning_rate: must be positive, got {}",
+                self.learning_rate
+            );
         }
         if self.limit == Some(0) {
             bail!("limit: must be at least 1");
@@ -229,7 +238,11 @@ impl TrainingConfig {
         };
         let mut parts = vec![activation.to_string(), format!("{} hidden", m.hidden)];
         if m.dropout > 0.0 {
-            let placement = if m.output_dropout { "hidden+output" } else { "hidden only" };
+            let placement = if m.output_dropout {
+                "hidden+output"
+            } else {
+                "hidden only"
+            };
             parts.push(format!("dropout {} ({placement})", m.dropout));
         }
         if self.noise > 0.0 {
@@ -275,7 +288,12 @@ mod tests {
             assert!(!c.description.is_empty());
         }
         assert!(TrainingConfig::case(0).is_err());
-        assert!(TrainingConfig::case(8).unwrap_err().to_string().contains("unknown case 8"));
+        assert!(
+            TrainingConfig::case(8)
+                .unwrap_err()
+                .to_string()
+                .contains("unknown case 8")
+        );
     }
 
     fn err(text: &str) -> String {
@@ -297,8 +315,49 @@ mod tests {
         assert!(err(&format!("{ok}[training]\nbatch_size = 0\n")).contains("training.batch_size"));
         assert!(err(&format!("{ok}[training]\nepoch = 3\n")).contains("epoch"));
         let no_dropout = format!("[model]\nhidden = 10\nactivation = \"relu\"\ndropout = false\n");
-        assert_eq!(TrainingConfig::parse(&no_dropout, "t").unwrap().model.dropout, 0.0);
-        assert!(err("[model]\nhidden = 10\nactivation = \"relu\"\ndropout = 1.5\n").contains("model.dropout"));
+        assert_eq!(
+            TrainingConfig::parse(&no_dropout, "t")
+                .unwrap()
+                .model
+                .dropout,
+            0.0
+        );
+        assert!(
+            err("[model]\nhidden = 10\nactivation = \"relu\"\ndropout = 1.5\n")
+                .contains("model.dropout")
+        );
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 1000, ..Default::default() })]
+
+        /// Arbitrary text never panics the parser; whatever it accepts is valid.
+        #[test]
+        fn arbitrary_text_never_panics(text in "\\PC{0,200}") {
+            if let Ok(config) = TrainingConfig::parse(&text, "fuzz") {
+                proptest::prop_assert!(config.validate().is_ok());
+            }
+        }
+
+        /// Any numbers in a well-formed file are accepted only when valid, naming the field otherwise.
+        #[test]
+        fn numeric_fields_are_validated(hidden in 0usize..2_000_000, dropout in -1.0f64..2.0, noise in -1.0f64..2.0,
+                                        epochs in 0usize..5, batch in 0usize..5) {
+            let text = format!(
+                "[model]\nhidden = {hidden}\nactivation = \"relu\"\ndropout = {dropout:?}\n[data]\nnoise = {noise:?}\n[training]\nepochs = {epochs}\nbatch_size = {batch}\n"
+            );
+            let valid = (1..1_000_000).contains(&hidden) && (0.0..1.0).contains(&dropout)
+                && (0.0..1.0).contains(&noise) && epochs > 0 && batch > 0;
+            match TrainingConfig::parse(&text, "fuzz") {
+                Ok(_) => proptest::prop_assert!(valid, "accepted {text}"),
+                Err(e) => {
+                    let e = format!("{e:#}");
+                    proptest::prop_assert!(!valid, "rejected {text}: {e}");
+                    proptest::prop_assert!(["model.hidden", "model.dropout", "data.noise", "training.epochs", "training.batch_size"]
+                        .iter().any(|f| e.contains(f)), "{e}");
+                }
+            }
+        }
     }
 
     #[test]
@@ -312,6 +371,11 @@ mod tests {
         assert_eq!(back.model.hidden, 1000);
         assert_eq!(back.noise, 0.2);
         assert_eq!(back.limit, Some(500));
-        assert_eq!(serde_json::to_value(&back.optimizer).unwrap()["epsilon"].as_f64().unwrap() as f32, 1e-8);
+        assert_eq!(
+            serde_json::to_value(&back.optimizer).unwrap()["epsilon"]
+                .as_f64()
+                .unwrap() as f32,
+            1e-8
+        );
     }
 }

@@ -50,7 +50,10 @@ impl TrainedRun {
                 let path = artifacts::checkpoint_path(&dir.join(CHECKPOINT_DIR), "model", *epoch);
                 if !path.exists() {
                     let kept = artifacts::checkpoint_epochs(&dir.join(CHECKPOINT_DIR));
-                    bail!("{}: no checkpoint of epoch {epoch} (kept epochs: {kept:?})", path.display());
+                    bail!(
+                        "{}: no checkpoint of epoch {epoch} (kept epochs: {kept:?})",
+                        path.display()
+                    );
                 }
                 path
             }
@@ -73,10 +76,14 @@ impl TrainedRun {
         }
         let flat: Vec<f32> = inputs.iter().flatten().copied().collect();
         let x = Tensor::<2>::from_data(TensorData::new(flat, [inputs.len(), PIXELS]), &self.device);
-        let out = self.model.forward(x).into_data().try_to_vec::<f32>().expect("f32 output");
+        let out = self
+            .model
+            .forward(x)
+            .into_data()
+            .try_to_vec::<f32>()
+            .expect("f32 output");
         out.chunks(PIXELS).map(<[f32]>::to_vec).collect()
     }
-
 }
 
 /// Each hidden unit's 784 input weights: the columns of the encoder's weight, which Burn's
@@ -84,12 +91,17 @@ impl TrainedRun {
 pub fn encoder_filters(model: &Autoencoder) -> Vec<Vec<f32>> {
     let w = matrix(model.encoder.weight.val());
     let n = model.hidden();
-    (0..n).map(|k| (0..PIXELS).map(|p| w[p * n + k]).collect()).collect()
+    (0..n)
+        .map(|k| (0..PIXELS).map(|p| w[p * n + k]).collect())
+        .collect()
 }
 
 /// Each hidden unit's 784 output weights: the rows of the decoder's `[n, 784]` weight.
 pub fn decoder_filters(model: &Autoencoder) -> Vec<Vec<f32>> {
-    matrix(model.decoder.weight.val()).chunks(PIXELS).map(<[f32]>::to_vec).collect()
+    matrix(model.decoder.weight.val())
+        .chunks(PIXELS)
+        .map(<[f32]>::to_vec)
+        .collect()
 }
 
 fn matrix(t: Tensor<2>) -> Vec<f32> {
@@ -104,7 +116,10 @@ pub fn sample_indices(len: usize, count: usize) -> Vec<usize> {
 
 /// `(input, clean target)` of the given images of a (possibly noised) set.
 pub fn pairs(set: &NoisedMnist, indices: &[usize]) -> (Vec<Vec<f32>>, Vec<Vec<f32>>) {
-    indices.iter().map(|&i| (set.input(i), set.clean().pixels(i))).unzip()
+    indices
+        .iter()
+        .map(|&i| (set.input(i), set.clean().pixels(i)))
+        .unzip()
 }
 
 /// Reads the losses the learner logged in `dir/train` and `dir/valid`.
@@ -122,25 +137,32 @@ pub fn logged_losses(dir: &Path, label: &str) -> Result<LossCurves> {
         let (batches, train_final) = read_loss_log(&train)?;
         let n = batches.len().max(1) as f64;
         for (i, loss) in batches.iter().enumerate() {
-            curves.batches.push(((epoch - 1) as f64 + (i + 1) as f64 / n, *loss));
+            curves
+                .batches
+                .push(((epoch - 1) as f64 + (i + 1) as f64 / n, *loss));
         }
         let mean = train_final.unwrap_or_else(|| batches.iter().sum::<f64>() / n);
         curves.train.push((epoch as f64, mean));
         if valid.exists() {
             let (batches, valid_final) = read_loss_log(&valid)?;
-            let mean = valid_final.unwrap_or_else(|| batches.iter().sum::<f64>() / batches.len().max(1) as f64);
+            let mean = valid_final
+                .unwrap_or_else(|| batches.iter().sum::<f64>() / batches.len().max(1) as f64);
             curves.test.push((epoch as f64, mean));
         }
     }
     if curves.train.is_empty() {
-        bail!("{}: no training logs (train/epoch-1/Loss.log is missing)", dir.display());
+        bail!(
+            "{}: no training logs (train/epoch-1/Loss.log is missing)",
+            dir.display()
+        );
     }
     Ok(curves)
 }
 
 /// Per-batch values and the epoch's final value of one `Loss.log`.
 fn read_loss_log(path: &Path) -> Result<(Vec<f64>, Option<f64>)> {
-    let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     let mut batches = Vec::new();
     let mut last = None;
     for line in text.lines().filter(|l| !l.is_empty()) {

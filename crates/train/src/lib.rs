@@ -13,15 +13,21 @@ pub mod visualize;
 
 /// Runs a command-line program: parses `C`, runs `run`, and turns every failure (bad arguments,
 /// errors, panics) into one line on stderr and a non-zero exit code.
-pub fn run_cli<C: clap::Parser>(run: impl FnOnce(C) -> anyhow::Result<()>) -> std::process::ExitCode {
+pub fn run_cli<C: clap::Parser>(
+    run: impl FnOnce(C) -> anyhow::Result<()>,
+) -> std::process::ExitCode {
     install_panic_hook();
+    quiet_mesa_runtime_dir();
     let cli = match C::try_parse() {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => e.exit(), // --help, --version
         Err(e) => {
             // clap adds a usage block; keep its one-line message.
             let message = e.to_string();
-            eprintln!("{}", message.lines().next().unwrap_or("error: invalid arguments"));
+            eprintln!(
+                "{}",
+                message.lines().next().unwrap_or("error: invalid arguments")
+            );
             return std::process::ExitCode::from(2);
         }
     };
@@ -34,8 +40,32 @@ pub fn run_cli<C: clap::Parser>(run: impl FnOnce(C) -> anyhow::Result<()>) -> st
     }
 }
 
-/// Replaces Rust's panic message and backtrace with one line, so that an unexpected failure
-/// inside a dependency still reads as an error rather than a crash dump.
+/// Mesa's Vulkan and GL drivers print "XDG_RUNTIME_DIR is invalid or not set" at every device
+/// start on machines without a login session (CI, containers); give them a private one.
+fn quiet_mesa_runtime_dir() {
+    if std::env::var_os("XDG_RUNTIME_DIR").is_some() {
+        return;
+    }
+    let user = std::env::var("USER").unwrap_or_else(|_| "user".into());
+    let dir = std::env::temp_dir().join(format!("burn-autoencoder-runtime-{user}"));
+    #[cfg(unix)]
+    let created = {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .recursive(true)
+            .create(&dir)
+    };
+    #[cfg(not(unix))]
+    let created = std::fs::create_dir_all(&dir);
+    if created.is_ok() {
+        // SAFETY: called at the start of `main`, before any other thread exists.
+        unsafe { std::env::set_var("XDG_RUNTIME_DIR", &dir) };
+    }
+}
+
+/// Replaces Rust's panic message and backtrace with one line and exits, so that an unexpected
+/// failure inside a dependency reads as an error rather than a crash dump or a hang.
 fn install_panic_hook() {
     std::panic::set_hook(Box::new(|info| {
         let message = info
@@ -45,7 +75,13 @@ fn install_panic_hook() {
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown panic".into());
         let message = message.lines().next().unwrap_or_default();
-        let at = info.location().map(|l| format!(" ({}:{})", l.file(), l.line())).unwrap_or_default();
+        let at = info
+            .location()
+            .map(|l| format!(" ({}:{})", l.file(), l.line()))
+            .unwrap_or_default();
         eprintln!("error: internal failure: {message}{at}");
+        // A panic on a backend's device thread would leave the training thread waiting for an
+        // answer forever: end the process instead of hanging.
+        std::process::exit(101);
     }));
 }

@@ -47,10 +47,18 @@ impl EpochLoader {
 
     /// Batches of `set` shuffled per epoch from `seed`, starting at epoch `first_epoch`
     /// (greater than 1 when resuming); the device is re-seeded at the start of each epoch.
-    pub fn shuffled(set: NoisedMnist, batch_size: usize, device: Device, seed: u64, first_epoch: usize) -> Self {
+    pub fn shuffled(
+        set: NoisedMnist,
+        batch_size: usize,
+        device: Device,
+        seed: u64,
+        first_epoch: usize,
+    ) -> Self {
         let mut loader = Self::sequential(set, batch_size, device);
         loader.seed = Some(seed);
-        loader.next_epoch.store(first_epoch.max(1), Ordering::SeqCst);
+        loader
+            .next_epoch
+            .store(first_epoch.max(1), Ordering::SeqCst);
         loader
     }
 
@@ -92,7 +100,9 @@ impl Iterator for EpochIter<'_> {
         let n = indices.len();
         let mut inputs = Vec::with_capacity(n * PIXELS);
         let mut targets = Vec::with_capacity(n * PIXELS);
-        self.loader.set.fill_batch(indices, &mut inputs, &mut targets);
+        self.loader
+            .set
+            .fill_batch(indices, &mut inputs, &mut targets);
         let device = &self.loader.device;
         Some(Ok(AutoencoderBatch {
             inputs: Tensor::from_data(TensorData::new(inputs, [n, PIXELS]), device),
@@ -113,7 +123,11 @@ impl DataLoader<AutoencoderBatch> for EpochLoader {
         if let Some(seed) = self.seed {
             self.device.seed(epoch_seed(seed, epoch));
         }
-        Box::new(EpochIter { loader: self, order: self.order(epoch), position: 0 })
+        Box::new(EpochIter {
+            loader: self,
+            order: self.order(epoch),
+            position: 0,
+        })
     }
 
     fn num_items(&self) -> usize {
@@ -121,12 +135,18 @@ impl DataLoader<AutoencoderBatch> for EpochLoader {
     }
 
     fn to_device(&self, device: &Device) -> Arc<dyn DataLoader<AutoencoderBatch>> {
-        Arc::new(Self { device: device.clone(), ..self.clone() })
+        Arc::new(Self {
+            device: device.clone(),
+            ..self.clone()
+        })
     }
 
     fn slice(&self, start: usize, end: usize) -> Arc<dyn DataLoader<AutoencoderBatch>> {
         let base = self.range.0;
-        Arc::new(Self { range: (base + start, (base + end).min(self.range.1)), ..self.clone() })
+        Arc::new(Self {
+            range: (base + start, (base + end).min(self.range.1)),
+            ..self.clone()
+        })
     }
 }
 
@@ -136,7 +156,11 @@ mod tests {
     use data::{Mnist, Split, default_dir};
 
     fn loader(seed: Option<u64>, first_epoch: usize) -> EpochLoader {
-        let set = NoisedMnist::new(Mnist::load(&default_dir(), Split::Test).unwrap().limit(250), 0.2, 0);
+        let set = NoisedMnist::new(
+            Mnist::load(&default_dir(), Split::Test).unwrap().limit(250),
+            0.2,
+            0,
+        );
         match seed {
             Some(seed) => EpochLoader::shuffled(set, 100, Device::flex(), seed, first_epoch),
             None => EpochLoader::sequential(set, 100, Device::flex()),
@@ -164,7 +188,13 @@ mod tests {
         let full = loader(Some(3), 1);
         let _ = (full.iter().count(), full.iter().count());
         let third = full.iter().next().unwrap().unwrap().inputs.into_data();
-        let resumed = loader(Some(3), 3).iter().next().unwrap().unwrap().inputs.into_data();
+        let resumed = loader(Some(3), 3)
+            .iter()
+            .next()
+            .unwrap()
+            .unwrap()
+            .inputs
+            .into_data();
         assert_eq!(third, resumed);
     }
 }

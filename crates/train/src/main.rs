@@ -100,7 +100,12 @@ struct TrainArgs {
 #[derive(Debug, Args)]
 struct CompareArgs {
     /// Study case to compare, 1–7.
-    #[arg(long, value_name = "N", required_unless_present = "all_cases", conflicts_with = "all_cases")]
+    #[arg(
+        long,
+        value_name = "N",
+        required_unless_present = "all_cases",
+        conflicts_with = "all_cases"
+    )]
     case: Option<usize>,
     /// Compare all seven cases.
     #[arg(long)]
@@ -130,14 +135,24 @@ fn run_train(args: TrainArgs) -> Result<()> {
     let config = match (args.case, &args.config) {
         (Some(case), None) => TrainingConfig::case(case)?,
         (None, Some(path)) => TrainingConfig::from_file(path)?,
-        _ => bail!("choose a study case with --case 1..7, or a case file with --config FILE (or a subcommand: compare)"),
+        _ => bail!(
+            "choose a study case with --case 1..7, or a case file with --config FILE (or a subcommand: compare)"
+        ),
     };
     let config = args.run.apply(config);
-    let mut options = RunOptions::new(args.run.artifacts.join(&config.name), args.run.data_dir(), args.backend);
+    let mut options = RunOptions::new(
+        args.run.artifacts.join(&config.name),
+        args.run.data_dir(),
+        args.backend,
+    );
     options.resume = args.resume;
     let summary = train(&config, &options)?;
     if let Some(last) = summary.epochs.last() {
-        let seconds: f64 = summary.epochs.iter().map(|r| r.train_seconds + r.test_seconds).sum();
+        let seconds: f64 = summary
+            .epochs
+            .iter()
+            .map(|r| r.train_seconds + r.test_seconds)
+            .sum();
         println!(
             "done: {} epochs in {:.1} s ({:.2} s/epoch); final train loss {:.5}, test MSE {:.5}; model saved to {}",
             summary.epochs.len(),
@@ -166,10 +181,22 @@ fn run_compare(args: CompareArgs) -> Result<()> {
         if args.no_dropout {
             config.model.dropout = 0.0;
         }
-        let case_dir = if args.all_cases { out_dir.join(&config.name) } else { out_dir.clone() };
-        comparisons.push(compare(&config, &args.backends, &case_dir, &args.run.data_dir())?);
+        let case_dir = if args.all_cases {
+            out_dir.join(&config.name)
+        } else {
+            out_dir.clone()
+        };
+        comparisons.push(compare(
+            &config,
+            &args.backends,
+            &case_dir,
+            &args.run.data_dir(),
+        )?);
         let (md, json) = write_report(&comparisons, &out_dir)?;
-        println!("\n{}", comparisons.last().map(|c| c.markdown()).unwrap_or_default());
+        println!(
+            "\n{}",
+            comparisons.last().map(|c| c.markdown()).unwrap_or_default()
+        );
         println!("wrote {} and {}", md.display(), json.display());
     }
     Ok(())

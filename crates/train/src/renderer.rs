@@ -59,7 +59,12 @@ impl EpochRecord {
 /// Reads `epochs.csv`; rows that do not parse are skipped.
 pub fn read_epochs(path: &Path) -> Vec<EpochRecord> {
     std::fs::read_to_string(path)
-        .map(|text| text.lines().skip(1).filter_map(EpochRecord::parse).collect())
+        .map(|text| {
+            text.lines()
+                .skip(1)
+                .filter_map(EpochRecord::parse)
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -139,14 +144,22 @@ impl EpochLines {
 
     fn append_csv(&self, record: &EpochRecord) {
         let new = !self.csv.exists();
-        let written = OpenOptions::new().create(true).append(true).open(&self.csv).and_then(|mut f| {
-            if new {
-                writeln!(f, "{EPOCHS_CSV_HEADER}")?;
-            }
-            writeln!(f, "{}", record.csv())
-        });
+        let written = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.csv)
+            .and_then(|mut f| {
+                if new {
+                    writeln!(f, "{EPOCHS_CSV_HEADER}")?;
+                }
+                writeln!(f, "{}", record.csv())
+            });
         if let Err(e) = written {
-            eprintln!("warning: {}: cannot append epoch {}: {e}", self.csv.display(), record.epoch);
+            eprintln!(
+                "warning: {}: cannot append epoch {}: {e}",
+                self.csv.display(),
+                record.epoch
+            );
         }
     }
 }
@@ -169,13 +182,23 @@ impl MetricsRendererTraining for EpochLines {
 }
 
 impl TrainingProgressLogger for EpochLines {
-    fn start(&mut self, total_epochs: usize, starting_epoch: usize, _items: Option<usize>, _label: Option<&str>) {
+    fn start(
+        &mut self,
+        total_epochs: usize,
+        starting_epoch: usize,
+        _items: Option<usize>,
+        _label: Option<&str>,
+    ) {
         self.total_epochs = total_epochs;
         self.current_epoch = starting_epoch.max(1);
     }
 
     fn start_split(&mut self, split: &str, total_items: usize) {
-        self.phase = if split == "train" { Phase::Train } else { Phase::Test };
+        self.phase = if split == "train" {
+            Phase::Train
+        } else {
+            Phase::Test
+        };
         self.split_started = Instant::now();
         self.split_items = total_items;
     }
@@ -259,6 +282,7 @@ impl MetricsRenderer for EpochLines {
     fn manual_close(&mut self) {}
 
     fn register_metric(&mut self, definition: MetricDefinition) {
-        self.names.insert(definition.metric_id, definition.name.to_string());
+        self.names
+            .insert(definition.metric_id, definition.name.to_string());
     }
 }

@@ -104,11 +104,18 @@ pub fn train(config: &TrainingConfig, options: &RunOptions) -> Result<RunSummary
         );
         let model_path = run_dir.join(artifacts::MODEL_FILE);
         if !model_path.exists() {
-            let epoch_model = artifacts::checkpoint_path(&run_dir.join(CHECKPOINT_DIR), "model", start_epoch);
-            let model = artifacts::load_model_file(&epoch_model, config, &burn::tensor::Device::flex())?;
+            let epoch_model =
+                artifacts::checkpoint_path(&run_dir.join(CHECKPOINT_DIR), "model", start_epoch);
+            let model =
+                artifacts::load_model_file(&epoch_model, config, &burn::tensor::Device::flex())?;
             artifacts::save_model(model, run_dir)?;
         }
-        return Ok(RunSummary { epochs: Vec::new(), model_path, train_images: 0, seconds: 0.0 });
+        return Ok(RunSummary {
+            epochs: Vec::new(),
+            model_path,
+            train_images: 0,
+            seconds: 0.0,
+        });
     }
 
     println!("{}: {}", config.name, config.summary());
@@ -146,13 +153,19 @@ pub fn train(config: &TrainingConfig, options: &RunOptions) -> Result<RunSummary
             AtomicFileCheckpointer::new(&checkpoints, "optim"),
             AtomicFileCheckpointer::new(&checkpoints, "scheduler"),
         )
-        .renderer(Box::new(EpochLines::new(run_dir.join("epochs.csv"), history.clone())))
+        .renderer(Box::new(EpochLines::new(
+            run_dir.join("epochs.csv"),
+            history.clone(),
+        )))
         .num_epochs(config.epochs);
     if options.keep_all_checkpoints {
         training = training.with_checkpointing_strategy(KeepLastNCheckpoints::new(usize::MAX));
     }
     if start_epoch > 0 {
-        println!("resuming after epoch {start_epoch} from {}", checkpoints.display());
+        println!(
+            "resuming after epoch {start_epoch} from {}",
+            checkpoints.display()
+        );
         training = training.checkpoint(start_epoch);
     }
 
@@ -204,7 +217,10 @@ fn prepare_run_dir(config: &TrainingConfig, options: &RunOptions) -> Result<usiz
                 remove_metric_logs_after(run_dir, epoch)?;
                 return Ok(epoch);
             }
-            None => println!("--resume: no valid checkpoint in {}; starting from epoch 1", run_dir.display()),
+            None => println!(
+                "--resume: no valid checkpoint in {}; starting from epoch 1",
+                run_dir.display()
+            ),
         }
     } else if run_dir.join(artifacts::CONFIG_FILE).exists() {
         println!(
@@ -215,7 +231,8 @@ fn prepare_run_dir(config: &TrainingConfig, options: &RunOptions) -> Result<usiz
     for stale in [CHECKPOINT_DIR, "train", "valid"] {
         let path = run_dir.join(stale);
         if path.exists() {
-            std::fs::remove_dir_all(&path).with_context(|| format!("{}: cannot clear", path.display()))?;
+            std::fs::remove_dir_all(&path)
+                .with_context(|| format!("{}: cannot clear", path.display()))?;
         }
     }
     std::fs::remove_file(&epochs_csv).ok();
@@ -226,10 +243,15 @@ fn prepare_run_dir(config: &TrainingConfig, options: &RunOptions) -> Result<usiz
 /// Deletes the learner's metric logs of epochs after `last`, left by a run that went further.
 fn remove_metric_logs_after(run_dir: &Path, last: usize) -> Result<()> {
     for split in ["train", "valid"] {
-        let Ok(entries) = std::fs::read_dir(run_dir.join(split)) else { continue };
+        let Ok(entries) = std::fs::read_dir(run_dir.join(split)) else {
+            continue;
+        };
         for entry in entries.flatten() {
             let name = entry.file_name();
-            let epoch = name.to_str().and_then(|n| n.strip_prefix("epoch-")).and_then(|n| n.parse::<usize>().ok());
+            let epoch = name
+                .to_str()
+                .and_then(|n| n.strip_prefix("epoch-"))
+                .and_then(|n| n.parse::<usize>().ok());
             if epoch.is_some_and(|e| e > last) {
                 std::fs::remove_dir_all(entry.path())
                     .with_context(|| format!("{}: cannot clear", entry.path().display()))?;

@@ -7,7 +7,9 @@ use figures::image::{DynamicImage, GrayImage, RgbImage, imageops};
 use figures::{ChartOptions, LossCurves, TileGrid, TileScale, loss_chart, with_caption};
 
 use crate::artifacts::write_atomic;
-use crate::inference::{TrainedRun, decoder_filters, encoder_filters, logged_losses, pairs, sample_indices};
+use crate::inference::{
+    TrainedRun, decoder_filters, encoder_filters, logged_losses, pairs, sample_indices,
+};
 use crate::training::datasets;
 
 /// Images per row in reconstructions and noised samples.
@@ -51,13 +53,27 @@ pub fn write_figures(run: &TrainedRun, options: &FigureOptions) -> Result<Vec<Pa
     let name = &run.config.name;
 
     let curves = logged_losses(&run.dir, name)?;
-    save("loss.png", loss_figure(&[curves.clone()], &format!("{name}: training and test loss"), options.log_y)?)?;
+    save(
+        "loss.png",
+        loss_figure(
+            &[curves.clone()],
+            &format!("{name}: training and test loss"),
+            options.log_y,
+        )?,
+    )?;
     if !options.compare.is_empty() {
         let mut all = vec![curves];
         for (label, dir) in &options.compare {
             all.push(logged_losses(dir, label)?);
         }
-        save("loss-compare.png", loss_figure(&all, "training (solid) and test (dashed) loss", options.log_y)?)?;
+        save(
+            "loss-compare.png",
+            loss_figure(
+                &all,
+                "training (solid) and test (dashed) loss",
+                options.log_y,
+            )?,
+        )?;
     }
 
     let (train_set, test_set) = datasets(&run.config, &options.data_dir)?;
@@ -65,29 +81,76 @@ pub fn write_figures(run: &TrainedRun, options: &FigureOptions) -> Result<Vec<Pa
     let (inputs, targets) = pairs(&test_set, &indices);
     let outputs = run.reconstruct(&inputs);
     let noisy = run.config.noise > 0.0;
-    let scale = if options.per_tile_scale { TileScale::PerTile } else { TileScale::Fixed { lo: 0.0, hi: 1.0 } };
-    let rows: Vec<&[Vec<f32>]> = if noisy { vec![&inputs, &outputs, &targets] } else { vec![&inputs, &outputs] };
+    let scale = if options.per_tile_scale {
+        TileScale::PerTile
+    } else {
+        TileScale::Fixed { lo: 0.0, hi: 1.0 }
+    };
+    let rows: Vec<&[Vec<f32>]> = if noisy {
+        vec![&inputs, &outputs, &targets]
+    } else {
+        vec![&inputs, &outputs]
+    };
     let grid = interleaved_rows(&rows, scale);
     let legend = format!(
         "{name}: rows {} · {}",
-        if noisy { "noised input / output / clean target" } else { "input / output" },
-        if options.per_tile_scale { "each tile scaled to its own min-max" } else { "fixed scale 0 (black) to 1 (white)" }
+        if noisy {
+            "noised input / output / clean target"
+        } else {
+            "input / output"
+        },
+        if options.per_tile_scale {
+            "each tile scaled to its own min-max"
+        } else {
+            "fixed scale 0 (black) to 1 (white)"
+        }
     );
-    save("reconstructions.png", captioned(&grid.render(), options.zoom, &legend)?)?;
+    save(
+        "reconstructions.png",
+        captioned(&grid.render(), options.zoom, &legend)?,
+    )?;
 
-    let weight_scale = if options.symmetric_weights { TileScale::SymmetricGlobal } else { TileScale::PerTile };
-    let scale_text = if options.symmetric_weights { "one scale, 0 = mid-grey" } else { "each tile scaled to its min-max" };
+    let weight_scale = if options.symmetric_weights {
+        TileScale::SymmetricGlobal
+    } else {
+        TileScale::PerTile
+    };
+    let scale_text = if options.symmetric_weights {
+        "one scale, 0 = mid-grey"
+    } else {
+        "each tile scaled to its min-max"
+    };
     let w1 = filter_grid(&encoder_filters(&run.model), weight_scale);
-    save("w1.png", captioned(&w1.render(), options.zoom, &format!("{name}: first-layer weights, one tile per hidden unit ({scale_text})"))?)?;
+    save(
+        "w1.png",
+        captioned(
+            &w1.render(),
+            options.zoom,
+            &format!("{name}: first-layer weights, one tile per hidden unit ({scale_text})"),
+        )?,
+    )?;
     let w2t = filter_grid(&decoder_filters(&run.model), weight_scale);
-    save("w2t.png", captioned(&w2t.render(), options.zoom, &format!("{name}: second-layer weights transposed ({scale_text})"))?)?;
+    save(
+        "w2t.png",
+        captioned(
+            &w2t.render(),
+            options.zoom,
+            &format!("{name}: second-layer weights transposed ({scale_text})"),
+        )?,
+    )?;
 
     if noisy {
         let ten = sample_indices(train_set.len(), IMAGES_PER_ROW);
         let (noised, clean) = pairs(&train_set, &ten);
         let grid = interleaved_rows(&[&noised, &clean], TileScale::Fixed { lo: 0.0, hi: 1.0 });
-        let legend = format!("{name}: noised training inputs ({} pixels zeroed) above the clean images", train_set.masked_per_image());
-        save("noised.png", captioned(&grid.render(), options.zoom, &legend)?)?;
+        let legend = format!(
+            "{name}: noised training inputs ({} pixels zeroed) above the clean images",
+            train_set.masked_per_image()
+        );
+        save(
+            "noised.png",
+            captioned(&grid.render(), options.zoom, &legend)?,
+        )?;
     }
     Ok(written)
 }
@@ -121,14 +184,29 @@ pub fn filter_grid(filters: &[Vec<f32>], scale: TileScale) -> TileGrid {
 
 fn captioned(grid: &GrayImage, zoom: u32, text: &str) -> Result<DynamicImage> {
     let zoom = zoom.max(1);
-    let big = imageops::resize(grid, grid.width() * zoom, grid.height() * zoom, imageops::FilterType::Nearest);
+    let big = imageops::resize(
+        grid,
+        grid.width() * zoom,
+        grid.height() * zoom,
+        imageops::FilterType::Nearest,
+    );
     let rgb: RgbImage = DynamicImage::ImageLuma8(big).to_rgb8();
-    Ok(DynamicImage::ImageRgb8(with_caption(&rgb, text).map_err(anyhow::Error::msg)?))
+    let captioned = with_caption(&rgb, text).map_err(anyhow::Error::msg)?;
+    // Everything here is grey: store one channel (a third of the size).
+    Ok(DynamicImage::ImageLuma8(
+        DynamicImage::ImageRgb8(captioned).to_luma8(),
+    ))
 }
 
 fn loss_figure(curves: &[LossCurves], title: &str, log_y: bool) -> Result<DynamicImage> {
-    let options = ChartOptions { title: title.to_string(), log_y, ..Default::default() };
-    Ok(DynamicImage::ImageRgb8(loss_chart(curves, &options).map_err(anyhow::Error::msg)?))
+    let options = ChartOptions {
+        title: title.to_string(),
+        log_y,
+        ..Default::default()
+    };
+    Ok(DynamicImage::ImageRgb8(
+        loss_chart(curves, &options).map_err(anyhow::Error::msg)?,
+    ))
 }
 
 /// The run directory of `name` under the artifacts root.
@@ -147,7 +225,11 @@ mod tests {
     fn tile(image: &GrayImage, grid: &TileGrid, k: usize) -> Vec<u8> {
         let (x0, y0) = grid.origin(k);
         (0..data::PIXELS)
-            .map(|p| image.get_pixel(x0 + (p % data::SIDE) as u32, y0 + (p / data::SIDE) as u32).0[0])
+            .map(|p| {
+                image
+                    .get_pixel(x0 + (p % data::SIDE) as u32, y0 + (p / data::SIDE) as u32)
+                    .0[0]
+            })
             .collect()
     }
 
@@ -177,13 +259,22 @@ mod tests {
             assert_eq!(tile(&w2t_image, &w2t, k), scaled(&row), "w2t tile {k}");
         }
         // A transposed reading would differ: tile 0 is not the first row of the encoder weight.
-        let wrong = model.encoder.weight.val().slice([0..1, 0..20]).into_data().try_to_vec::<f32>().unwrap();
+        let wrong = model
+            .encoder
+            .weight
+            .val()
+            .slice([0..1, 0..20])
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
         assert_ne!(&tile(&w1_image, &w1, 0)[..20], &scaled(&wrong)[..]);
     }
 
     #[test]
     fn reconstruction_rows_interleave_in_blocks_of_ten() {
-        let a: Vec<Vec<f32>> = (0..12).map(|i| vec![i as f32 / 20.0; data::PIXELS]).collect();
+        let a: Vec<Vec<f32>> = (0..12)
+            .map(|i| vec![i as f32 / 20.0; data::PIXELS])
+            .collect();
         let b: Vec<Vec<f32>> = (0..12).map(|_| vec![1.0; data::PIXELS]).collect();
         let grid = interleaved_rows(&[&a, &b], TileScale::Fixed { lo: 0.0, hi: 1.0 });
         // Two blocks of (input row, output row): 4 rows of 10 cells.

@@ -69,8 +69,13 @@ fn parse_backend(s: &str) -> Result<Backend, String> {
 
 fn run(cli: Cli) -> Result<()> {
     let name = match (cli.case, &cli.run) {
-        (Some(case), None) if (1..=train::config::CASE_COUNT).contains(&case) => format!("case{case}"),
-        (Some(case), None) => bail!("unknown case {case}: the study has cases 1 to {}", train::config::CASE_COUNT),
+        (Some(case), None) if (1..=train::config::CASE_COUNT).contains(&case) => {
+            format!("case{case}")
+        }
+        (Some(case), None) => bail!(
+            "unknown case {case}: the study has cases 1 to {}",
+            train::config::CASE_COUNT
+        ),
         (None, Some(run)) => run.clone(),
         _ => bail!("choose a run with --case 1..7 or --run NAME"),
     };
