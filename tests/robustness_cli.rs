@@ -179,3 +179,37 @@ fn unwritable_artifacts_fail_before_training() {
             .all(|l| !l.starts_with("epoch"))
     );
 }
+
+#[test]
+fn a_full_disk_is_reported_before_training() {
+    let dir = scratch("tinyfs");
+    // A 2 MB file system; case 1's checkpoints need about 75 MB. Needs root (as in CI).
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=2m", "tmpfs"])
+        .arg(&dir)
+        .status();
+    if !mounted.is_ok_and(|s| s.success()) {
+        eprintln!("skipped: cannot mount a small tmpfs here (not root?)");
+        return;
+    }
+    let out = run(&[
+        "--case",
+        "1",
+        "--limit",
+        "200",
+        "--epochs",
+        "1",
+        "--artifacts",
+        dir.to_str().unwrap(),
+    ]);
+    Command::new("umount").arg(&dir).status().ok();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("not enough free space"), "{stderr}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .all(|l| !l.starts_with("epoch"))
+    );
+}

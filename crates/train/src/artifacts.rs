@@ -51,15 +51,45 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     result
 }
 
-/// Creates `dir` if needed and checks that files can be written in it, before any training.
-pub fn ensure_writable(dir: &Path) -> Result<()> {
+/// Creates `dir` if needed and checks, before any training, that it is writable and has room for
+/// `reserve` bytes (by writing and deleting that much: a sparse or quota-free check could lie).
+pub fn ensure_writable(dir: &Path, reserve: u64) -> Result<()> {
     std::fs::create_dir_all(dir)
         .with_context(|| format!("{}: cannot create the artifacts directory", dir.display()))?;
-    let probe = dir.join(format!(".write-test-{}", std::process::id()));
-    write_atomic(&probe, &[0u8; 4096])
-        .with_context(|| format!("{}: the artifacts directory is not writable", dir.display()))?;
+    let probe = dir.join(format!(".space-check-{}", std::process::id()));
+    let written = (|| {
+        let mut file = File::create(&probe)?;
+        let chunk = vec![0u8; 1 << 20];
+        let mut left = reserve.max(4096);
+        while left > 0 {
+            let n = left.min(chunk.len() as u64) as usize;
+            file.write_all(&chunk[..n])?;
+            left -= n as u64;
+        }
+        file.sync_all()
+    })();
     std::fs::remove_file(&probe).ok();
-    Ok(())
+    match written {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::StorageFull || e.raw_os_error() == Some(28) => {
+            bail!(
+                "{}: not enough free space for this run's checkpoints (needs about {} MB)",
+                dir.display(),
+                reserve.div_ceil(1 << 20)
+            )
+        }
+        Err(e) => Err(e)
+            .with_context(|| format!("{}: the artifacts directory is not writable", dir.display())),
+    }
+}
+
+/// Bytes a run keeps on disk at most: three checkpoints (model + Adam's two moments) and the final model.
+pub fn disk_reserve(config: &TrainingConfig) -> u64 {
+    let params = (2 * model::INPUT_SIZE * config.model.hidden
+        + config.model.hidden
+        + model::INPUT_SIZE) as u64;
+    let checkpoint = params * 4 * 3;
+    3 * checkpoint + params * 4 + (1 << 20)
 }
 
 /// A Burn checkpointer that writes `<name>-<epoch>.bpk` files atomically.

@@ -69,7 +69,7 @@ pub fn compare(
     out_dir: &Path,
     data_dir: &Path,
 ) -> Result<Comparison> {
-    artifacts::ensure_writable(out_dir)?;
+    artifacts::ensure_writable(out_dir, artifacts::disk_reserve(config))?;
     // The initial weights are drawn once (on the CPU) and loaded into every backend.
     let initial = out_dir.join("initial.bpk");
     let cpu = Device::flex();

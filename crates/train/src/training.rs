@@ -84,7 +84,7 @@ pub fn train(config: &TrainingConfig, options: &RunOptions) -> Result<RunSummary
     let started = Instant::now();
     config.validate()?;
     let run_dir = &options.run_dir;
-    artifacts::ensure_writable(run_dir)?;
+    artifacts::ensure_writable(run_dir, artifacts::disk_reserve(config))?;
     let (train_set, test_set) = datasets(config, &options.data_dir)?;
     if config.batch_size > train_set.len() {
         bail!(
