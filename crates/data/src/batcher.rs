@@ -34,3 +34,27 @@ impl Batcher<AutoencoderItem, AutoencoderBatch> for AutoencoderBatcher {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Mnist, NoisedMnist, Split, default_dir};
+    use burn::data::dataset::Dataset;
+
+    #[test]
+    fn stacks_inputs_and_targets_in_item_order() {
+        let set = NoisedMnist::new(
+            Mnist::load(&default_dir(), Split::Test).unwrap().limit(3),
+            0.2,
+            1,
+        );
+        let items: Vec<AutoencoderItem> = (0..3).map(|i| set.get(i).unwrap()).collect();
+        let batch = AutoencoderBatcher.batch(items.clone(), &Device::flex());
+        assert_eq!(batch.inputs.dims(), [3, PIXELS]);
+        let inputs = batch.inputs.into_data().try_to_vec::<f32>().unwrap();
+        let targets = batch.targets.into_data().try_to_vec::<f32>().unwrap();
+        assert_eq!(inputs[PIXELS..2 * PIXELS], items[1].input[..]);
+        assert_eq!(targets[2 * PIXELS..], items[2].target[..]);
+        assert_ne!(inputs, targets, "noise should reach the inputs only");
+    }
+}
