@@ -1,17 +1,13 @@
 //! Backend parity and determinism, through the real `train` binary on a small MNIST subset.
 //! wgpu runs on whatever adapter exists; CI installs Mesa's software Vulkan driver for it.
 
+mod common;
+use common::scratch;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 const TRAIN: &str = env!("CARGO_BIN_EXE_train");
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("compare-e2e-{}-{name}", std::process::id()));
-    std::fs::remove_dir_all(&dir).ok();
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 fn train(args: &[&str]) -> String {
     let out: Output = Command::new(TRAIN)
@@ -47,7 +43,7 @@ fn losses(run: &Path) -> Vec<(String, String)> {
 
 #[test]
 fn flex_and_ndarray_agree_with_dropout_on() {
-    let root = scratch("cpu");
+    let root = scratch("compare", "cpu");
     let stdout = train(&[
         "compare",
         "--case",
@@ -80,7 +76,7 @@ fn flex_and_ndarray_agree_with_dropout_on() {
 
 #[test]
 fn wgpu_agrees_with_flex_without_dropout() {
-    let root = scratch("wgpu");
+    let root = scratch("compare", "wgpu");
     train(&[
         "compare",
         "--case",
@@ -107,7 +103,7 @@ fn wgpu_agrees_with_flex_without_dropout() {
 
 #[test]
 fn the_same_seed_gives_identical_losses_on_each_backend() {
-    let root = scratch("determinism");
+    let root = scratch("compare", "determinism");
     for backend in ["flex", "ndarray", "wgpu"] {
         let mut runs = Vec::new();
         for attempt in ["a", "b"] {

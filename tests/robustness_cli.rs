@@ -1,17 +1,13 @@
 //! Faults injected into the real `train` binary: SIGKILL, SIGINT and corrupt checkpoints.
 
+mod common;
+use common::scratch;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 const TRAIN: &str = env!("CARGO_BIN_EXE_train");
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("robust-e2e-{}-{name}", std::process::id()));
-    std::fs::remove_dir_all(&dir).ok();
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 /// Case 6 (dropout and noise: every source of randomness) on a small subset.
 fn args<'a>(root: &'a str, epochs: &'a str) -> Vec<&'a str> {
@@ -79,12 +75,12 @@ fn ok(out: Output) -> (String, String) {
 
 #[test]
 fn sigkill_then_resume_equals_an_uninterrupted_run() {
-    let whole = scratch("whole");
+    let whole = scratch("robust", "whole");
     ok(run(&args(whole.to_str().unwrap(), "4")));
     let expected = rows(&whole.join("case6"));
     assert_eq!(expected.len(), 4);
 
-    let killed = scratch("killed");
+    let killed = scratch("robust", "killed");
     let root = killed.to_str().unwrap();
     let mut child = spawn(&args(root, "4"));
     wait_for_epochs(&killed.join("case6"), 2);
@@ -107,7 +103,7 @@ fn sigkill_then_resume_equals_an_uninterrupted_run() {
 
 #[test]
 fn corrupt_checkpoint_falls_back_to_the_previous_one() {
-    let dir = scratch("corrupt");
+    let dir = scratch("robust", "corrupt");
     let root = dir.to_str().unwrap();
     ok(run(&args(root, "3")));
     let newest = dir.join("case6/checkpoint/model-3.bpk");
@@ -129,7 +125,7 @@ fn corrupt_checkpoint_falls_back_to_the_previous_one() {
 
 #[test]
 fn ctrl_c_stops_cleanly_and_keeps_the_checkpoint() {
-    let dir = scratch("sigint");
+    let dir = scratch("robust", "sigint");
     let root = dir.to_str().unwrap();
     let child = spawn(&args(root, "30"));
     wait_for_epochs(&dir.join("case6"), 1);
@@ -162,7 +158,7 @@ fn ctrl_c_stops_cleanly_and_keeps_the_checkpoint() {
 
 #[test]
 fn unwritable_artifacts_fail_before_training() {
-    let dir = scratch("readonly");
+    let dir = scratch("robust", "readonly");
     let file = dir.join("not-a-dir");
     std::fs::write(&file, b"x").unwrap();
     let out = run(&["--case", "7", "--artifacts", file.to_str().unwrap()]);
@@ -182,7 +178,7 @@ fn unwritable_artifacts_fail_before_training() {
 
 #[test]
 fn a_full_disk_is_reported_before_training() {
-    let dir = scratch("tinyfs");
+    let dir = scratch("robust", "tinyfs");
     // A 2 MB file system; case 1's checkpoints need about 75 MB. Needs root (as in CI).
     let mounted = Command::new("mount")
         .args(["-t", "tmpfs", "-o", "size=2m", "tmpfs"])

@@ -1,14 +1,10 @@
 //! End-to-end tests of the real `train` binary on a small subset of the vendored MNIST.
 
+mod common;
+use common::{assert_one_line_error, scratch};
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("train-e2e-{}-{name}", std::process::id()));
-    std::fs::remove_dir_all(&dir).ok();
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 fn train(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_train"))
@@ -41,7 +37,7 @@ fn epochs(run: &Path) -> Vec<(usize, f64, f64)> {
 
 #[test]
 fn trains_checkpoints_and_resumes() {
-    let root = scratch("resume");
+    let root = scratch("train", "resume");
     let root_s = root.to_str().unwrap();
     let out = train(&[
         "--case",
@@ -131,7 +127,7 @@ fn trains_checkpoints_and_resumes() {
 
 #[test]
 fn ndarray_backend_trains() {
-    let root = scratch("ndarray");
+    let root = scratch("train", "ndarray");
     let out = train(&[
         "--case",
         "7",
@@ -154,24 +150,9 @@ fn ndarray_backend_trains() {
     assert_eq!(epochs(&root.join("case7")).len(), 1);
 }
 
-fn assert_one_line_error(out: &Output, expected: &str) {
-    let stderr = text(&out.stderr);
-    assert!(!out.status.success(), "should fail: {stderr}");
-    assert!(
-        !stderr.contains("panicked"),
-        "panic instead of an error: {stderr}"
-    );
-    let lines: Vec<&str> = stderr.lines().collect();
-    assert_eq!(lines.len(), 1, "expected one line, got:\n{stderr}");
-    assert!(
-        lines[0].starts_with("error") && lines[0].contains(expected),
-        "{stderr}"
-    );
-}
-
 #[test]
 fn bad_input_is_one_line_error() {
-    let root = scratch("bad");
+    let root = scratch("train", "bad");
     let root_s = root.to_str().unwrap();
     assert_one_line_error(
         &train(&["--case", "9", "--artifacts", root_s]),
@@ -232,7 +213,7 @@ fn bad_input_is_one_line_error() {
 
 #[test]
 fn wgpu_without_an_adapter_is_a_one_line_error() {
-    let root = scratch("no-adapter");
+    let root = scratch("train", "no-adapter");
     // The Vulkan loader finds no driver; wgpu's OpenGL fallback is deliberately not used.
     let out = Command::new(env!("CARGO_BIN_EXE_train"))
         .args([

@@ -1,16 +1,12 @@
 //! End-to-end tests of the `visualize` binary on runs trained by the real `train` binary.
 
+mod common;
+use common::{assert_one_line_error, scratch};
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use figures::image::{self, GrayImage};
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("visualize-e2e-{}-{name}", std::process::id()));
-    std::fs::remove_dir_all(&dir).ok();
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 fn run(bin: &str, args: &[&str]) -> Output {
     let out = Command::new(bin)
@@ -49,7 +45,7 @@ const VISUALIZE: &str = env!("CARGO_BIN_EXE_visualize");
 
 #[test]
 fn draws_every_figure_from_a_checkpoint_on_two_backends() {
-    let root = scratch("figures");
+    let root = scratch("visualize", "figures");
     let root_s = root.to_str().unwrap();
     ok(run(
         TRAIN,
@@ -184,12 +180,12 @@ fn draws_every_figure_from_a_checkpoint_on_two_backends() {
         VISUALIZE,
         &["--case", "7", "--artifacts", root_s, "--epoch", "9"],
     );
-    one_line_error(&out, "model-9.bpk");
+    assert_one_line_error(&out, "model-9.bpk");
 
     // A corrupt checkpoint and one of another shape are reported with their path.
     let bad = root.join("corrupt.bpk");
     std::fs::write(&bad, b"not a burnpack file").unwrap();
-    one_line_error(
+    assert_one_line_error(
         &run(
             VISUALIZE,
             &[
@@ -206,7 +202,7 @@ fn draws_every_figure_from_a_checkpoint_on_two_backends() {
     let mut truncated = std::fs::read(root.join("case7/model.bpk")).unwrap();
     truncated.truncate(truncated.len() / 2);
     std::fs::write(&bad, truncated).unwrap();
-    one_line_error(
+    assert_one_line_error(
         &run(
             VISUALIZE,
             &[
@@ -234,7 +230,7 @@ fn draws_every_figure_from_a_checkpoint_on_two_backends() {
         ],
     ));
     let case1_model = root.join("case1/model.bpk");
-    one_line_error(
+    assert_one_line_error(
         &run(
             VISUALIZE,
             &[
@@ -265,20 +261,10 @@ fn draws_every_figure_from_a_checkpoint_on_two_backends() {
     assert!(stdout.contains("loss-compare.png"), "{stdout}");
 }
 
-fn one_line_error(out: &Output, expected: &str) {
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
-    assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(
-        stderr.starts_with("error") && stderr.contains(expected),
-        "{stderr}"
-    );
-}
-
 #[test]
-fn missing_run_is_a_one_line_error() {
-    let root = scratch("missing");
-    one_line_error(
+fn missing_run_is_a_assert_one_line_error() {
+    let root = scratch("visualize", "missing");
+    assert_one_line_error(
         &run(
             VISUALIZE,
             &["--case", "3", "--artifacts", root.to_str().unwrap()],
