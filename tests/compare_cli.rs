@@ -2,9 +2,9 @@
 //! wgpu runs on whatever adapter exists; CI installs Mesa's software Vulkan driver for it.
 
 mod common;
-use common::scratch;
+use common::{scratch, stdout_of_success};
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 const TRAIN: &str = env!("CARGO_BIN_EXE_train");
@@ -15,13 +15,7 @@ fn train(args: &[&str]) -> String {
         .env_remove("MNIST_DIR")
         .output()
         .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "stdout:\n{stdout}\nstderr:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
+    stdout_of_success(&out)
 }
 
 fn json(path: &Path) -> serde_json::Value {

@@ -3,7 +3,7 @@
 mod common;
 use common::{assert_one_line_error, scratch};
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 fn train(args: &[&str]) -> Output {

@@ -1,9 +1,9 @@
 //! End-to-end tests of the `visualize` binary on runs trained by the real `train` binary.
 
 mod common;
-use common::{assert_one_line_error, scratch};
+use common::{assert_one_line_error, scratch, stdout_of_success};
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use figures::image::{self, GrayImage};
@@ -18,13 +18,7 @@ fn run(bin: &str, args: &[&str]) -> Output {
 }
 
 fn ok(out: Output) -> String {
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "stdout:\n{stdout}\nstderr:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
+    stdout_of_success(&out)
 }
 
 fn gray(path: &Path) -> GrayImage {

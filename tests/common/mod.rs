@@ -13,6 +13,17 @@ pub fn scratch(suite: &str, name: &str) -> PathBuf {
     dir
 }
 
+/// Asserts that a run succeeded (showing its output if not) and returns its stdout.
+pub fn stdout_of_success(out: &Output) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "stdout:\n{stdout}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
 /// Asserts that a run failed with exactly one line on stderr, an `error…` containing `expected`,
 /// and no panic.
 pub fn assert_one_line_error(out: &Output, expected: &str) {

@@ -49,12 +49,25 @@ pub struct Mnist {
     len: usize,
 }
 
-/// Default location of the vendored data set: `$MNIST_DIR`, else `datasets/mnist` in the workspace.
+/// Default location of the vendored data set: `$MNIST_DIR`, else `datasets/mnist` in the
+/// workspace this crate was built from, else the first `datasets/mnist` found above the current
+/// directory or the running executable (a moved checkout, a shared build cache).
 pub fn default_dir() -> PathBuf {
-    match std::env::var_os("MNIST_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../datasets/mnist"),
+    if let Some(dir) = std::env::var_os("MNIST_DIR") {
+        return PathBuf::from(dir);
     }
+    let built = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../datasets/mnist");
+    if built.is_dir() {
+        return built;
+    }
+    let starts = [std::env::current_dir().ok(), std::env::current_exe().ok()];
+    starts
+        .iter()
+        .flatten()
+        .flat_map(|start| start.ancestors())
+        .map(|dir| dir.join("datasets/mnist"))
+        .find(|dir| dir.is_dir())
+        .unwrap_or(built)
 }
 
 impl Mnist {

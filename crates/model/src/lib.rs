@@ -96,16 +96,19 @@ impl AutoencoderConfig {
     fn linear(&self, d_input: usize, d_output: usize, device: &Device) -> Linear {
         match self.init {
             Init::BurnDefault => LinearConfig::new(d_input, d_output).init(device),
-            Init::Study => {
-                let std = 1.0 / (d_input as f64).sqrt();
-                let mut linear = LinearConfig::new(d_input, d_output)
-                    .with_initializer(Initializer::Normal { mean: 0.0, std })
-                    .init(device);
-                linear.bias = Some(Param::from_tensor(Tensor::zeros([d_output], device)));
-                linear
-            }
+            Init::Study => study_linear(d_input, d_output, device),
         }
     }
+}
+
+/// A `Linear` with the study's initialisation: weights `N(0, 1/√d_input)`, zero bias.
+pub fn study_linear(d_input: usize, d_output: usize, device: &Device) -> Linear {
+    let std = 1.0 / (d_input as f64).sqrt();
+    let mut linear = LinearConfig::new(d_input, d_output)
+        .with_initializer(Initializer::Normal { mean: 0.0, std })
+        .init(device);
+    linear.bias = Some(Param::from_tensor(Tensor::zeros([d_output], device)));
+    linear
 }
 
 impl Autoencoder {

@@ -1,4 +1,5 @@
-//! Backends chosen at run time: `flex` (default), `ndarray` and `wgpu`.
+//! Backends chosen at run time: `flex` (default), `ndarray` and `wgpu`; `cuda`, `vulkan` and
+//! `metal` when the binary is built with the cargo feature of the same name.
 
 use std::fmt;
 use std::str::FromStr;
@@ -15,11 +16,36 @@ pub enum Backend {
     Ndarray,
     /// wgpu: Vulkan, Metal, DirectX or OpenGL; a software Vulkan driver works without a GPU.
     Wgpu,
+    /// NVIDIA GPUs through CUDA (cargo feature `cuda`).
+    #[cfg(feature = "cuda")]
+    Cuda,
+    /// wgpu pinned to Vulkan with SPIR-V kernels (cargo feature `vulkan`).
+    #[cfg(feature = "vulkan")]
+    Vulkan,
+    /// wgpu pinned to Metal with native MSL kernels (cargo feature `metal`).
+    #[cfg(feature = "metal")]
+    Metal,
 }
 
+/// Backends that exist only in binaries built with a cargo feature, and that feature.
+const OPTIONAL: [&str; 3] = ["cuda", "vulkan", "metal"];
+
 impl Backend {
-    /// All backends, in the order they are listed to users.
+    /// The backends every build has, in the order they are listed to users.
     pub const ALL: [Backend; 3] = [Backend::Flex, Backend::Ndarray, Backend::Wgpu];
+
+    /// Every backend of this build: [`Backend::ALL`] plus those of enabled cargo features.
+    pub fn all() -> Vec<Backend> {
+        #[allow(unused_mut)]
+        let mut all = Backend::ALL.to_vec();
+        #[cfg(feature = "cuda")]
+        all.push(Backend::Cuda);
+        #[cfg(feature = "vulkan")]
+        all.push(Backend::Vulkan);
+        #[cfg(feature = "metal")]
+        all.push(Backend::Metal);
+        all
+    }
 
     /// The backend's command-line name.
     pub fn name(self) -> &'static str {
@@ -27,6 +53,12 @@ impl Backend {
             Backend::Flex => "flex",
             Backend::Ndarray => "ndarray",
             Backend::Wgpu => "wgpu",
+            #[cfg(feature = "cuda")]
+            Backend::Cuda => "cuda",
+            #[cfg(feature = "vulkan")]
+            Backend::Vulkan => "vulkan",
+            #[cfg(feature = "metal")]
+            Backend::Metal => "metal",
         }
     }
 
@@ -41,6 +73,18 @@ impl Backend {
                 wgpu_adapter()?;
                 Device::wgpu(DeviceKind::DefaultDevice)
             }
+            #[cfg(feature = "cuda")]
+            Backend::Cuda => Device::cuda(0),
+            #[cfg(feature = "vulkan")]
+            Backend::Vulkan => {
+                wgpu_adapter()?;
+                Device::vulkan(DeviceKind::DefaultDevice)
+            }
+            #[cfg(feature = "metal")]
+            Backend::Metal => {
+                wgpu_adapter()?;
+                Device::metal(DeviceKind::DefaultDevice)
+            }
         })
     }
 
@@ -49,12 +93,19 @@ impl Backend {
         match self {
             Backend::Flex => format!("flex on CPU ({} threads)", cpu_threads()),
             Backend::Ndarray => format!("ndarray on CPU ({} threads)", cpu_threads()),
-            Backend::Wgpu => match wgpu_adapter() {
+            #[cfg(feature = "cuda")]
+            Backend::Cuda => "cuda on GPU 0".to_string(),
+            wgpu_based => match wgpu_adapter() {
                 Ok(info) => format!(
-                    "wgpu on {} ({:?}, {:?}, driver {} {})",
-                    info.name, info.device_type, info.backend, info.driver, info.driver_info
+                    "{} on {} ({:?}, {:?}, driver {} {})",
+                    wgpu_based.name(),
+                    info.name,
+                    info.device_type,
+                    info.backend,
+                    info.driver,
+                    info.driver_info
                 ),
-                Err(e) => format!("wgpu: {e}"),
+                Err(e) => format!("{}: {e}", wgpu_based.name()),
             },
         }
     }
@@ -70,17 +121,20 @@ impl FromStr for Backend {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
-        match s.to_ascii_lowercase().as_str() {
-            "flex" => Ok(Backend::Flex),
-            "ndarray" => Ok(Backend::Ndarray),
-            "wgpu" => Ok(Backend::Wgpu),
-            "cuda" | "rocm" | "metal" | "vulkan" => Err(format!(
-                "backend '{s}' is not built into this binary; use wgpu (which reaches Vulkan and Metal GPUs) or a CPU backend: flex, ndarray"
-            )),
-            _ => Err(format!(
-                "unknown backend '{s}': choose flex, ndarray or wgpu"
-            )),
+        let name = s.to_ascii_lowercase();
+        if let Some(b) = Backend::all().into_iter().find(|b| b.name() == name) {
+            return Ok(b);
         }
+        if OPTIONAL.contains(&name.as_str()) {
+            return Err(format!(
+                "backend '{name}' is not built into this binary: rebuild with `cargo build --release -p train --features {name}`, or use wgpu (which reaches Vulkan, Metal and DirectX GPUs) or a CPU backend (flex, ndarray)"
+            ));
+        }
+        let names: Vec<&str> = Backend::all().iter().map(|b| b.name()).collect();
+        Err(format!(
+            "unknown backend '{s}': choose one of {}",
+            names.join(", ")
+        ))
     }
 }
 
@@ -135,11 +189,12 @@ mod tests {
                 .unwrap_err()
                 .contains("unknown backend 'tpu'")
         );
+        #[cfg(not(feature = "cuda"))]
         assert!(
             "cuda"
                 .parse::<Backend>()
                 .unwrap_err()
-                .contains("not built into this binary")
+                .contains("rebuild with `cargo build --release -p train --features cuda`")
         );
     }
 }

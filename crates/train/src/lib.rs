@@ -4,10 +4,12 @@ pub mod artifacts;
 pub mod backend;
 pub mod compare;
 pub mod config;
+pub mod cpu;
 pub mod inference;
 pub mod interrupt;
 pub mod loader;
 pub mod renderer;
+pub mod report;
 pub mod training;
 pub mod visualize;
 
@@ -18,6 +20,7 @@ pub fn run_cli<C: clap::Parser>(
 ) -> std::process::ExitCode {
     install_panic_hook();
     quiet_mesa_runtime_dir();
+    cpu::configure_float_mode();
     let cli = match C::try_parse() {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => e.exit(), // --help, --version

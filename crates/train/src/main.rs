@@ -6,6 +6,7 @@
 //! cargo run --release -p train -- --case 1 --backend wgpu --epochs 5
 //! cargo run --release -p train -- --case 1 --resume           # continue from the last checkpoint
 //! cargo run --release -p train -- compare --case 7 --backends flex,ndarray,wgpu --epochs 2 --limit 10000
+//! cargo run --release -p train -- report                      # all seven cases, measured, as HTML
 //! ```
 
 use std::path::PathBuf;
@@ -17,6 +18,7 @@ use clap::{Args, Parser, Subcommand};
 use train::backend::Backend;
 use train::compare::{compare, write_report};
 use train::config::{CASE_COUNT, TrainingConfig};
+use train::report::{ReportOptions, build_report};
 use train::training::{RunOptions, train};
 
 /// Train an MNIST autoencoder of the study (784 → n → 784) with Burn.
@@ -34,6 +36,9 @@ enum Command {
     /// Train the same case on several backends (same seed, data order and initial weights)
     /// and compare losses, speed and weights; writes artifacts/compare-<case>/compare.md and .json.
     Compare(CompareArgs),
+    /// Train whichever of the seven cases (and the four hidden-dropout variants) lack a finished
+    /// run, measure them all and write artifacts/report/index.html and report.md.
+    Report(ReportArgs),
 }
 
 /// What to train: a case or a file, with overrides.
@@ -120,6 +125,26 @@ struct CompareArgs {
     run: RunArgs,
 }
 
+#[derive(Debug, Args)]
+struct ReportArgs {
+    /// Smoke test: every run on 2000 training images for 1 epoch, short probes
+    /// (artifacts go to <artifacts>/quick unless --artifacts is given).
+    #[arg(long)]
+    quick: bool,
+    /// Use only the runs that exist; train nothing.
+    #[arg(long)]
+    reuse: bool,
+    /// Backend that trains missing runs (measurements run on the CPU).
+    #[arg(long, default_value = "flex", value_parser = parse_backend)]
+    backend: Backend,
+    /// Root of the runs; the report goes to DIR/report/ [default: artifacts, or artifacts/quick].
+    #[arg(long, value_name = "DIR")]
+    artifacts: Option<PathBuf>,
+    /// Directory of the MNIST IDX files [default: $MNIST_DIR, else the vendored datasets/mnist].
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+}
+
 fn parse_backend(s: &str) -> Result<Backend, String> {
     s.parse()
 }
@@ -127,6 +152,7 @@ fn parse_backend(s: &str) -> Result<Backend, String> {
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Some(Command::Compare(args)) => run_compare(args),
+        Some(Command::Report(args)) => run_report(args),
         None => run_train(cli.train),
     }
 }
@@ -199,6 +225,27 @@ fn run_compare(args: CompareArgs) -> Result<()> {
         );
         println!("wrote {} and {}", md.display(), json.display());
     }
+    Ok(())
+}
+
+fn run_report(args: ReportArgs) -> Result<()> {
+    let root = args.artifacts.unwrap_or_else(|| {
+        let root = PathBuf::from("artifacts");
+        if args.quick { root.join("quick") } else { root }
+    });
+    let options = ReportOptions {
+        root,
+        data_dir: args.data_dir.unwrap_or_else(data::default_dir),
+        backend: args.backend,
+        quick: args.quick,
+        reuse: args.reuse,
+    };
+    let (report, index) = build_report(&options)?;
+    println!(
+        "wrote {} ({} runs; also report.md and report.json beside it)",
+        index.display(),
+        report.cases.len()
+    );
     Ok(())
 }
 

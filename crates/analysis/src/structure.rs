@@ -1,0 +1,161 @@
+//! How stroke-like or noise-like a weight tile is: its spatial roughness relative to the same
+//! values in a random arrangement.
+
+/// Tiles whose [`structure_ratio`] is below this count as structured (smooth strokes or blobs).
+pub const STRUCTURED_BELOW: f64 = 0.5;
+
+/// Mean squared difference between horizontally and vertically adjacent pixels of a square tile
+/// of `side × side` values.
+///
+/// # Panics
+/// If the tile does not hold `side * side` values.
+pub fn roughness(tile: &[f32], side: usize) -> f64 {
+    assert_eq!(
+        tile.len(),
+        side * side,
+        "roughness: expected a {side}×{side} tile"
+    );
+    let mut sum = 0.0;
+    let mut pairs = 0usize;
+    for y in 0..side {
+        for x in 0..side {
+            let v = tile[y * side + x] as f64;
+            if x + 1 < side {
+                sum += (v - tile[y * side + x + 1] as f64).powi(2);
+                pairs += 1;
+            }
+            if y + 1 < side {
+                sum += (v - tile[(y + 1) * side + x] as f64).powi(2);
+                pairs += 1;
+            }
+        }
+    }
+    if pairs == 0 { 0.0 } else { sum / pairs as f64 }
+}
+
+/// [`roughness`] of the tile divided by its expected roughness after a random shuffle of its
+/// pixels (`2 Σ(x − x̄)² / (N − 1)`, exact over all permutations): ≈ 1 for noise, near 0 for
+/// smooth strokes; `None` for a constant tile.
+pub fn structure_ratio(tile: &[f32], side: usize) -> Option<f64> {
+    let n = tile.len();
+    if n < 2 {
+        return None;
+    }
+    let mean = tile.iter().map(|&v| v as f64).sum::<f64>() / n as f64;
+    let squares: f64 = tile.iter().map(|&v| (v as f64 - mean).powi(2)).sum();
+    let shuffled = 2.0 * squares / (n - 1) as f64;
+    (shuffled > 0.0).then(|| roughness(tile, side) / shuffled)
+}
+
+/// Summary of [`structure_ratio`] over a set of tiles (all the units of one layer).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FilterStructure {
+    /// Number of tiles.
+    pub tiles: usize,
+    /// Median ratio (constant tiles count as 1, unstructured).
+    pub median_ratio: f64,
+    /// Fraction of tiles with a ratio below [`STRUCTURED_BELOW`].
+    pub structured_fraction: f64,
+}
+
+impl FilterStructure {
+    /// Measures every tile (each `side × side` values).
+    pub fn of(tiles: &[Vec<f32>], side: usize) -> Self {
+        let mut ratios: Vec<f64> = tiles
+            .iter()
+            .map(|t| structure_ratio(t, side).unwrap_or(1.0))
+            .collect();
+        ratios.sort_by(f64::total_cmp);
+        let structured = ratios.iter().filter(|&&r| r < STRUCTURED_BELOW).count();
+        let median_ratio = match ratios.len() {
+            0 => f64::NAN,
+            n if n % 2 == 1 => ratios[n / 2],
+            n => (ratios[n / 2 - 1] + ratios[n / 2]) / 2.0,
+        };
+        Self {
+            tiles: ratios.len(),
+            median_ratio,
+            structured_fraction: if ratios.is_empty() {
+                0.0
+            } else {
+                structured as f64 / ratios.len() as f64
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SIDE: usize = 28;
+
+    fn noise(seed: u64) -> Vec<f32> {
+        let mut state = seed;
+        (0..SIDE * SIDE)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                (state % 10_000) as f32 / 10_000.0
+            })
+            .collect()
+    }
+
+    /// A thick diagonal pen stroke on a flat background.
+    fn stroke() -> Vec<f32> {
+        (0..SIDE * SIDE)
+            .map(|p| {
+                let (x, y) = ((p % SIDE) as f32, (p / SIDE) as f32);
+                (-((x - y).powi(2)) / 8.0).exp()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn roughness_of_simple_tiles() {
+        assert_eq!(roughness(&[1.0; 9], 3), 0.0);
+        // A 2×2 checkerboard: all four neighbour pairs differ by 1.
+        assert_eq!(roughness(&[0.0, 1.0, 1.0, 0.0], 2), 1.0);
+    }
+
+    #[test]
+    fn noise_is_near_one_and_strokes_near_zero() {
+        for seed in 1..20 {
+            let r = structure_ratio(&noise(seed), SIDE).unwrap();
+            assert!((0.85..1.15).contains(&r), "noise ratio {r}");
+        }
+        let r = structure_ratio(&stroke(), SIDE).unwrap();
+        assert!(r < 0.1, "stroke ratio {r}");
+        assert_eq!(structure_ratio(&[0.3; SIDE * SIDE], SIDE), None);
+    }
+
+    #[test]
+    fn ratio_ignores_scale_and_offset() {
+        let a = stroke();
+        let b: Vec<f32> = a.iter().map(|v| 3.0 * v - 7.0).collect();
+        let (ra, rb) = (
+            structure_ratio(&a, SIDE).unwrap(),
+            structure_ratio(&b, SIDE).unwrap(),
+        );
+        assert!((ra - rb).abs() < 1e-4 * ra.max(1e-9), "{ra} vs {rb}");
+    }
+
+    #[test]
+    fn summary_counts_structured_tiles() {
+        let tiles = vec![
+            stroke(),
+            noise(1),
+            noise(2),
+            stroke(),
+            vec![0.0; SIDE * SIDE],
+        ];
+        let s = FilterStructure::of(&tiles, SIDE);
+        assert_eq!(s.tiles, 5);
+        assert!((s.structured_fraction - 0.4).abs() < 1e-12);
+        assert!(
+            s.median_ratio > 0.8,
+            "median of 2 strokes and 3 noise-like tiles"
+        );
+    }
+}

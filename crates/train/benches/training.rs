@@ -1,0 +1,184 @@
+//! Training speed of the study's cases on the CPU backends.
+//!
+//! ```text
+//! cargo bench -p train --bench training                 # cases 1 and 7, flex and ndarray
+//! cargo bench -p train --bench training -- --quick      # fewer repetitions
+//! ```
+//!
+//! For each case and backend it measures, on a fixed subset of the real data:
+//! - `step`: one training step (batch 100: forward, MSE, backward, Adam update) in a plain Burn
+//!   loop, median over the steps of two passes over the subset (the first pass is warm-up);
+//! - `learner epoch`: Burn's learner (`train::training::train`) on the same subset for one epoch,
+//!   training part only, as logged — its difference to 'steps × step' is the learner's overhead;
+//! - `eval`: the 10 000 test images through the trained model (no dropout), one pass, median of 5;
+//! - `data`: loading and checking the four MNIST files, median of 3;
+//! and prints one table with seconds, images per second and GFLOP/s of the matrix products.
+
+use std::time::Instant;
+
+use burn::prelude::*;
+use burn::train::TrainStep;
+use data::{Mnist, NoisedMnist, Split};
+use train::backend::Backend;
+use train::config::TrainingConfig;
+use train::loader::EpochLoader;
+use train::training::{RunOptions, datasets, train};
+
+/// Training images in the subset (120 steps of 100).
+const SUBSET: usize = 12_000;
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+/// Floating-point operations of the matrix products of one training step: forward (2 products),
+/// backward (the decoder's input and weight gradients, the encoder's weight gradient).
+fn step_flops(batch: usize, hidden: usize) -> f64 {
+    5.0 * 2.0 * (batch * 784 * hidden) as f64
+}
+
+struct Row {
+    case: usize,
+    backend: Backend,
+    step: f64,
+    learner_epoch: f64,
+    steps: usize,
+    eval: f64,
+    hidden: usize,
+}
+
+fn bench_case(case: usize, backend: Backend, data_dir: &std::path::Path, quick: bool) -> Row {
+    let mut config = TrainingConfig::case(case).expect("study case");
+    config.limit = Some(SUBSET);
+    config.epochs = 1;
+    let device = backend.device().expect("CPU backend");
+    device.seed(config.seed);
+
+    // Plain loop: the same batches the learner sees, no metrics, no events.
+    let (train_set, test_set) = datasets(&config, data_dir).expect("MNIST");
+    let ad = device.clone().autodiff();
+    let mut model = config.model.init(&ad);
+    let mut optimizer = config.optimizer.init();
+    let loader = EpochLoader::shuffled(train_set, config.batch_size, ad.clone(), config.seed, 1);
+    let mut times = Vec::new();
+    let passes = if quick { 1 } else { 2 };
+    for pass in 0..passes {
+        for batch in burn::data::dataloader::DataLoader::iter(&loader) {
+            let started = Instant::now();
+            let output = TrainStep::step(&model, batch);
+            model = optimizer.step(config.learning_rate, model, output.grads);
+            let _ = model
+                .encoder
+                .weight
+                .val()
+                .slice([0..1, 0..1])
+                .into_scalar::<f32>();
+            if pass + 1 == passes {
+                times.push(started.elapsed().as_secs_f64());
+            }
+        }
+    }
+    let step = median(times);
+    let steps = SUBSET / config.batch_size;
+
+    // The real learner on the same subset, one epoch.
+    let dir = std::env::temp_dir().join(format!(
+        "burn-ae-bench-{}-case{case}-{}",
+        std::process::id(),
+        backend.name()
+    ));
+    let options = RunOptions::new(dir.clone(), data_dir.to_path_buf(), backend);
+    let summary = train(&config, &options).expect("training");
+    let learner_epoch = summary.epochs[0].train_seconds;
+
+    // Evaluation of the whole test set in one pass.
+    let trained = train::artifacts::load_model_file(&summary.model_path, &config, &device)
+        .expect("trained model");
+    let inputs: Vec<f32> = (0..test_set.len())
+        .flat_map(|i| test_set.input(i))
+        .collect();
+    let x = Tensor::<2>::from_data(TensorData::new(inputs, [test_set.len(), 784]), &device);
+    let eval = median(
+        (0..if quick { 2 } else { 5 })
+            .map(|_| {
+                let started = Instant::now();
+                let _ = trained.forward(x.clone()).mean().into_scalar::<f32>();
+                started.elapsed().as_secs_f64()
+            })
+            .collect(),
+    );
+    std::fs::remove_dir_all(&dir).ok();
+    Row {
+        case,
+        backend,
+        step,
+        learner_epoch,
+        steps,
+        eval,
+        hidden: config.model.hidden,
+    }
+}
+
+fn main() {
+    train::cpu::configure_float_mode();
+    let quick = std::env::args().any(|a| a == "--quick");
+    let data_dir = data::default_dir();
+    let started = Instant::now();
+    let loads: Vec<f64> = (0..3)
+        .map(|_| {
+            let t = Instant::now();
+            let train = Mnist::load(&data_dir, Split::Train).expect("MNIST train");
+            let test = Mnist::load(&data_dir, Split::Test).expect("MNIST test");
+            let _ = NoisedMnist::new(train, 0.2, 0);
+            let _ = NoisedMnist::new(test, 0.2, 1);
+            t.elapsed().as_secs_f64()
+        })
+        .collect();
+    let data_seconds = median(loads);
+
+    let mut rows = Vec::new();
+    for case in [1, 7] {
+        for backend in [Backend::Flex, Backend::Ndarray] {
+            eprintln!("bench: case {case} on {}", backend.name());
+            rows.push(bench_case(case, backend, &data_dir, quick));
+        }
+    }
+    println!(
+        "\nbench `training` ({} build, {} threads, subnormals {}): {SUBSET} training images (\"subset\"), batch 100",
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        },
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        if train::cpu::flushing_subnormals() {
+            "flushed"
+        } else {
+            "kept"
+        },
+    );
+    println!(
+        "| case | backend | step (ms) | steps/s | GFLOP/s | learner epoch on subset (s) | learner overhead | 600-step epoch est. (s) | eval 10k (s) |"
+    );
+    println!("|---:|---|---:|---:|---:|---:|---:|---:|---:|");
+    for r in &rows {
+        let plain = r.step * r.steps as f64;
+        println!(
+            "| {} | {} | {:.2} | {:.0} | {:.0} | {:.2} | {:+.0} % | {:.2} | {:.3} |",
+            r.case,
+            r.backend.name(),
+            1e3 * r.step,
+            1.0 / r.step,
+            step_flops(100, r.hidden) / r.step / 1e9,
+            r.learner_epoch,
+            100.0 * (r.learner_epoch / plain - 1.0),
+            r.learner_epoch * 600.0 / r.steps as f64,
+            r.eval,
+        );
+    }
+    println!(
+        "data loading (4 IDX files, checksums, noise masks for both splits): {data_seconds:.3} s"
+    );
+    println!("total bench time {:.0} s", started.elapsed().as_secs_f64());
+}

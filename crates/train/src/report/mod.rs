@@ -1,0 +1,480 @@
+//! The study report: trains what is missing of the seven cases (and the corrected variants with
+//! dropout on the hidden layer only), measures them, and writes `report/index.html` and
+//! `report/report.md` with figures beside them.
+
+mod measure;
+mod page;
+mod probe;
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use burn::prelude::*;
+use data::{Mnist, NoisedMnist, PIXELS, Split};
+use figures::{ChartOptions, image::DynamicImage, loss_chart};
+use serde::Serialize;
+
+use crate::artifacts::{self, write_atomic};
+use crate::backend::Backend;
+use crate::config::{CASE_COUNT, TrainingConfig};
+use crate::inference::{ModelChoice, TrainedRun, logged_losses};
+use crate::renderer::read_epochs;
+use crate::training::{RunOptions, test_noise_seed, train};
+use crate::visualize::{FigureOptions, write_figures};
+
+pub use measure::{CaseNumbers, FilterSummary, IDENTITY_TEST_IMAGES, Pca};
+pub use probe::{Classifier, Labelled, fit, study_linear};
+
+/// The cases whose corrected variant (dropout on the hidden layer only) gets its own row.
+pub const CORRECTED_CASES: [usize; 4] = [1, 3, 5, 6];
+/// Training images per run in `--quick` mode.
+pub const QUICK_IMAGES: usize = 2000;
+/// Seeds of the fine-tuning comparison.
+pub const FINE_TUNE_SEEDS: u64 = 3;
+
+/// How to build the report.
+#[derive(Debug, Clone)]
+pub struct ReportOptions {
+    /// Root of the runs (`artifacts`): each case lives in `<root>/<name>`, the report in
+    /// `<root>/report`.
+    pub root: PathBuf,
+    /// Directory of the MNIST files.
+    pub data_dir: PathBuf,
+    /// Backend for training missing runs (measurements run on the CPU).
+    pub backend: Backend,
+    /// Small runs for a smoke test: 2000 training images, 1 epoch, short probes.
+    pub quick: bool,
+    /// Use only runs that exist; train nothing.
+    pub reuse: bool,
+}
+
+impl ReportOptions {
+    /// Epochs of the linear probes.
+    fn probe_epochs(&self) -> usize {
+        if self.quick { 5 } else { 10 }
+    }
+
+    /// Epochs of each fine-tuning run.
+    fn fine_tune_epochs(&self) -> usize {
+        if self.quick { 1 } else { 3 }
+    }
+}
+
+/// The configs the report covers: the seven cases, then the corrected variants.
+pub fn planned_configs(quick: bool) -> Result<Vec<TrainingConfig>> {
+    let mut configs = Vec::new();
+    for case in 1..=CASE_COUNT {
+        configs.push(TrainingConfig::case(case)?);
+    }
+    for case in CORRECTED_CASES {
+        let mut config = TrainingConfig::case(case)?;
+        config.name = format!("case{case}-hidden-dropout");
+        config.description = format!("{} — dropout on the hidden layer only", config.description);
+        config.model.output_dropout = false;
+        configs.push(config);
+    }
+    if quick {
+        for config in &mut configs {
+            config.epochs = 1;
+            config.limit = Some(QUICK_IMAGES);
+        }
+    }
+    Ok(configs)
+}
+
+/// What the report found in a run directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RunState {
+    /// No run yet.
+    Missing,
+    /// The same configuration, not finished: resume it.
+    Partial,
+    /// The same configuration with its final model.
+    Finished,
+    /// A run of another configuration (other epochs, a limit, …).
+    Different,
+}
+
+fn run_state(dir: &Path, config: &TrainingConfig) -> RunState {
+    if !dir.join(artifacts::CONFIG_FILE).exists() {
+        return RunState::Missing;
+    }
+    let same = artifacts::load_config(dir)
+        .ok()
+        .and_then(|saved| {
+            Some(serde_json::to_value(&saved).ok()? == serde_json::to_value(config).ok()?)
+        })
+        .unwrap_or(false);
+    match (same, dir.join(artifacts::MODEL_FILE).exists()) {
+        (false, _) => RunState::Different,
+        (true, true) => RunState::Finished,
+        (true, false) => RunState::Partial,
+    }
+}
+
+/// One row of the report: a run, its logged losses and the numbers measured on it.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseReport {
+    /// Run name (`case1`, `case1-hidden-dropout`).
+    pub name: String,
+    /// The case's description.
+    pub description: String,
+    /// The configuration summary.
+    pub summary: String,
+    /// Hidden units.
+    pub hidden: usize,
+    /// Whether dropout follows the output layer in training.
+    pub output_dropout: bool,
+    /// Dropout probability.
+    pub dropout: f64,
+    /// Masking-noise ratio.
+    pub noise: f64,
+    /// Epochs trained.
+    pub epochs: usize,
+    /// Training images per epoch.
+    pub train_images: usize,
+    /// Final mean training loss (with dropout active, as logged).
+    pub train_loss: f64,
+    /// Final test MSE as logged by the learner.
+    pub logged_test_mse: f64,
+    /// Seconds of training and evaluation, summed over epochs.
+    pub seconds: f64,
+    /// Measured numbers.
+    pub numbers: CaseNumbers,
+    /// Linear-probe test accuracy on the frozen hidden codes.
+    pub probe_accuracy: f64,
+    /// Figures, relative to the report directory.
+    pub figures: Vec<String>,
+}
+
+/// Fine-tuning of a `784 → n → 10` network from an autoencoder's first layer vs from random.
+#[derive(Debug, Clone, Serialize)]
+pub struct FineTune {
+    /// The autoencoder whose encoder initialises the pretrained network.
+    pub source: String,
+    /// Hidden units.
+    pub hidden: usize,
+    /// Epochs per run.
+    pub epochs: usize,
+    /// Training images.
+    pub train_images: usize,
+    /// Test accuracy per seed, from the autoencoder's first layer.
+    pub pretrained: Vec<f64>,
+    /// Test accuracy per seed, from the study's random initialisation.
+    pub random: Vec<f64>,
+}
+
+/// The whole report's data, also written as `report.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// Quick (smoke-test) mode.
+    pub quick: bool,
+    /// Backend that trained missing runs, and the machine.
+    pub machine: String,
+    /// One row per available run, cases first.
+    pub cases: Vec<CaseReport>,
+    /// Planned runs that were not available (with `--reuse`).
+    pub missing: Vec<String>,
+    /// Linear-probe accuracy on raw pixels, for reference.
+    pub pixel_probe_accuracy: f64,
+    /// Probe epochs.
+    pub probe_epochs: usize,
+    /// Fine-tuning comparison, when case 1 is available.
+    pub fine_tune: Option<FineTune>,
+    /// Seconds spent training in this invocation.
+    pub training_seconds: f64,
+    /// Seconds spent measuring and drawing.
+    pub analysis_seconds: f64,
+}
+
+/// The report directory under `root`.
+pub fn report_dir(root: &Path) -> PathBuf {
+    root.join("report")
+}
+
+/// Trains what is missing (unless `reuse`), measures every run and writes the report; returns
+/// the path of `index.html`.
+pub fn build_report(options: &ReportOptions) -> Result<(Report, PathBuf)> {
+    let configs = planned_configs(options.quick)?;
+    let started = Instant::now();
+    let mut available = Vec::new();
+    let mut missing = Vec::new();
+    for config in &configs {
+        let dir = options.root.join(&config.name);
+        let state = run_state(&dir, config);
+        if options.reuse {
+            if dir.join(artifacts::MODEL_FILE).exists() && state != RunState::Missing {
+                available.push(dir);
+            } else {
+                println!("{}: no finished run; left out (--reuse)", dir.display());
+                missing.push(config.name.clone());
+            }
+            continue;
+        }
+        match state {
+            RunState::Finished => println!("{}: finished run, reused", dir.display()),
+            RunState::Different => bail!(
+                "{}: holds a run with a different configuration; move it away, use --reuse, or choose another --artifacts directory",
+                dir.display()
+            ),
+            RunState::Missing | RunState::Partial => {
+                let mut run =
+                    RunOptions::new(dir.clone(), options.data_dir.clone(), options.backend);
+                run.resume = state == RunState::Partial;
+                train(config, &run)?;
+            }
+        }
+        available.push(dir);
+    }
+    let training_seconds = started.elapsed().as_secs_f64();
+    if available.is_empty() {
+        bail!(
+            "{}: no finished runs to report on (run without --reuse to train them)",
+            options.root.display()
+        );
+    }
+
+    let analysis_started = Instant::now();
+    let out = report_dir(&options.root);
+    std::fs::create_dir_all(&out).with_context(|| format!("{}: cannot create", out.display()))?;
+    let report = analyse(options, &available, missing, &out, training_seconds)?;
+    let mut report = report;
+    report.analysis_seconds = analysis_started.elapsed().as_secs_f64();
+    let json = serde_json::to_string_pretty(&report)?;
+    write_atomic(&out.join("report.json"), json.as_bytes())?;
+    write_atomic(&out.join("report.md"), page::markdown(&report).as_bytes())?;
+    let index = out.join("index.html");
+    write_atomic(&index, page::html(&report).as_bytes())?;
+    Ok((report, index))
+}
+
+/// Pixels of every image of `set` (clean), flat.
+fn clean_pixels(set: &Mnist) -> Vec<f32> {
+    let mut flat = Vec::with_capacity(set.len() * PIXELS);
+    for i in 0..set.len() {
+        flat.extend(set.image_bytes(i).iter().map(|&b| b as f32 / 255.0));
+    }
+    flat
+}
+
+fn labels(set: &Mnist) -> Vec<u8> {
+    (0..set.len()).map(|i| set.label(i)).collect()
+}
+
+fn analyse(
+    options: &ReportOptions,
+    runs: &[PathBuf],
+    missing: Vec<String>,
+    out: &Path,
+    training_seconds: f64,
+) -> Result<Report> {
+    use measure::{IdentityProbes, Images, TestSet, measure};
+    let cpu = Device::flex();
+    let ad = cpu.clone().autodiff();
+    let mut train_set = Mnist::load(&options.data_dir, Split::Train)?;
+    if options.quick {
+        train_set = train_set.limit(QUICK_IMAGES);
+    }
+    let test_set = Mnist::load(&options.data_dir, Split::Test)?;
+    println!(
+        "report: measuring {} runs on {} training / {} test images",
+        runs.len(),
+        train_set.len(),
+        test_set.len()
+    );
+    let train_images = Images::new(clean_pixels(&train_set), &cpu);
+    let test_clean = Images::new(clean_pixels(&test_set), &cpu);
+    let (train_labels, test_labels) = (labels(&train_set), labels(&test_set));
+    let pca = Pca::fit(&train_images);
+    let probes = IdentityProbes::new(&test_clean, 0x1d_e4_71_7e);
+    let probe_epochs = options.probe_epochs();
+
+    let pixel_probe_accuracy = {
+        cpu.seed(0);
+        let train = Labelled::from_tensor(train_images.pixels.clone(), &train_labels, &cpu);
+        let test = Labelled::from_tensor(test_clean.pixels.clone(), &test_labels, &cpu);
+        fit(Classifier::linear(PIXELS, &ad), &train, probe_epochs, 0).accuracy(&test)
+    };
+
+    let mut cases = Vec::new();
+    let mut all_losses = Vec::new();
+    for dir in runs {
+        let run = TrainedRun::load(dir, &ModelChoice::Final, cpu.clone())?;
+        let config = &run.config;
+        println!("report: {} ({})", config.name, config.summary());
+        let noised = NoisedMnist::new(test_set.clone(), config.noise, test_noise_seed(config.seed));
+        let inputs: Vec<f32> = (0..noised.len()).flat_map(|i| noised.input(i)).collect();
+        let test = TestSet {
+            inputs: Images::new(inputs, &cpu),
+            targets: test_clean.clone(),
+        };
+        ad.seed(config.seed);
+        let dropout_model = run.model.clone().to_device(&ad).train();
+        let numbers = measure(&run.model, &dropout_model, &test, &pca, &probes);
+
+        cpu.seed(config.seed);
+        let codes_train = measure::encode(&run.model, &train_images.pixels);
+        let codes_test = measure::encode(&run.model, &test_clean.pixels);
+        let probe_accuracy = fit(
+            Classifier::linear(run.model.hidden(), &ad),
+            &Labelled::from_tensor(codes_train, &train_labels, &cpu),
+            probe_epochs,
+            config.seed,
+        )
+        .accuracy(&Labelled::from_tensor(codes_test, &test_labels, &cpu));
+
+        let figure_dir = out.join(&config.name);
+        let written = write_figures(
+            &run,
+            &FigureOptions {
+                data_dir: options.data_dir.clone(),
+                out_dir: figure_dir,
+                samples: 30,
+                per_tile_scale: false,
+                symmetric_weights: false,
+                log_y: false,
+                zoom: 2,
+                compare: Vec::new(),
+            },
+        )?;
+        let figures = written
+            .iter()
+            .filter_map(|p| p.strip_prefix(out).ok())
+            .map(|p| p.to_string_lossy().replace('\\', "/"))
+            .collect();
+        let epochs = read_epochs(&dir.join("epochs.csv"));
+        let last = epochs.last();
+        if !config.name.contains('-') {
+            all_losses.push(logged_losses(dir, &config.name)?);
+        }
+        cases.push(CaseReport {
+            name: config.name.clone(),
+            description: config.description.clone(),
+            summary: config.summary(),
+            hidden: config.model.hidden,
+            output_dropout: config.model.output_dropout && config.model.dropout > 0.0,
+            dropout: config.model.dropout,
+            noise: config.noise,
+            epochs: last.map_or(0, |r| r.epoch),
+            train_images: config.limit.unwrap_or(60_000).min(60_000),
+            train_loss: last.map_or(f64::NAN, |r| r.train_loss),
+            logged_test_mse: last.map_or(f64::NAN, |r| r.test_mse),
+            seconds: epochs
+                .iter()
+                .map(|r| r.train_seconds + r.test_seconds)
+                .sum(),
+            numbers,
+            probe_accuracy,
+            figures,
+        });
+    }
+
+    if !all_losses.is_empty() {
+        let chart = loss_chart(
+            &all_losses,
+            &ChartOptions {
+                title: "All cases: training (solid) and test (dashed) loss".into(),
+                log_y: true,
+                size: (960, 600),
+            },
+        )
+        .map_err(anyhow::Error::msg)?;
+        let bytes = figures::encode_png(&DynamicImage::ImageRgb8(chart))?;
+        write_atomic(&out.join("loss-all.png"), &bytes)?;
+    }
+
+    let fine_tune = match runs
+        .iter()
+        .find(|d| d.file_name().is_some_and(|n| n == "case1"))
+    {
+        Some(dir) => Some(fine_tune(
+            dir,
+            options,
+            &Labelled::from_tensor(train_images.pixels.clone(), &train_labels, &cpu),
+            &Labelled::from_tensor(test_clean.pixels.clone(), &test_labels, &cpu),
+        )?),
+        None => None,
+    };
+
+    Ok(Report {
+        quick: options.quick,
+        machine: machine_description(options.backend),
+        cases,
+        missing,
+        pixel_probe_accuracy,
+        probe_epochs,
+        fine_tune,
+        training_seconds,
+        analysis_seconds: 0.0,
+    })
+}
+
+/// A `784 → n → 10` ReLU network trained on labels from `dir`'s encoder and from random
+/// weights, for [`FINE_TUNE_SEEDS`] seeds; the output layer starts equal in both.
+fn fine_tune(
+    dir: &Path,
+    options: &ReportOptions,
+    train: &Labelled,
+    test: &Labelled,
+) -> Result<FineTune> {
+    let cpu = Device::flex();
+    let ad = cpu.clone().autodiff();
+    let run = TrainedRun::load(dir, &ModelChoice::Final, cpu)?;
+    let hidden = run.model.hidden();
+    let epochs = options.fine_tune_epochs();
+    let (mut pretrained, mut random) = (Vec::new(), Vec::new());
+    for seed in 0..FINE_TUNE_SEEDS {
+        println!(
+            "report: fine-tuning from {} vs random, seed {seed}",
+            run.config.name
+        );
+        for from_autoencoder in [true, false] {
+            ad.seed(seed);
+            let output = study_linear(hidden, 10, &ad);
+            let first = if from_autoencoder {
+                run.model.encoder.clone().to_device(&ad).train()
+            } else {
+                study_linear(PIXELS, hidden, &ad)
+            };
+            let model = fit(Classifier::from_layers(first, output), train, epochs, seed);
+            let accuracy = model.accuracy(test);
+            if from_autoencoder {
+                pretrained.push(accuracy);
+            } else {
+                random.push(accuracy);
+            }
+        }
+    }
+    Ok(FineTune {
+        source: run.config.name.clone(),
+        hidden,
+        epochs,
+        train_images: train.len(),
+        pretrained,
+        random,
+    })
+}
+
+/// The training backend and this machine's CPU.
+fn machine_description(backend: Backend) -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|s| s.trim().to_string())
+        })
+        .unwrap_or_else(|| std::env::consts::ARCH.to_string());
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    format!(
+        "training backend {}; {cpu}, {threads} hardware threads; {} build",
+        backend.name(),
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        }
+    )
+}
