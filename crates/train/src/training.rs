@@ -60,11 +60,6 @@ pub struct RunSummary {
     pub seconds: f64,
 }
 
-/// Test images per evaluation batch: larger than training batches, since evaluation keeps no
-/// activations for a backward pass; it divides the 10 000 test images, so the mean of the batch
-/// means is the mean over all images.
-pub const EVAL_BATCH: usize = 1000;
-
 /// Seed of the test set's noise masks, distinct from the training set's.
 pub fn test_noise_seed(seed: u64) -> u64 {
     seed ^ 0x7e57_7e57_7e57_7e57
@@ -146,7 +141,7 @@ pub fn train(config: &TrainingConfig, options: &RunOptions) -> Result<RunSummary
         config.seed,
         start_epoch + 1,
     ));
-    let loader_test = Arc::new(EpochLoader::sequential(test_set, EVAL_BATCH, device));
+    let loader_test = Arc::new(EpochLoader::sequential(test_set, config.batch_size, device));
 
     let history = Arc::new(Mutex::new(Vec::new()));
     let checkpoints = run_dir.join(CHECKPOINT_DIR);
