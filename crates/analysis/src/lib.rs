@@ -5,4 +5,6 @@ mod eigen;
 mod structure;
 
 pub use eigen::{SymmetricEigen, symmetric_eigen};
-pub use structure::{FilterStructure, STRUCTURED_BELOW, roughness, structure_ratio};
+pub use structure::{
+    FilterStructure, STRUCTURED_BELOW, masked_structure_ratio, roughness, structure_ratio,
+};

@@ -10,23 +10,33 @@ pub const STRUCTURED_BELOW: f64 = 0.5;
 /// # Panics
 /// If the tile does not hold `side * side` values.
 pub fn roughness(tile: &[f32], side: usize) -> f64 {
+    masked_roughness(tile, side, &vec![true; tile.len()])
+}
+
+/// [`roughness`] over the pairs of adjacent pixels that are both `active`.
+fn masked_roughness(tile: &[f32], side: usize, active: &[bool]) -> f64 {
     assert_eq!(
         tile.len(),
         side * side,
         "roughness: expected a {side}×{side} tile"
     );
+    assert_eq!(active.len(), tile.len(), "roughness: mask of another size");
     let mut sum = 0.0;
     let mut pairs = 0usize;
+    let mut add = |a: usize, b: usize| {
+        if active[a] && active[b] {
+            sum += (tile[a] as f64 - tile[b] as f64).powi(2);
+            pairs += 1;
+        }
+    };
     for y in 0..side {
         for x in 0..side {
-            let v = tile[y * side + x] as f64;
+            let p = y * side + x;
             if x + 1 < side {
-                sum += (v - tile[y * side + x + 1] as f64).powi(2);
-                pairs += 1;
+                add(p, p + 1);
             }
             if y + 1 < side {
-                sum += (v - tile[(y + 1) * side + x] as f64).powi(2);
-                pairs += 1;
+                add(p, p + side);
             }
         }
     }
@@ -37,17 +47,29 @@ pub fn roughness(tile: &[f32], side: usize) -> f64 {
 /// pixels (`2 Σ(x − x̄)² / (N − 1)`, exact over all permutations): ≈ 1 for noise, near 0 for
 /// smooth strokes; `None` for a constant tile.
 pub fn structure_ratio(tile: &[f32], side: usize) -> Option<f64> {
-    let n = tile.len();
+    masked_structure_ratio(tile, side, &vec![true; tile.len()])
+}
+
+/// [`structure_ratio`] over the `active` pixels only (e.g. those that the data ever light up:
+/// weights of pixels that are always 0 never train and keep their random initial values).
+pub fn masked_structure_ratio(tile: &[f32], side: usize, active: &[bool]) -> Option<f64> {
+    let values: Vec<f64> = tile
+        .iter()
+        .zip(active)
+        .filter(|(_, a)| **a)
+        .map(|(&v, _)| v as f64)
+        .collect();
+    let n = values.len();
     if n < 2 {
         return None;
     }
-    let mean = tile.iter().map(|&v| v as f64).sum::<f64>() / n as f64;
-    let squares: f64 = tile.iter().map(|&v| (v as f64 - mean).powi(2)).sum();
+    let mean = values.iter().sum::<f64>() / n as f64;
+    let squares: f64 = values.iter().map(|v| (v - mean).powi(2)).sum();
     let shuffled = 2.0 * squares / (n - 1) as f64;
-    (shuffled > 0.0).then(|| roughness(tile, side) / shuffled)
+    (shuffled > 0.0).then(|| masked_roughness(tile, side, active) / shuffled)
 }
 
-/// Summary of [`structure_ratio`] over a set of tiles (all the units of one layer).
+/// Summary of [`masked_structure_ratio`] over a set of tiles (all the units of one layer).
 #[derive(Debug, Clone, PartialEq)]
 pub struct FilterStructure {
     /// Number of tiles.
@@ -59,11 +81,11 @@ pub struct FilterStructure {
 }
 
 impl FilterStructure {
-    /// Measures every tile (each `side × side` values).
-    pub fn of(tiles: &[Vec<f32>], side: usize) -> Self {
+    /// Measures every tile (each `side × side` values) over its `active` pixels.
+    pub fn of(tiles: &[Vec<f32>], side: usize, active: &[bool]) -> Self {
         let mut ratios: Vec<f64> = tiles
             .iter()
-            .map(|t| structure_ratio(t, side).unwrap_or(1.0))
+            .map(|t| masked_structure_ratio(t, side, active).unwrap_or(1.0))
             .collect();
         ratios.sort_by(f64::total_cmp);
         let structured = ratios.iter().filter(|&&r| r < STRUCTURED_BELOW).count();
@@ -142,6 +164,26 @@ mod tests {
     }
 
     #[test]
+    fn a_noisy_frame_hides_a_stroke_unless_masked() {
+        // A stroke in the centre, noise on the 4-pixel border (untrained weights).
+        let noisy = noise(3);
+        let border = |p: usize| {
+            let (x, y) = (p % SIDE, p / SIDE);
+            x < 4 || y < 4 || x >= SIDE - 4 || y >= SIDE - 4
+        };
+        let tile: Vec<f32> = stroke()
+            .iter()
+            .enumerate()
+            .map(|(p, &v)| if border(p) { 4.0 * noisy[p] } else { v })
+            .collect();
+        let active: Vec<bool> = (0..SIDE * SIDE).map(|p| !border(p)).collect();
+        let whole = structure_ratio(&tile, SIDE).unwrap();
+        let centre = masked_structure_ratio(&tile, SIDE, &active).unwrap();
+        assert!(whole > STRUCTURED_BELOW, "whole tile {whole}");
+        assert!(centre < 0.2, "centre {centre}");
+    }
+
+    #[test]
     fn summary_counts_structured_tiles() {
         let tiles = vec![
             stroke(),
@@ -150,7 +192,7 @@ mod tests {
             stroke(),
             vec![0.0; SIDE * SIDE],
         ];
-        let s = FilterStructure::of(&tiles, SIDE);
+        let s = FilterStructure::of(&tiles, SIDE, &[true; SIDE * SIDE]);
         assert_eq!(s.tiles, 5);
         assert!((s.structured_fraction - 0.4).abs() < 1e-12);
         assert!(

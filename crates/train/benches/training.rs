@@ -66,7 +66,7 @@ fn bench_case(case: usize, backend: Backend, data_dir: &std::path::Path, quick: 
     for pass in 0..passes {
         for batch in burn::data::dataloader::DataLoader::iter(&loader) {
             let started = Instant::now();
-            let output = TrainStep::step(&model, batch);
+            let output = TrainStep::step(&model, batch.expect("batch"));
             model = optimizer.step(config.learning_rate, model, output.grads);
             let _ = model
                 .encoder

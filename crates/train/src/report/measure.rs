@@ -11,6 +11,22 @@ use serde::Serialize;
 
 use crate::inference::{decoder_filters, encoder_filters};
 
+/// A pixel counts as active when at least this share of the training images light it up.
+pub const ACTIVE_PIXEL_SHARE: f64 = 0.01;
+
+/// Pixels lit (> 0) in at least [`ACTIVE_PIXEL_SHARE`] of `set`'s images: weights of the others
+/// hardly train and keep their random initial values.
+pub fn active_pixels(set: &data::Mnist) -> Vec<bool> {
+    let mut lit = vec![0usize; PIXELS];
+    for i in 0..set.len() {
+        for (count, &b) in lit.iter_mut().zip(set.image_bytes(i)) {
+            *count += usize::from(b > 0);
+        }
+    }
+    let needed = ACTIVE_PIXEL_SHARE * set.len() as f64;
+    lit.iter().map(|&c| c as f64 >= needed).collect()
+}
+
 /// Images drawn for the identity test (uniform noise and pixel-shuffled digits).
 pub const IDENTITY_TEST_IMAGES: usize = 1000;
 
@@ -227,6 +243,7 @@ pub fn measure(
     test: &TestSet,
     pca: &Pca,
     probes: &IdentityProbes,
+    active: &[bool],
 ) -> CaseNumbers {
     let outputs = reconstruct(model, &test.inputs.pixels);
     let targets = test.targets.pixels.clone();
@@ -265,8 +282,8 @@ pub fn measure(
             reconstruct(model, &probes.shuffled.pixels),
             probes.shuffled.pixels.clone(),
         ),
-        w1: FilterStructure::of(&encoder_filters(model), SIDE).into(),
-        w2t: FilterStructure::of(&decoder_filters(model), SIDE).into(),
+        w1: FilterStructure::of(&encoder_filters(model), SIDE, active).into(),
+        w2t: FilterStructure::of(&decoder_filters(model), SIDE, active).into(),
     }
 }
 
@@ -351,9 +368,10 @@ mod tests {
         };
         let pca = Pca::fit(&images(100, 3, &device));
         let probes = IdentityProbes::new(&test.targets, 1);
-        let numbers = measure(&model, &dropout_model, &test, &pca, &probes);
+        let all = [true; PIXELS];
+        let numbers = measure(&model, &dropout_model, &test, &pca, &probes, &all);
         assert_ne!(numbers.test_mse, numbers.test_mse_dropout_on);
-        let again = measure(&model, &model.valid(), &test, &pca, &probes);
+        let again = measure(&model, &model.valid(), &test, &pca, &probes, &all);
         assert_eq!(again.test_mse, again.test_mse_dropout_on);
         assert_eq!(numbers.identity_mse, 0.0);
         assert_eq!(numbers.pca_components, 50);

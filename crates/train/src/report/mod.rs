@@ -23,7 +23,7 @@ use crate::renderer::read_epochs;
 use crate::training::{RunOptions, test_noise_seed, train};
 use crate::visualize::{FigureOptions, write_figures};
 
-pub use measure::{CaseNumbers, FilterSummary, IDENTITY_TEST_IMAGES, Pca};
+pub use measure::{ACTIVE_PIXEL_SHARE, CaseNumbers, FilterSummary, IDENTITY_TEST_IMAGES, Pca};
 pub use probe::{Classifier, Labelled, fit, study_linear};
 
 /// The cases whose corrected variant (dropout on the hidden layer only) gets its own row.
@@ -172,6 +172,8 @@ pub struct Report {
     pub quick: bool,
     /// Backend that trained missing runs, and the machine.
     pub machine: String,
+    /// Pixels counted in the filter-structure measure (see [`measure::active_pixels`]).
+    pub active_pixels: usize,
     /// One row per available run, cases first.
     pub cases: Vec<CaseReport>,
     /// Planned runs that were not available (with `--reuse`).
@@ -288,6 +290,7 @@ fn analyse(
     let (train_labels, test_labels) = (labels(&train_set), labels(&test_set));
     let pca = Pca::fit(&train_images);
     let probes = IdentityProbes::new(&test_clean, 0x1d_e4_71_7e);
+    let active = measure::active_pixels(&train_set);
     let probe_epochs = options.probe_epochs();
 
     let pixel_probe_accuracy = {
@@ -311,7 +314,7 @@ fn analyse(
         };
         ad.seed(config.seed);
         let dropout_model = run.model.clone().to_device(&ad).train();
-        let numbers = measure(&run.model, &dropout_model, &test, &pca, &probes);
+        let numbers = measure(&run.model, &dropout_model, &test, &pca, &probes, &active);
 
         cpu.seed(config.seed);
         let codes_train = measure::encode(&run.model, &train_images.pixels);
@@ -400,6 +403,7 @@ fn analyse(
     Ok(Report {
         quick: options.quick,
         machine: machine_description(options.backend),
+        active_pixels: active.iter().filter(|&&a| a).count(),
         cases,
         missing,
         pixel_probe_accuracy,
