@@ -14,7 +14,7 @@ own process; peak RSS is that process's maximum resident set size.
 Usage (PyTorch in a virtual environment, the release binary built first):
     python3 -m venv ~/.cache/torch-venv && ~/.cache/torch-venv/bin/pip install torch
     cargo build --release -p train
-    ~/.cache/torch-venv/bin/python benches/pytorch_vs_burn.py [--cases 1,7] [--epochs 3]
+    ~/.cache/torch-venv/bin/python benches/pytorch_vs_burn.py [--cases 1,7] [--epochs 3] [--backends flex,ndarray]
         [--threads 2] [--train-bin PATH]
 """
 
@@ -107,11 +107,11 @@ def run_measured(cmd, env=None):
     return out, usage.ru_maxrss / 1024
 
 
-def burn_run(train_bin, case, epochs, threads):
+def burn_run(train_bin, case, epochs, threads, backend):
     work = tempfile.mkdtemp(prefix="burn-ae-bench-")
     try:
         env = dict(os.environ, RAYON_NUM_THREADS=str(threads))
-        cmd = [train_bin, "--case", str(case), "--epochs", str(epochs), "--artifacts", work]
+        cmd = [train_bin, "--case", str(case), "--epochs", str(epochs), "--backend", backend, "--artifacts", work]
         stdout, rss_mb = run_measured(cmd, env)
         with open(os.path.join(work, f"case{case}", "epochs.csv")) as f:
             rows = list(csv.DictReader(f))
@@ -132,6 +132,7 @@ def main():
     p.add_argument("--cases", default="1,7")
     p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--backends", default="flex,ndarray", help="this project's CPU backends to run")
     target = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
     p.add_argument("--train-bin", default=os.path.join(target, "release", "train"))
     p.add_argument("--torch-worker", type=int, help=argparse.SUPPRESS)
@@ -145,8 +146,9 @@ def main():
 
     results = []
     for case in [int(c) for c in args.cases.split(",")]:
-        b = burn_run(args.train_bin, case, args.epochs, args.threads)
-        results.append((case, "burn-autoencoder (flex)", b))
+        for backend in args.backends.split(","):
+            b = burn_run(args.train_bin, case, args.epochs, args.threads, backend)
+            results.append((case, f"burn-autoencoder ({backend})", b))
         for flush, label in ((False, "PyTorch as shipped"), (True, "PyTorch + flush-to-zero")):
             cmd = [sys.executable, __file__, "--torch-worker", str(case), "--epochs", str(args.epochs), "--threads", str(args.threads)]
             if flush:
@@ -157,11 +159,12 @@ def main():
             results.append((case, f"{label} {t['version']}", t))
 
     print(f"\nmachine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, {args.threads} threads; {args.epochs} epochs; steady = mean of epochs 2..{args.epochs}")
-    print("| case | framework | s/epoch (each) | steady s/epoch | Burn / this | GFLOP/s | last train loss | peak RSS (MB) |")
+    print("| case | framework | s/epoch (each) | steady s/epoch | Burn (first backend) ÷ this | GFLOP/s | last train loss | peak RSS (MB) |")
     print("|---:|---|---|---:|---:|---:|---:|---:|")
     for case, name, r in results:
         steady_list = r["seconds"][1:] or r["seconds"]
         steady = sum(steady_list) / len(steady_list)
+        # The reference is the first backend listed (flex by default).
         burn = next(x for c, n, x in results if c == case and n.startswith("burn"))
         burn_steady_list = burn["seconds"][1:] or burn["seconds"]
         burn_steady = sum(burn_steady_list) / len(burn_steady_list)
@@ -171,7 +174,7 @@ def main():
         print(f"| {case} | {name} | {each} | {steady:.2f} | {burn_steady / steady:.2f} | {gflops:.0f} | {r['losses'][-1]:.5f} | {r['rss_mb']:.0f} |")
     for case, name, r in results:
         if name.startswith("burn"):
-            print(f"case {case}: Burn test MSE {r['test_mse']:.5f}; evaluation of 10 000 test images {min(r['eval_seconds']):.3f} s (fastest epoch); {r['device']}")
+            print(f"case {case}, {name}: test MSE {r['test_mse']:.5f}; evaluation of 10 000 test images {min(r['eval_seconds']):.3f} s (fastest epoch); {r['device']}")
 
 
 if __name__ == "__main__":
