@@ -253,11 +253,7 @@ pub fn build_report(options: &ReportOptions) -> Result<(Report, PathBuf)> {
 
 /// Pixels of every image of `set` (clean), flat.
 fn clean_pixels(set: &Mnist) -> Vec<f32> {
-    let mut flat = Vec::with_capacity(set.len() * PIXELS);
-    for i in 0..set.len() {
-        flat.extend(set.image_bytes(i).iter().map(|&b| b as f32 / 255.0));
-    }
-    flat
+    (0..set.len()).flat_map(|i| set.pixels(i)).collect()
 }
 
 fn labels(set: &Mnist) -> Vec<u8> {
@@ -306,10 +302,19 @@ fn analyse(
         let run = TrainedRun::load(dir, &ModelChoice::Final, cpu.clone())?;
         let config = &run.config;
         println!("report: {} ({})", config.name, config.summary());
-        let noised = NoisedMnist::new(test_set.clone(), config.noise, test_noise_seed(config.seed));
-        let inputs: Vec<f32> = (0..noised.len()).flat_map(|i| noised.input(i)).collect();
+        // Without noise the inputs are the clean images: share them instead of rebuilding them.
+        let inputs = if config.noise > 0.0 {
+            let noised =
+                NoisedMnist::new(test_set.clone(), config.noise, test_noise_seed(config.seed));
+            Images::new(
+                (0..noised.len()).flat_map(|i| noised.input(i)).collect(),
+                &cpu,
+            )
+        } else {
+            test_clean.clone()
+        };
         let test = TestSet {
-            inputs: Images::new(inputs, &cpu),
+            inputs,
             targets: test_clean.clone(),
         };
         ad.seed(config.seed);

@@ -34,13 +34,8 @@ impl Labelled {
     pub fn new(features: Vec<f32>, labels: &[u8], device: &Device) -> Self {
         let n = labels.len();
         let d = features.len() / n.max(1);
-        Self {
-            features: Tensor::from_data(TensorData::new(features, [n, d]), device),
-            labels: Tensor::from_data(
-                TensorData::new(labels.iter().map(|&l| l as i64).collect(), [n]),
-                device,
-            ),
-        }
+        let features = Tensor::from_data(TensorData::new(features, [n, d]), device);
+        Self::from_tensor(features, labels, device)
     }
 
     /// Builds the set from a `[n, d]` feature tensor and labels.
