@@ -5,12 +5,15 @@
 
 use burn::module::Param;
 use burn::nn::loss::{MseLoss, Reduction};
-use burn::nn::{Dropout, DropoutConfig, Initializer, Linear, LinearConfig};
+use burn::nn::{Initializer, Linear, LinearConfig};
 use burn::prelude::*;
 use burn::tensor::activation;
 use burn::train::{InferenceStep, RegressionOutput, TrainOutput, TrainStep};
 use data::AutoencoderBatch;
 use serde::{Deserialize, Serialize};
+
+mod dropout;
+pub use dropout::HashedDropout;
 
 /// Pixels of an MNIST image, the autoencoder's input and output width.
 pub const INPUT_SIZE: usize = data::PIXELS;
@@ -60,8 +63,8 @@ pub struct Autoencoder {
     pub encoder: Linear,
     /// `Linear(n, 784)`; its weight is stored `[n, 784]`.
     pub decoder: Linear,
-    hidden_dropout: Dropout,
-    output_dropout: Option<Dropout>,
+    hidden_dropout: HashedDropout,
+    output_dropout: Option<HashedDropout>,
     #[module(skip)]
     activation: Activation,
 }
@@ -83,12 +86,13 @@ impl AutoencoderConfig {
 
     /// Builds the model on `device` (validate first: invalid values panic).
     pub fn init(&self, device: &Device) -> Autoencoder {
-        let dropout = DropoutConfig::new(self.dropout);
         Autoencoder {
             encoder: self.linear(INPUT_SIZE, self.hidden, device),
             decoder: self.linear(self.hidden, INPUT_SIZE, device),
-            hidden_dropout: dropout.init(),
-            output_dropout: self.output_dropout.then(|| dropout.init()),
+            hidden_dropout: HashedDropout::new(self.dropout),
+            output_dropout: self
+                .output_dropout
+                .then(|| HashedDropout::new(self.dropout)),
             activation: self.activation,
         }
     }

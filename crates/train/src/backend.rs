@@ -47,6 +47,11 @@ impl Backend {
         all
     }
 
+    /// Whether tensors live in host memory (the CPU backends), where [`crate::adam::FusedAdam`] runs.
+    pub fn is_host(self) -> bool {
+        matches!(self, Backend::Flex | Backend::Ndarray)
+    }
+
     /// The backend's command-line name.
     pub fn name(self) -> &'static str {
         match self {
@@ -86,6 +91,20 @@ impl Backend {
                 Device::metal(DeviceKind::DefaultDevice)
             }
         })
+    }
+
+    /// A start-up line for the GPU backends: their kernels compile and autotune on first use.
+    pub fn startup_note(self) -> Option<String> {
+        if self.is_host() {
+            return None;
+        }
+        let level = std::env::var("CUBECL_AUTOTUNE_LEVEL").unwrap_or_else(|_| "balanced".into());
+        Some(format!(
+            "{}: kernels compile and autotune (level {level}) on first use, so the first epoch is \
+             slow; the tuning is cached on disk (~/.cache/cubecl) for later runs, and \
+             CUBECL_AUTOTUNE_LEVEL=minimal shortens it for short runs",
+            self.name()
+        ))
     }
 
     /// What the device is, for logs: the wgpu adapter and driver, or the CPU backend's name.

@@ -1,5 +1,6 @@
 //! Training, resuming and inspecting the study's MNIST autoencoders; the `train` binary's library.
 
+pub mod adam;
 pub mod artifacts;
 pub mod backend;
 pub mod compare;

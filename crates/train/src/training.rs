@@ -126,6 +126,9 @@ pub fn train(config: &TrainingConfig, options: &RunOptions) -> Result<RunSummary
         test_set.len(),
         run_dir.display()
     );
+    if let Some(note) = options.backend.startup_note() {
+        println!("{note}");
+    }
     device.seed(config.seed);
     let train_device = device.clone().autodiff();
     let mut model = config.model.init(&train_device);
@@ -169,7 +172,11 @@ pub fn train(config: &TrainingConfig, options: &RunOptions) -> Result<RunSummary
         training = training.checkpoint(start_epoch);
     }
 
-    let learner = Learner::new(model, config.optimizer.init(), config.learning_rate);
+    let learner = Learner::new(
+        model,
+        crate::adam::optimizer(&config.optimizer, options.backend.is_host()),
+        config.learning_rate,
+    );
     let signals = crate::interrupt::stop_on_signal(training.interrupter());
     let result = training.launch(learner);
     drop(signals);
