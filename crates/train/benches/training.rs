@@ -59,7 +59,7 @@ fn bench_case(case: usize, backend: Backend, data_dir: &std::path::Path, quick: 
     let (train_set, test_set) = datasets(&config, data_dir).expect("MNIST");
     let ad = device.clone().autodiff();
     let mut model = config.model.init(&ad);
-    let mut optimizer = train::adam::optimizer(&config.optimizer, backend.is_host());
+    let mut optimizer = train::adam::optimizer(&config.optimizer, backend);
     let loader = EpochLoader::shuffled(train_set, config.batch_size, ad.clone(), config.seed, 1);
     let mut times = Vec::new();
     let passes = if quick { 1 } else { 2 };

@@ -47,7 +47,7 @@ impl Backend {
         all
     }
 
-    /// Whether tensors live in host memory (the CPU backends), where [`crate::adam::FusedAdam`] runs.
+    /// Whether tensors live in host memory (the CPU backends).
     pub fn is_host(self) -> bool {
         matches!(self, Backend::Flex | Backend::Ndarray)
     }

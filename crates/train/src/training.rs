@@ -174,7 +174,7 @@ pub fn train(config: &TrainingConfig, options: &RunOptions) -> Result<RunSummary
 
     let learner = Learner::new(
         model,
-        crate::adam::optimizer(&config.optimizer, options.backend.is_host()),
+        crate::adam::optimizer(&config.optimizer, options.backend),
         config.learning_rate,
     );
     let signals = crate::interrupt::stop_on_signal(training.interrupter());
