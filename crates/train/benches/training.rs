@@ -122,6 +122,11 @@ fn bench_case(case: usize, backend: Backend, data_dir: &std::path::Path, quick: 
 
 fn main() {
     train::cpu::configure_float_mode();
+    // Where the `train` binary runs its commands too.
+    train::cpu::on_thread_pool(bench);
+}
+
+fn bench() {
     let quick = std::env::args().any(|a| a == "--quick");
     let data_dir = data::default_dir();
     let started = Instant::now();

@@ -16,8 +16,8 @@ pub mod visualize;
 
 /// Runs a command-line program: parses `C`, runs `run`, and turns every failure (bad arguments,
 /// errors, panics) into one line on stderr and a non-zero exit code.
-pub fn run_cli<C: clap::Parser>(
-    run: impl FnOnce(C) -> anyhow::Result<()>,
+pub fn run_cli<C: clap::Parser + Send>(
+    run: impl FnOnce(C) -> anyhow::Result<()> + Send,
 ) -> std::process::ExitCode {
     install_panic_hook();
     quiet_mesa_runtime_dir();
@@ -35,7 +35,7 @@ pub fn run_cli<C: clap::Parser>(
             return std::process::ExitCode::from(2);
         }
     };
-    match run(cli) {
+    match cpu::on_thread_pool(|| run(cli)) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
