@@ -1,13 +1,14 @@
-//! Inverted dropout whose mask is hashed on the host from one seed per pass.
+//! Inverted dropout whose mask, on the CPU backends, is hashed on the host from one seed per pass.
 //!
 //! Burn's `Dropout` draws every mask element from the backend's random stream, one element at
-//! a time on one thread (12 % of a case 1 step on flex). This layer draws a single seed from
-//! the same stream per pass and expands it with a counter-based hash, so the mask costs a
-//! fraction of a millisecond, stays fixed by the device's seed, and — because the seed comes
-//! from the device's stream — flex and ndarray still see identical masks.
+//! a time on one thread (12 % of a case 1 step on flex). On flex and ndarray this layer draws a
+//! single seed from the same stream per pass and expands it with a counter-based hash, so the
+//! mask costs a fraction of a millisecond, stays fixed by the device's seed, and — because the
+//! seed comes from the device's stream — flex and ndarray still see identical masks. On a GPU
+//! the mask stays on the device (Burn's sampler): reading a seed back would stall the queue.
 
 use burn::module::{Content, DisplaySettings, Flag, Module, ModuleDisplay, Param};
-use burn::tensor::{Distribution, Tensor, TensorData};
+use burn::tensor::{Device, Distribution, Tensor, TensorData};
 
 /// Dropout with probability `prob`, scaling kept values by `1 / (1 - prob)`; acts only in
 /// training (on an autodiff device). Its record is the same as Burn's `Dropout`.
@@ -39,9 +40,14 @@ impl HashedDropout {
             return input;
         }
         let device = input.device();
+        let keep = 1.0 - self.prob;
+        if !on_host(&device) {
+            // Burn's own dropout, on the device.
+            let mask = input.random_like(Distribution::Bernoulli(keep));
+            return input * mask * (1.0 / keep);
+        }
         let shape = input.shape();
-        let seed = draw_seed(&device);
-        let mask = mask_values(seed, shape.num_elements(), 1.0 - self.prob);
+        let mask = mask_values(draw_seed(&device), shape.num_elements(), keep);
         input * Tensor::from_data(TensorData::new(mask, shape), &device)
     }
 }
@@ -58,8 +64,16 @@ impl ModuleDisplay for HashedDropout {
     }
 }
 
+/// Whether `device` keeps tensors in host memory (flex, ndarray): there a host-made mask costs
+/// no transfer and reading a seed back costs no synchronisation.
+#[allow(deprecated)] // Device::ndarray: Burn deprecates the backend, this project still offers it.
+fn on_host(device: &Device) -> bool {
+    let device = device.clone().without_autodiff();
+    device == Device::flex() || device == Device::ndarray()
+}
+
 /// One 48-bit seed from the device's random stream (two uniform floats' mantissas).
-fn draw_seed(device: &burn::tensor::Device) -> u64 {
+fn draw_seed(device: &Device) -> u64 {
     let draws = Tensor::<1>::random([2], Distribution::Uniform(0.0, 1.0), device)
         .into_data()
         .convert::<f32>()
