@@ -1,4 +1,4 @@
-//! End-to-end tests of the `visualize` binary on runs trained by the real `train` binary.
+//! End-to-end tests of `train visualize` on runs trained by the real `train` binary.
 
 mod common;
 use common::{assert_one_line_error, scratch, stdout_of_success};
@@ -35,7 +35,11 @@ fn levels(img: &GrayImage) -> usize {
 }
 
 const TRAIN: &str = env!("CARGO_BIN_EXE_train");
-const VISUALIZE: &str = env!("CARGO_BIN_EXE_visualize");
+
+/// `train visualize ARGS`.
+fn visualize(args: &[&str]) -> Output {
+    run(TRAIN, &[&["visualize"], args].concat())
+}
 
 #[test]
 fn draws_every_figure_from_a_checkpoint_on_two_backends() {
@@ -54,7 +58,7 @@ fn draws_every_figure_from_a_checkpoint_on_two_backends() {
             root_s,
         ],
     ));
-    let stdout = ok(run(VISUALIZE, &["--case", "7", "--artifacts", root_s]));
+    let stdout = ok(visualize(&["--case", "7", "--artifacts", root_s]));
     let figures = root.join("case7/figures");
     for name in [
         "loss.png",
@@ -101,19 +105,16 @@ fn draws_every_figure_from_a_checkpoint_on_two_backends() {
 
     // The same checkpoint on ndarray gives the same pictures up to float rounding.
     let other = root.join("ndarray-figures");
-    ok(run(
-        VISUALIZE,
-        &[
-            "--case",
-            "7",
-            "--artifacts",
-            root_s,
-            "--backend",
-            "ndarray",
-            "--out",
-            other.to_str().unwrap(),
-        ],
-    ));
+    ok(visualize(&[
+        "--case",
+        "7",
+        "--artifacts",
+        root_s,
+        "--backend",
+        "ndarray",
+        "--out",
+        other.to_str().unwrap(),
+    ]));
     for name in [
         "reconstructions.png",
         "w1.png",
@@ -137,17 +138,14 @@ fn draws_every_figure_from_a_checkpoint_on_two_backends() {
 
     // Figures are deterministic: drawing again gives identical files.
     let again = root.join("again");
-    ok(run(
-        VISUALIZE,
-        &[
-            "--case",
-            "7",
-            "--artifacts",
-            root_s,
-            "--out",
-            again.to_str().unwrap(),
-        ],
-    ));
+    ok(visualize(&[
+        "--case",
+        "7",
+        "--artifacts",
+        root_s,
+        "--out",
+        again.to_str().unwrap(),
+    ]));
     for name in ["reconstructions.png", "w1.png", "noised.png"] {
         assert_eq!(
             std::fs::read(figures.join(name)).unwrap(),
@@ -157,57 +155,45 @@ fn draws_every_figure_from_a_checkpoint_on_two_backends() {
     }
 
     // A kept checkpoint draws too; a missing one is a one-line error naming the file.
-    ok(run(
-        VISUALIZE,
-        &[
-            "--case",
-            "7",
-            "--artifacts",
-            root_s,
-            "--epoch",
-            "1",
-            "--out",
-            again.to_str().unwrap(),
-        ],
-    ));
-    let out = run(
-        VISUALIZE,
-        &["--case", "7", "--artifacts", root_s, "--epoch", "9"],
-    );
+    ok(visualize(&[
+        "--case",
+        "7",
+        "--artifacts",
+        root_s,
+        "--epoch",
+        "1",
+        "--out",
+        again.to_str().unwrap(),
+    ]));
+    let out = visualize(&["--case", "7", "--artifacts", root_s, "--epoch", "9"]);
     assert_one_line_error(&out, "model-9.bpk");
 
     // A corrupt checkpoint and one of another shape are reported with their path.
     let bad = root.join("corrupt.bpk");
     std::fs::write(&bad, b"not a burnpack file").unwrap();
     assert_one_line_error(
-        &run(
-            VISUALIZE,
-            &[
-                "--case",
-                "7",
-                "--artifacts",
-                root_s,
-                "--checkpoint",
-                bad.to_str().unwrap(),
-            ],
-        ),
+        &visualize(&[
+            "--case",
+            "7",
+            "--artifacts",
+            root_s,
+            "--checkpoint",
+            bad.to_str().unwrap(),
+        ]),
         "corrupt.bpk",
     );
     let mut truncated = std::fs::read(root.join("case7/model.bpk")).unwrap();
     truncated.truncate(truncated.len() / 2);
     std::fs::write(&bad, truncated).unwrap();
     assert_one_line_error(
-        &run(
-            VISUALIZE,
-            &[
-                "--case",
-                "7",
-                "--artifacts",
-                root_s,
-                "--checkpoint",
-                bad.to_str().unwrap(),
-            ],
-        ),
+        &visualize(&[
+            "--case",
+            "7",
+            "--artifacts",
+            root_s,
+            "--checkpoint",
+            bad.to_str().unwrap(),
+        ]),
         "corrupt.bpk",
     );
     ok(run(
@@ -225,33 +211,27 @@ fn draws_every_figure_from_a_checkpoint_on_two_backends() {
     ));
     let case1_model = root.join("case1/model.bpk");
     assert_one_line_error(
-        &run(
-            VISUALIZE,
-            &[
-                "--case",
-                "7",
-                "--artifacts",
-                root_s,
-                "--checkpoint",
-                case1_model.to_str().unwrap(),
-            ],
-        ),
+        &visualize(&[
+            "--case",
+            "7",
+            "--artifacts",
+            root_s,
+            "--checkpoint",
+            case1_model.to_str().unwrap(),
+        ]),
         "does not match config.json",
     );
     // The loss chart can overlay several runs.
-    let stdout = ok(run(
-        VISUALIZE,
-        &[
-            "--case",
-            "1",
-            "--artifacts",
-            root_s,
-            "--compare",
-            "case7",
-            "--samples",
-            "10",
-        ],
-    ));
+    let stdout = ok(visualize(&[
+        "--case",
+        "1",
+        "--artifacts",
+        root_s,
+        "--compare",
+        "case7",
+        "--samples",
+        "10",
+    ]));
     assert!(stdout.contains("loss-compare.png"), "{stdout}");
 }
 
@@ -259,10 +239,7 @@ fn draws_every_figure_from_a_checkpoint_on_two_backends() {
 fn missing_run_is_a_assert_one_line_error() {
     let root = scratch("visualize", "missing");
     assert_one_line_error(
-        &run(
-            VISUALIZE,
-            &["--case", "3", "--artifacts", root.to_str().unwrap()],
-        ),
+        &visualize(&["--case", "3", "--artifacts", root.to_str().unwrap()]),
         "no such run directory",
     );
 }

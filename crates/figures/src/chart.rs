@@ -62,10 +62,55 @@ const PALETTE: [RGBColor; 8] = [
     RGBColor(127, 127, 127),
 ];
 
+/// A tick label: at most four decimals without trailing zeros (`0.3`, not `0.30000000000000004`),
+/// scientific below 0.001.
+fn tick(value: f64) -> String {
+    if value == 0.0 {
+        return "0".into();
+    }
+    if value.abs() < 1e-3 {
+        return format!("{value:.0e}");
+    }
+    let text = format!("{value:.4}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// `runs` without the points that cannot be drawn (not finite; not positive on a log axis),
+/// and how many were left out.
+fn drawable(runs: &[LossCurves], log_y: bool) -> (Vec<LossCurves>, usize) {
+    let mut dropped = 0;
+    let mut keep = |points: &[(f64, f64)]| -> Vec<(f64, f64)> {
+        let kept: Vec<(f64, f64)> = points
+            .iter()
+            .copied()
+            .filter(|p| p.1.is_finite() && (!log_y || p.1 > 0.0))
+            .collect();
+        dropped += points.len() - kept.len();
+        kept
+    };
+    let runs = runs
+        .iter()
+        .map(|r| LossCurves {
+            label: r.label.clone(),
+            batches: keep(&r.batches),
+            train: keep(&r.train),
+            test: keep(&r.test),
+        })
+        .collect();
+    (runs, dropped)
+}
+
 /// Draws the runs' curves on one chart: per-batch training loss (light, single run only), the
-/// per-epoch training mean (solid) and the per-epoch test loss (dashed).
+/// per-epoch training mean (solid) and the per-epoch test loss (dashed). Values that cannot be
+/// drawn (NaN, infinite) are left out and counted in the title.
 pub fn loss_chart(runs: &[LossCurves], options: &ChartOptions) -> Result<RgbImage, String> {
     ensure_font();
+    let (runs, dropped) = drawable(runs, options.log_y);
+    let runs = &runs[..];
+    let title = match dropped {
+        0 => options.title.clone(),
+        n => format!("{} ({n} non-finite values not drawn)", options.title),
+    };
     let (w, h) = options.size;
     let mut buffer = vec![255u8; (w * h * 3) as usize];
     {
@@ -90,7 +135,7 @@ pub fn loss_chart(runs: &[LossCurves], options: &ChartOptions) -> Result<RgbImag
         let y_max = ys.iter().copied().fold(0.0, f64::max);
         let mut chart = ChartBuilder::on(&root);
         chart
-            .caption(&options.title, ("sans-serif", 22))
+            .caption(&title, ("sans-serif", 22))
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(70);
@@ -105,6 +150,7 @@ pub fn loss_chart(runs: &[LossCurves], options: &ChartOptions) -> Result<RgbImag
                     } else {
                         "MSE"
                     })
+                    .y_label_formatter(&|y| tick(*y))
                     .label_style(("sans-serif", 14))
                     .axis_desc_style(("sans-serif", 16))
                     .light_line_style(RGBColor(235, 235, 235))
@@ -245,6 +291,27 @@ mod tests {
                 "{color:?} missing"
             );
         }
+    }
+
+    #[test]
+    fn ticks_are_short_and_exact() {
+        assert_eq!(tick(0.30000000000000004), "0.3");
+        assert_eq!(tick(0.05), "0.05");
+        assert_eq!(tick(1.0), "1");
+        assert_eq!(tick(0.0), "0");
+        assert_eq!(tick(0.0002), "2e-4");
+    }
+
+    #[test]
+    fn non_finite_values_are_left_out_and_counted() {
+        let mut diverged = run("case1", 1.0);
+        diverged.train.push((3.0, f64::INFINITY));
+        diverged.test.push((3.0, f64::NAN));
+        let (runs, dropped) = drawable(&[diverged.clone()], false);
+        assert_eq!(dropped, 2);
+        assert_eq!(runs[0].train.len(), 2);
+        // Still drawable, with a finite axis.
+        loss_chart(&[diverged], &ChartOptions::default()).unwrap();
     }
 
     #[test]

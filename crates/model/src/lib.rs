@@ -7,7 +7,9 @@ use burn::module::Param;
 use burn::nn::loss::{MseLoss, Reduction};
 use burn::nn::{Initializer, Linear, LinearConfig};
 use burn::prelude::*;
+use burn::tensor::ExecutionError;
 use burn::tensor::activation;
+use burn::train::metric::{Adaptor, ItemLazy, LossInput};
 use burn::train::{InferenceStep, RegressionOutput, TrainOutput, TrainStep};
 use data::AutoencoderBatch;
 use serde::{Deserialize, Serialize};
@@ -152,22 +154,59 @@ impl Autoencoder {
     }
 }
 
+/// What a step hands to Burn's metrics: the batch's mean loss and its number of images, so that
+/// an epoch's loss is the mean over its images (a partial last batch weighs by its size, where a
+/// mean of batch means would weigh it like a full one).
+pub struct StepLoss {
+    /// Mean squared error over the batch's pixels, `[1]`.
+    pub loss: Tensor<1>,
+    /// Images in the batch.
+    pub images: usize,
+}
+
+impl StepLoss {
+    fn of(output: RegressionOutput) -> Self {
+        let images = output.targets.dims()[0];
+        Self {
+            loss: output.loss,
+            images,
+        }
+    }
+}
+
+impl Adaptor<LossInput> for StepLoss {
+    fn adapt(&self) -> LossInput {
+        // Burn's loss metric weighs each batch by the length of this tensor.
+        LossInput::new(self.loss.clone().expand([self.images]))
+    }
+}
+
+impl ItemLazy for StepLoss {
+    fn sync(self) -> Result<Self, ExecutionError> {
+        self.loss.device().flush()?;
+        Ok(Self {
+            loss: self.loss.without_autodiff(),
+            images: self.images,
+        })
+    }
+}
+
 impl TrainStep for Autoencoder {
     type Input = AutoencoderBatch;
-    type Output = RegressionOutput;
+    type Output = StepLoss;
 
-    fn step(&self, batch: AutoencoderBatch) -> TrainOutput<RegressionOutput> {
+    fn step(&self, batch: AutoencoderBatch) -> TrainOutput<StepLoss> {
         let item = self.forward_regression(batch);
-        TrainOutput::new(self, item.loss.backward(), item)
+        TrainOutput::new(self, item.loss.backward(), StepLoss::of(item))
     }
 }
 
 impl InferenceStep for Autoencoder {
     type Input = AutoencoderBatch;
-    type Output = RegressionOutput;
+    type Output = StepLoss;
 
-    fn step(&self, batch: AutoencoderBatch) -> RegressionOutput {
-        self.forward_regression(batch)
+    fn step(&self, batch: AutoencoderBatch) -> StepLoss {
+        StepLoss::of(self.forward_regression(batch))
     }
 }
 

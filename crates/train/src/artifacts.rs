@@ -7,6 +7,7 @@
 //!   epochs.csv             one row per finished epoch
 //!   checkpoint/            model-, optim-, scheduler-<epoch>.bpk (last two + best)
 //!   train/, valid/         the learner's per-batch metric logs
+//!   .lock                  held by the process writing the run (see `run`)
 //! ```
 
 use std::fs::File;
@@ -51,45 +52,42 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     result
 }
 
-/// Creates `dir` if needed and checks, before any training, that it is writable and has room for
-/// `reserve` bytes (by writing and deleting that much: a sparse or quota-free check could lie).
-pub fn ensure_writable(dir: &Path, reserve: u64) -> Result<()> {
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("{}: cannot create the artifacts directory", dir.display()))?;
-    let probe = dir.join(format!(".space-check-{}", std::process::id()));
-    let written = (|| {
-        let mut file = File::create(&probe)?;
-        let chunk = vec![0u8; 1 << 20];
-        let mut left = reserve.max(4096);
-        while left > 0 {
-            let n = left.min(chunk.len() as u64) as usize;
-            file.write_all(&chunk[..n])?;
-            left -= n as u64;
-        }
-        file.sync_all()
-    })();
-    std::fs::remove_file(&probe).ok();
-    match written {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::StorageFull || e.raw_os_error() == Some(28) => {
-            bail!(
-                "{}: not enough free space for this run's checkpoints (needs about {} MB)",
-                dir.display(),
-                reserve.div_ceil(1 << 20)
-            )
-        }
-        Err(e) => Err(e)
-            .with_context(|| format!("{}: the artifacts directory is not writable", dir.display())),
+/// Checks, before any training, that the file system holding `dir` (which exists) has room for
+/// `reserve` bytes, by asking it (statvfs): nothing is written.
+pub fn check_free_space(dir: &Path, reserve: u64) -> Result<()> {
+    let available = fs4::available_space(dir)
+        .with_context(|| format!("{}: cannot read the free space", dir.display()))?;
+    if available < reserve {
+        bail!(
+            "{}: not enough free space for this run's checkpoints (needs about {} MB, {} MB free); free some space or choose another --artifacts directory",
+            dir.display(),
+            reserve.div_ceil(1 << 20),
+            available >> 20
+        );
     }
+    Ok(())
 }
 
-/// Bytes a run keeps on disk at most: three checkpoints (model + Adam's two moments) and the final model.
+/// `error` from a write to `path`, as a user reads it: the file, and "disk full" when it is.
+pub fn io_error_at(path: &Path, error: std::io::Error) -> std::io::Error {
+    let full = error.kind() == std::io::ErrorKind::StorageFull
+        || error.kind() == std::io::ErrorKind::QuotaExceeded
+        || error.raw_os_error() == Some(28);
+    let what = if full { "disk full" } else { "cannot write" };
+    std::io::Error::new(
+        error.kind(),
+        format!("{}: {what} ({error})", path.display()),
+    )
+}
+
+/// Bytes a run keeps on disk at most: the three kept checkpoints (model + Adam's two moments)
+/// and the one being written, the final model, and a megabyte of logs.
 pub fn disk_reserve(config: &TrainingConfig) -> u64 {
     let params = (2 * model::INPUT_SIZE * config.model.hidden
         + config.model.hidden
         + model::INPUT_SIZE) as u64;
     let checkpoint = params * 4 * 3;
-    3 * checkpoint + params * 4 + (1 << 20)
+    4 * checkpoint + params * 4 + (1 << 20)
 }
 
 /// A Burn checkpointer that writes `<name>-<epoch>.bpk` files atomically.
@@ -123,7 +121,8 @@ impl<R: Checkpoint> Checkpointer<R> for AtomicFileCheckpointer {
         let bytes = record
             .checkpoint_into_bytes()
             .map_err(CheckpointerError::Record)?;
-        write_atomic(&self.path(epoch), &bytes).map_err(CheckpointerError::IOError)
+        let path = self.path(epoch);
+        write_atomic(&path, &bytes).map_err(|e| CheckpointerError::IOError(io_error_at(&path, e)))
     }
 
     fn delete(&self, epoch: usize) -> Result<(), CheckpointerError> {
@@ -158,13 +157,18 @@ pub fn checkpoint_epochs(directory: &Path) -> Vec<usize> {
 }
 
 /// The newest epoch whose model, optimizer and scheduler checkpoints all load and fit
-/// `config`; skipped (corrupt or incomplete) checkpoints are reported on stderr.
-pub fn latest_valid_checkpoint(run_dir: &Path, config: &TrainingConfig) -> Option<usize> {
+/// `config`; skipped (corrupt or incomplete) checkpoints are reported on stderr when `warn`.
+pub fn latest_valid_checkpoint(
+    run_dir: &Path,
+    config: &TrainingConfig,
+    warn: bool,
+) -> Option<usize> {
     let directory = run_dir.join(CHECKPOINT_DIR);
     for epoch in checkpoint_epochs(&directory) {
         match check_checkpoint(&directory, epoch, config) {
             Ok(()) => return Some(epoch),
-            Err(e) => eprintln!("warning: skipping checkpoint of epoch {epoch}: {e:#}"),
+            Err(e) if warn => crate::err!("warning: skipping checkpoint of epoch {epoch}: {e:#}"),
+            Err(_) => {}
         }
     }
     None
@@ -214,14 +218,14 @@ pub fn save_model_to(model: Autoencoder, path: &Path) -> Result<()> {
         .into_record()
         .into_bytes()
         .map_err(|e| anyhow::anyhow!("cannot serialise the model: {e}"))?;
-    write_atomic(path, &bytes).with_context(|| format!("{}: cannot write", path.display()))
+    write_atomic(path, &bytes).map_err(|e| io_error_at(path, e).into())
 }
 
 /// Saves `config` atomically as `run_dir/config.json`.
 pub fn save_config(config: &TrainingConfig, run_dir: &Path) -> Result<()> {
     let path = run_dir.join(CONFIG_FILE);
     let json = serde_json::to_vec_pretty(config)?;
-    write_atomic(&path, &json).with_context(|| format!("{}: cannot write", path.display()))
+    write_atomic(&path, &json).map_err(|e| io_error_at(&path, e).into())
 }
 
 /// Reads `run_dir/config.json`.
@@ -233,6 +237,9 @@ pub fn load_config(run_dir: &Path) -> Result<TrainingConfig> {
     let text = std::fs::read_to_string(&path)
         .with_context(|| format!("{}: cannot read", path.display()))?;
     let config: TrainingConfig = serde_json::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("{}: not a valid run config ({e})", path.display()))?;
+    config
+        .validate()
         .map_err(|e| anyhow::anyhow!("{}: not a valid run config ({e})", path.display()))?;
     Ok(config)
 }

@@ -12,7 +12,8 @@ use crate::artifacts::{self, CHECKPOINT_DIR, write_atomic};
 use crate::backend::Backend;
 use crate::config::TrainingConfig;
 use crate::inference::{decoder_filters, encoder_filters};
-use crate::renderer::EpochRecord;
+use crate::renderer::{EPOCHS_CSV, EpochRecord, read_epochs};
+use crate::run::Start;
 use crate::training::{RunOptions, train};
 
 /// One backend's run in a comparison.
@@ -62,14 +63,18 @@ pub struct Comparison {
     pub max_test_mse_rel_diff: f64,
 }
 
-/// Trains `config` on each backend in turn under `out_dir/<backend>/` and compares them.
+/// Trains `config` on each backend in turn under `out_dir/<backend>/` and compares them. A
+/// backend's finished run of the same configuration is reused (an unfinished one resumed); one of
+/// another configuration is refused unless `overwrite`.
 pub fn compare(
     config: &TrainingConfig,
     backends: &[Backend],
     out_dir: &Path,
     data_dir: &Path,
+    overwrite: bool,
 ) -> Result<Comparison> {
-    artifacts::ensure_writable(out_dir, artifacts::disk_reserve(config))?;
+    std::fs::create_dir_all(out_dir)
+        .with_context(|| format!("{}: cannot create", out_dir.display()))?;
     // The initial weights are drawn once (on the CPU) and loaded into every backend.
     let initial = out_dir.join("initial.bpk");
     let cpu = Device::flex();
@@ -80,18 +85,27 @@ pub fn compare(
     let mut reference: Option<Vec<f32>> = None;
     let mut train_images = 0;
     for &backend in backends {
-        println!("--- {} on {backend}", config.name);
+        crate::out!("--- {} on {backend}", config.name);
         let run_dir = out_dir.join(backend.name());
         let options = RunOptions {
             run_dir: run_dir.clone(),
             data_dir: data_dir.to_path_buf(),
             backend,
-            resume: false,
+            start: if overwrite {
+                Start::Overwrite
+            } else {
+                Start::Continue
+            },
+            conflict_hint:
+                "replace it with --overwrite, or keep both with --name NAME or --artifacts DIR"
+                    .into(),
             initial_model: Some(initial.clone()),
             keep_all_checkpoints: true,
         };
         let summary = train(config, &options)?;
         train_images = summary.train_images;
+        // The whole run's epochs: a reused or resumed run trained some of them earlier.
+        let epochs = read_epochs(&run_dir.join(EPOCHS_CSV));
         let epoch1 = artifacts::checkpoint_path(&run_dir.join(CHECKPOINT_DIR), "model", 1);
         let model = artifacts::load_model_file(&epoch1, config, &cpu)?;
         let weights: Vec<f32> = [encoder_filters(&model), decoder_filters(&model)]
@@ -110,11 +124,7 @@ pub fn compare(
         runs.push(BackendRun {
             backend: backend.name().to_string(),
             device: backend.describe(),
-            epochs: summary
-                .epochs
-                .iter()
-                .map(|r| row(r, summary.train_images))
-                .collect(),
+            epochs: epochs.iter().map(|r| row(r, train_images)).collect(),
             epoch1_max_abs_weight_diff: max_abs,
             epoch1_relative_weight_diff: relative,
         });

@@ -45,6 +45,9 @@ pub struct TrainingConfig {
     pub seed: u64,
     /// Use only the first `limit` training images (all when absent).
     pub limit: Option<usize>,
+    /// The backend the run trains on (`flex`, `wgpu`, …); set by `train`, absent in a case file
+    /// and in runs saved before it was recorded.
+    pub backend: Option<String>,
 }
 
 /// A case file as written in `configs/`: every field but `model.hidden` and
@@ -75,11 +78,36 @@ struct ModelSection {
     init: Init,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
+/// `dropout = 0.3`, `true` (the study's 0.5) or `false` (none).
+#[derive(Debug)]
 enum DropoutSetting {
     Enabled(bool),
     Ratio(f64),
+}
+
+impl<'de> Deserialize<'de> for DropoutSetting {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = DropoutSetting;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a probability in [0, 1), or true (0.5) or false (none)")
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<DropoutSetting, E> {
+                Ok(DropoutSetting::Enabled(v))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<DropoutSetting, E> {
+                Ok(DropoutSetting::Ratio(v))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<DropoutSetting, E> {
+                Ok(DropoutSetting::Ratio(v as f64))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<DropoutSetting, E> {
+                Ok(DropoutSetting::Ratio(v as f64))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -142,6 +170,60 @@ fn default_epsilon() -> f32 {
     1e-8
 }
 
+/// The run name of study case `number` (`case7`), or an error if there is no such case.
+pub fn case_name(number: usize) -> Result<String> {
+    if !(1..=CASE_COUNT).contains(&number) {
+        bail!("unknown case {number}: the study has cases 1 to {CASE_COUNT}");
+    }
+    Ok(format!("case{number}"))
+}
+
+/// A TOML error as a user reads it: the line, the field (`model.dropout`) and what is allowed.
+fn toml_error(text: &str, error: &toml::de::Error) -> anyhow::Error {
+    let message = error.message().lines().next().unwrap_or("invalid TOML");
+    let message = message
+        .replace("expected usize", "expected a whole number ≥ 0")
+        .replace("expected u64", "expected a whole number ≥ 0")
+        .replace("expected f64", "expected a number")
+        .replace("expected f32", "expected a number");
+    let Some(span) = error.span() else {
+        return anyhow::anyhow!("invalid config: {message}");
+    };
+    let start = span.start.min(text.len());
+    let line = text[..start].matches('\n').count() + 1;
+    match field_at(text, start) {
+        Some(field) => anyhow::anyhow!("invalid config at line {line}: {field}: {message}"),
+        None => anyhow::anyhow!("invalid config at line {line}: {message}"),
+    }
+}
+
+/// The dotted name of the key on the line holding byte `at` (`model.dropout`), from the key
+/// before `=` and the nearest `[table]` header above; the table alone on a header line.
+fn field_at(text: &str, at: usize) -> Option<String> {
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let line = text[line_start..].lines().next().unwrap_or("").trim();
+    let header = |l: &str| {
+        l.strip_prefix('[')
+            .and_then(|l| l.split(']').next())
+            .map(|t| t.trim().to_string())
+    };
+    if let Some(table) = header(line) {
+        return Some(table);
+    }
+    let key = line.split('=').next()?.trim();
+    if key.is_empty() || line == key {
+        return None;
+    }
+    let table = text[..line_start]
+        .lines()
+        .rev()
+        .find_map(|l| header(l.trim()));
+    Some(match table {
+        Some(table) => format!("{table}.{key}"),
+        None => key.to_string(),
+    })
+}
+
 impl TrainingConfig {
     /// Study case `number` (1–7).
     pub fn case(number: usize) -> Result<Self> {
@@ -165,15 +247,7 @@ impl TrainingConfig {
 
     /// Parses and validates TOML case text.
     pub fn parse(text: &str, name: &str) -> Result<Self> {
-        let file: CaseFile = toml::from_str(text).map_err(|e| {
-            // toml's message spans several lines with a source excerpt: keep the first.
-            anyhow::anyhow!("{}", e.message().lines().next().unwrap_or("invalid TOML")).context(
-                match e.span() {
-                    Some(span) => format!("invalid config at byte {}", span.start),
-                    None => "invalid config".to_string(),
-                },
-            )
-        })?;
+        let file: CaseFile = toml::from_str(text).map_err(|e| toml_error(text, &e))?;
         let dropout = match file.model.dropout {
             DropoutSetting::Enabled(true) => 0.5,
             DropoutSetting::Enabled(false) => 0.0,
@@ -226,6 +300,19 @@ impl TrainingConfig {
         if self.limit == Some(0) {
             bail!("limit: must be at least 1");
         }
+        // AdamConfig keeps its fields private; serde sees them (a NaN becomes null).
+        let adam = serde_json::to_value(&self.optimizer).unwrap_or_default();
+        let field = |name: &str| adam[name].as_f64().unwrap_or(f64::NAN);
+        for name in ["beta_1", "beta_2"] {
+            let beta = field(name);
+            if !(0.0..1.0).contains(&beta) {
+                bail!("training.{name}: must be in [0, 1), got {beta}");
+            }
+        }
+        let epsilon = field("epsilon");
+        if !(epsilon.is_finite() && epsilon > 0.0) {
+            bail!("training.epsilon: must be positive, got {epsilon}");
+        }
         Ok(())
     }
 
@@ -248,7 +335,10 @@ impl TrainingConfig {
         if self.noise > 0.0 {
             parts.push(format!("noise {}", self.noise));
         }
-        parts.push(format!("{} epochs", self.epochs));
+        parts.push(match self.epochs {
+            1 => "1 epoch".to_string(),
+            n => format!("{n} epochs"),
+        });
         parts.join(", ")
     }
 }

@@ -96,16 +96,20 @@ mod tests {
 
     #[test]
     fn subnormals_flush_to_zero_on_threads_that_ask() {
-        // A fresh thread starts in IEEE mode: a subnormal product survives.
+        // A fresh thread starts in IEEE mode: a subnormal product survives. Every product goes
+        // through `black_box` before the mode changes: LLVM assumes the default floating-point
+        // environment and may otherwise move a multiplication across the MXCSR write (it did in
+        // a release build, computing `before` in flush mode).
+        use std::hint::black_box;
         let result = std::thread::spawn(|| {
-            let tiny = std::hint::black_box(1e-30f32);
-            let before = tiny * std::hint::black_box(1e-10f32);
+            let tiny = black_box(1e-30f32);
+            let before = black_box(tiny * black_box(1e-10f32));
             assert!(!flushing_subnormals());
             flush_subnormals_on_this_thread();
             assert!(flushing_subnormals());
-            let after = tiny * std::hint::black_box(1e-10f32);
+            let after = black_box(black_box(tiny) * black_box(1e-10f32));
             // DAZ: a subnormal input counts as zero.
-            let input = std::hint::black_box(before) * std::hint::black_box(1.0f32);
+            let input = black_box(black_box(before) * black_box(1.0f32));
             (before, after, input)
         })
         .join()

@@ -45,7 +45,10 @@ impl TrainedRun {
         }
         let config = artifacts::load_config(dir)?;
         let model_path = match choice {
-            ModelChoice::Final => dir.join(artifacts::MODEL_FILE),
+            ModelChoice::Final => {
+                crate::run::check_finished(dir, &config)?;
+                dir.join(artifacts::MODEL_FILE)
+            }
             ModelChoice::Epoch(epoch) => {
                 let path = artifacts::checkpoint_path(&dir.join(CHECKPOINT_DIR), "model", *epoch);
                 if !path.exists() {

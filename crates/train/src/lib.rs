@@ -9,13 +9,17 @@ pub mod cpu;
 pub mod inference;
 pub mod interrupt;
 pub mod loader;
+pub mod logs;
+pub mod output;
 pub mod renderer;
 pub mod report;
+pub mod run;
 pub mod training;
 pub mod visualize;
 
 /// Runs a command-line program: parses `C`, runs `run`, and turns every failure (bad arguments,
-/// errors, panics) into one line on stderr and a non-zero exit code.
+/// errors, panics) into one line on stderr and a non-zero exit code: 2 for bad arguments,
+/// 128 + the signal for a run stopped by Ctrl-C or SIGTERM, 1 otherwise.
 pub fn run_cli<C: clap::Parser + Send>(
     run: impl FnOnce(C) -> anyhow::Result<()> + Send,
 ) -> std::process::ExitCode {
@@ -26,21 +30,41 @@ pub fn run_cli<C: clap::Parser + Send>(
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => e.exit(), // --help, --version
         Err(e) => {
-            // clap adds a usage block; keep its one-line message.
-            let message = e.to_string();
-            eprintln!(
-                "{}",
-                message.lines().next().unwrap_or("error: invalid arguments")
-            );
+            err!("{}", one_line_usage_error(&e.to_string()));
             return std::process::ExitCode::from(2);
         }
     };
     match cpu::on_thread_pool(|| run(cli)) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
-            std::process::ExitCode::FAILURE
+            err!("error: {e:#}");
+            match e.downcast_ref::<interrupt::Interrupted>() {
+                Some(stop) => std::process::ExitCode::from(stop.exit_code()),
+                None => std::process::ExitCode::FAILURE,
+            }
         }
+    }
+}
+
+/// clap's error message on one line: its message and details, without the usage block.
+fn one_line_usage_error(text: &str) -> String {
+    let mut parts = Vec::new();
+    let mut in_usage = false;
+    for line in text.lines().map(str::trim) {
+        if line.is_empty() {
+            in_usage = false;
+        } else if line.starts_with("Usage:") {
+            in_usage = true;
+        } else if line.starts_with("For more information") {
+            parts.push("(see --help)");
+        } else if !in_usage {
+            parts.push(line);
+        }
+    }
+    if parts.is_empty() {
+        "error: invalid arguments (see --help)".into()
+    } else {
+        parts.join(" ")
     }
 }
 
@@ -83,9 +107,21 @@ fn install_panic_hook() {
             .location()
             .map(|l| format!(" ({}:{})", l.file(), l.line()))
             .unwrap_or_default();
-        eprintln!("error: internal failure: {message}{at}");
+        err!("error: internal failure: {message}{at}");
         // A panic on a backend's device thread would leave the training thread waiting for an
         // answer forever: end the process instead of hanging.
         std::process::exit(101);
     }));
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn usage_errors_keep_their_details_on_one_line() {
+        let clap = "error: the following required arguments were not provided:\n  --case <N>\n\nUsage: train compare --case <N> --backends <BACKENDS>\n\nFor more information, try '--help'.\n";
+        assert_eq!(
+            super::one_line_usage_error(clap),
+            "error: the following required arguments were not provided: --case <N> (see --help)"
+        );
+    }
 }

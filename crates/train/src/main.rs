@@ -1,10 +1,11 @@
-//! `train`: trains one of the study's seven MNIST autoencoders (or a config file) with Burn,
-//! and compares backends.
+//! `train`: trains the study's MNIST autoencoders with Burn, draws their figures, compares
+//! backends and writes the study report — one program, one build.
 //!
 //! ```text
 //! cargo run --release -p train -- --case 7                    # flex, the default CPU backend
 //! cargo run --release -p train -- --case 1 --backend wgpu --epochs 5
 //! cargo run --release -p train -- --case 1 --resume           # continue from the last checkpoint
+//! cargo run --release -p train -- visualize --case 7          # figures from the saved model
 //! cargo run --release -p train -- compare --case 7 --backends flex,ndarray,wgpu --epochs 2 --limit 10000
 //! cargo run --release -p train -- report                      # all seven cases, measured, as HTML
 //! ```
@@ -17,13 +18,23 @@ use clap::{Args, Parser, Subcommand};
 
 use train::backend::Backend;
 use train::compare::{compare, write_report};
-use train::config::{CASE_COUNT, TrainingConfig};
+use train::config::{CASE_COUNT, TrainingConfig, case_name};
+use train::inference::{ModelChoice, TrainedRun};
 use train::report::{ReportOptions, build_report};
+use train::run::{Start, check_own_name, check_run_name};
 use train::training::{RunOptions, train};
+use train::visualize::{FigureOptions, MAX_SAMPLES, MAX_ZOOM, write_figures};
 
-/// Train an MNIST autoencoder of the study (784 → n → 784) with Burn.
+/// Train the study's MNIST autoencoders (784 → n → 784) with Burn; draw, compare and report them.
+///
+/// Without a subcommand, trains one run: `train --case 7`.
 #[derive(Debug, Parser)]
-#[command(version, about, args_conflicts_with_subcommands = true)]
+#[command(
+    version,
+    about,
+    args_conflicts_with_subcommands = true,
+    args_override_self = true
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -33,18 +44,24 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Draw a trained run's figures (loss curves, reconstructions, weight tiles, noised inputs)
+    /// from its saved model, into <run>/figures/.
+    #[command(args_override_self = true)]
+    Visualize(VisualizeArgs),
     /// Train the same case on several backends (same seed, data order and initial weights)
     /// and compare losses, speed and weights; writes artifacts/compare-<case>/compare.md and .json.
+    #[command(args_override_self = true)]
     Compare(CompareArgs),
     /// Train whichever of the seven cases (and the four hidden-dropout variants) lack a finished
     /// run, measure them all and write artifacts/report/index.html and report.md.
+    #[command(args_override_self = true)]
     Report(ReportArgs),
 }
 
 /// What to train: a case or a file, with overrides.
 #[derive(Debug, Args)]
 struct RunArgs {
-    /// Epochs to train (overrides the case).
+    /// Epochs to train (overrides the case; with --resume: the new target).
     #[arg(long, value_name = "N")]
     epochs: Option<usize>,
     /// Images per batch (overrides the case).
@@ -56,7 +73,7 @@ struct RunArgs {
     /// Train on the first N training images only (the test set stays whole).
     #[arg(long, value_name = "N")]
     limit: Option<usize>,
-    /// Root of the artifacts: the run goes to DIR/<case name>/.
+    /// Root of the artifacts: the run goes to DIR/<run name>/.
     #[arg(long, value_name = "DIR", default_value = "artifacts")]
     artifacts: PathBuf,
     /// Directory of the MNIST IDX files [default: $MNIST_DIR, else the vendored datasets/mnist].
@@ -92,14 +109,68 @@ struct TrainArgs {
     /// A case file (TOML, like configs/case1.toml) instead of a study case.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Name of the run directory under --artifacts [default: case<N>, or the config file's stem].
+    #[arg(long, value_name = "NAME")]
+    name: Option<String>,
     /// Backend: flex (default, fastest on CPU), ndarray or wgpu.
     #[arg(long, default_value = "flex", value_parser = parse_backend)]
     backend: Backend,
-    /// Continue the run in the artifacts directory from its newest valid checkpoint.
-    #[arg(long)]
+    /// Continue the run from its newest valid checkpoint (to --epochs, else to its own target).
+    #[arg(long, conflicts_with = "overwrite")]
     resume: bool,
+    /// Replace whatever run the directory holds (its model, checkpoints, logs and figures).
+    #[arg(long)]
+    overwrite: bool,
     #[command(flatten)]
     run: RunArgs,
+}
+
+#[derive(Debug, Args)]
+struct VisualizeArgs {
+    /// Study case whose run to draw (artifacts/case<N>).
+    #[arg(long, value_name = "N", conflicts_with = "name")]
+    case: Option<usize>,
+    /// Name of the run directory under --artifacts (a --name or a --config file's stem).
+    #[arg(long, value_name = "NAME", alias = "run")]
+    name: Option<String>,
+    /// Root of the artifacts.
+    #[arg(long, value_name = "DIR", default_value = "artifacts")]
+    artifacts: PathBuf,
+    /// Use the checkpoint of this epoch instead of the final model.
+    #[arg(long, value_name = "N", conflicts_with = "checkpoint")]
+    epoch: Option<usize>,
+    /// Use this model file (.bpk) instead of the final model.
+    #[arg(long, value_name = "FILE")]
+    checkpoint: Option<PathBuf>,
+    /// Backend to run the model on: flex, ndarray or wgpu.
+    #[arg(long, default_value = "flex", value_parser = parse_backend)]
+    backend: Backend,
+    /// Directory of the MNIST IDX files [default: $MNIST_DIR, else the vendored datasets/mnist].
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Where to write the figures [default: <run>/figures].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Test images in reconstructions.png.
+    #[arg(long, value_name = "N", default_value_t = 50,
+          value_parser = clap::value_parser!(u64).range(1..=MAX_SAMPLES as u64))]
+    samples: u64,
+    /// Scale each reconstruction tile to its own min–max, as the study did (default: fixed 0–1).
+    #[arg(long)]
+    per_tile_scale: bool,
+    /// Draw the weight tiles on one scale symmetric about 0 (default: each tile its own min–max).
+    #[arg(long)]
+    symmetric_weights: bool,
+    /// Logarithmic loss axis.
+    #[arg(long)]
+    log_y: bool,
+    /// Pixel zoom of the image grids.
+    #[arg(long, value_name = "N", default_value_t = 2,
+          value_parser = clap::value_parser!(u32).range(1..=MAX_ZOOM as i64))]
+    zoom: u32,
+    /// Other runs to overlay in loss-compare.png, e.g. case2,case3 (or all).
+    #[arg(long, value_name = "RUNS", value_delimiter = ',')]
+    compare: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -121,6 +192,13 @@ struct CompareArgs {
     /// Turn dropout off (then backends can agree closely: no random masks).
     #[arg(long)]
     no_dropout: bool,
+    /// Name of the comparison's directory under --artifacts [default: compare-case<N>, compare-all].
+    #[arg(long, value_name = "NAME")]
+    name: Option<String>,
+    /// Retrain the comparison's runs, replacing those in its directory (by default a finished
+    /// run of the same configuration is reused, and one of another configuration refused).
+    #[arg(long)]
+    overwrite: bool,
     #[command(flatten)]
     run: RunArgs,
 }
@@ -151,6 +229,7 @@ fn parse_backend(s: &str) -> Result<Backend, String> {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
+        Some(Command::Visualize(args)) => run_visualize(args),
         Some(Command::Compare(args)) => run_compare(args),
         Some(Command::Report(args)) => run_report(args),
         None => run_train(cli.train),
@@ -158,20 +237,36 @@ fn run(cli: Cli) -> Result<()> {
 }
 
 fn run_train(args: TrainArgs) -> Result<()> {
-    let config = match (args.case, &args.config) {
+    let mut config = match (args.case, &args.config) {
         (Some(case), None) => TrainingConfig::case(case)?,
         (None, Some(path)) => TrainingConfig::from_file(path)?,
         _ => bail!(
-            "choose a study case with --case 1..7, or a case file with --config FILE (or a subcommand: compare)"
+            "choose a study case with --case 1..7 or a case file with --config FILE, or a subcommand (visualize, compare, report; see --help)"
         ),
     };
+    match &args.name {
+        Some(name) => {
+            check_own_name(name, args.case)?;
+            config.name = name.clone();
+        }
+        None if args.config.is_some() => {
+            check_own_name(&config.name, None).map_err(|e| anyhow::anyhow!("--config: {e}"))?
+        }
+        None => {}
+    }
     let config = args.run.apply(config);
     let mut options = RunOptions::new(
         args.run.artifacts.join(&config.name),
         args.run.data_dir(),
         args.backend,
     );
-    options.resume = args.resume;
+    options.start = match (args.resume, args.overwrite) {
+        (true, _) => Start::Resume {
+            epochs: args.run.epochs,
+        },
+        (false, true) => Start::Overwrite,
+        (false, false) => Start::Fresh,
+    };
     let summary = train(&config, &options)?;
     if let Some(last) = summary.epochs.last() {
         let seconds: f64 = summary
@@ -179,11 +274,12 @@ fn run_train(args: TrainArgs) -> Result<()> {
             .iter()
             .map(|r| r.train_seconds + r.test_seconds)
             .sum();
-        println!(
-            "done: {} epochs in {:.1} s ({:.2} s/epoch); final train loss {:.5}, test MSE {:.5}; model saved to {}",
-            summary.epochs.len(),
+        let n = summary.epochs.len();
+        train::out!(
+            "done: {n} epoch{} in {:.1} s ({:.2} s/epoch); final train loss {:.5}, test MSE {:.5}; model saved to {}",
+            if n == 1 { "" } else { "s" },
             summary.seconds,
-            seconds / summary.epochs.len() as f64,
+            seconds / n as f64,
             last.train_loss,
             last.test_mse,
             summary.model_path.display()
@@ -192,16 +288,83 @@ fn run_train(args: TrainArgs) -> Result<()> {
     Ok(())
 }
 
+fn run_visualize(args: VisualizeArgs) -> Result<()> {
+    let name = match (args.case, &args.name) {
+        (Some(case), None) => case_name(case)?,
+        (None, Some(name)) => {
+            check_run_name(name)?;
+            name.clone()
+        }
+        _ => bail!("choose a run with --case 1..7 or --name NAME"),
+    };
+    let dir = args.artifacts.join(&name);
+    let choice = match (args.epoch, args.checkpoint) {
+        (Some(epoch), _) => ModelChoice::Epoch(epoch),
+        (None, Some(file)) => ModelChoice::File(file),
+        (None, None) => ModelChoice::Final,
+    };
+    // Everything the figures need is checked before the first file is written.
+    let run = TrainedRun::load(&dir, &choice, args.backend.device()?)?;
+    let mut compare = Vec::new();
+    for other in &args.compare {
+        if other == "all" {
+            for case in 1..=CASE_COUNT {
+                let label = format!("case{case}");
+                let other_dir = args.artifacts.join(&label);
+                if label != name && other_dir.join("train").is_dir() {
+                    compare.push((label, other_dir));
+                }
+            }
+            if compare.is_empty() {
+                bail!(
+                    "--compare all: no other study case has a run under {}",
+                    args.artifacts.display()
+                );
+            }
+        } else if other == &name {
+            bail!("--compare {other}: that is the run being drawn; name other runs");
+        } else {
+            check_run_name(other)?;
+            compare.push((other.clone(), args.artifacts.join(other)));
+        }
+    }
+    let options = FigureOptions {
+        data_dir: args.data_dir.unwrap_or_else(data::default_dir),
+        out_dir: args.out.unwrap_or_else(|| dir.join("figures")),
+        samples: args.samples as usize,
+        per_tile_scale: args.per_tile_scale,
+        symmetric_weights: args.symmetric_weights,
+        log_y: args.log_y,
+        zoom: args.zoom,
+        compare,
+    };
+    train::out!("{}: drawing from {}", name, run.model_path.display());
+    for path in write_figures(&run, &options)? {
+        train::out!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
 fn run_compare(args: CompareArgs) -> Result<()> {
+    for (i, backend) in args.backends.iter().enumerate() {
+        if args.backends[..i].contains(backend) {
+            bail!("--backends: {backend} is listed twice; name each backend once");
+        }
+    }
     let cases: Vec<usize> = match args.case {
         Some(case) => vec![case],
         None => (1..=CASE_COUNT).collect(),
     };
-    let mut comparisons = Vec::new();
-    let out_dir = match args.case {
-        Some(case) => args.run.artifacts.join(format!("compare-case{case}")),
-        None => args.run.artifacts.join("compare-all"),
+    let name = match (&args.name, args.case) {
+        (Some(name), _) => {
+            check_run_name(name)?;
+            name.clone()
+        }
+        (None, Some(case)) => format!("compare-case{case}"),
+        (None, None) => "compare-all".to_string(),
     };
+    let out_dir = args.run.artifacts.join(name);
+    let mut comparisons = Vec::new();
     for case in cases {
         let mut config = args.run.apply(TrainingConfig::case(case)?);
         if args.no_dropout {
@@ -217,13 +380,14 @@ fn run_compare(args: CompareArgs) -> Result<()> {
             &args.backends,
             &case_dir,
             &args.run.data_dir(),
+            args.overwrite,
         )?);
         let (md, json) = write_report(&comparisons, &out_dir)?;
-        println!(
+        train::out!(
             "\n{}",
             comparisons.last().map(|c| c.markdown()).unwrap_or_default()
         );
-        println!("wrote {} and {}", md.display(), json.display());
+        train::out!("wrote {} and {}", md.display(), json.display());
     }
     Ok(())
 }
@@ -241,7 +405,7 @@ fn run_report(args: ReportArgs) -> Result<()> {
         reuse: args.reuse,
     };
     let (report, index) = build_report(&options)?;
-    println!(
+    train::out!(
         "wrote {} ({} runs; also report.md and report.json beside it)",
         index.display(),
         report.cases.len()

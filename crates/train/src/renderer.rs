@@ -1,5 +1,9 @@
 //! A renderer that prints one line per epoch (train loss, test MSE, seconds) and appends the
 //! same numbers to `epochs.csv`; on a terminal it also redraws a progress line within the epoch.
+//!
+//! It records only whole epochs: an epoch during which training was stopped (a signal, an error)
+//! is neither printed nor logged, since its test pass may be partial and it gets no checkpoint.
+//! It also watches every batch's loss and stops training at the first that is not finite.
 
 use std::collections::HashMap;
 use std::fs::OpenOptions;
@@ -8,6 +12,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use burn::train::Interrupter;
+use burn::train::checkpoint::CheckpointerError;
 use burn::train::logger::{EvaluationProgressLogger, TrainingProgressLogger};
 use burn::train::metric::{MetricDefinition, MetricId, NumericEntry};
 use burn::train::renderer::{
@@ -15,6 +21,8 @@ use burn::train::renderer::{
     MetricsRendererTraining,
 };
 
+/// File name of a run's epoch log.
+pub const EPOCHS_CSV: &str = "epochs.csv";
 /// Header of `epochs.csv`.
 pub const EPOCHS_CSV_HEADER: &str = "epoch,train_loss,test_mse,train_seconds,test_seconds";
 
@@ -84,10 +92,39 @@ enum Phase {
     Test,
 }
 
+/// The first batch whose loss was not finite.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Divergence {
+    /// 1-based epoch.
+    pub epoch: usize,
+    /// 1-based step within the epoch's pass.
+    pub step: usize,
+    /// Whether it happened in the test pass (else in training).
+    pub testing: bool,
+    /// The loss (NaN or ±inf).
+    pub loss: f64,
+}
+
+impl std::fmt::Display for Divergence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the loss became {} at epoch {}, {} step {}",
+            self.loss,
+            self.epoch,
+            if self.testing { "test" } else { "training" },
+            self.step
+        )
+    }
+}
+
 /// One line per epoch on stdout, `epochs.csv` beside the artifacts, live progress on a terminal.
 pub struct EpochLines {
     csv: PathBuf,
     history: Arc<Mutex<Vec<EpochRecord>>>,
+    interrupter: Interrupter,
+    divergence: Arc<Mutex<Option<Divergence>>>,
+    steps: usize,
     names: HashMap<MetricId, String>,
     total_epochs: usize,
     phase: Phase,
@@ -103,11 +140,20 @@ pub struct EpochLines {
 }
 
 impl EpochLines {
-    /// A renderer appending to `csv` and pushing each epoch into `history`.
-    pub fn new(csv: PathBuf, history: Arc<Mutex<Vec<EpochRecord>>>) -> Self {
+    /// A renderer appending to `csv` and pushing each epoch into `history`; it stops training
+    /// through `interrupter` at a non-finite loss, which it records in `divergence`.
+    pub fn new(
+        csv: PathBuf,
+        history: Arc<Mutex<Vec<EpochRecord>>>,
+        interrupter: Interrupter,
+        divergence: Arc<Mutex<Option<Divergence>>>,
+    ) -> Self {
         Self {
             csv,
             history,
+            interrupter,
+            divergence,
+            steps: 0,
             names: HashMap::new(),
             total_epochs: 0,
             phase: Phase::Train,
@@ -123,25 +169,47 @@ impl EpochLines {
         }
     }
 
-    fn record_final(&mut self, state: MetricState, phase: Phase) {
-        let MetricState::Numeric(entry, Some(NumericEntry::Final(value))) = state else {
+    fn record(&mut self, state: MetricState, phase: Phase) {
+        let MetricState::Numeric(entry, Some(value)) = state else {
             return;
         };
         if self.names.get(&entry.metric_id).map(String::as_str) != Some("Loss") {
             return;
         }
+        let NumericEntry::Final(value) = value else {
+            self.steps += 1;
+            self.check_finite(value.current(), phase);
+            return;
+        };
         match phase {
             Phase::Train => self.train_loss = value,
             Phase::Test => self.test_mse = value,
         }
     }
 
-    fn clear_live(&self) {
-        if self.live {
-            eprint!("\r\x1b[2K");
+    fn check_finite(&mut self, loss: f64, phase: Phase) {
+        if loss.is_finite() {
+            return;
+        }
+        let mut divergence = self.divergence.lock().unwrap();
+        if divergence.is_none() {
+            *divergence = Some(Divergence {
+                epoch: self.current_epoch,
+                step: self.steps,
+                testing: phase == Phase::Test,
+                loss,
+            });
+            self.interrupter.stop(Some("non-finite loss"));
         }
     }
 
+    fn clear_live(&self) {
+        if self.live {
+            crate::output::err_text(format_args!("\r\x1b[2K"));
+        }
+    }
+
+    /// Appends `record`; a failed write stops training with an error naming the file.
     fn append_csv(&self, record: &EpochRecord) {
         let new = !self.csv.exists();
         let written = OpenOptions::new()
@@ -155,22 +223,21 @@ impl EpochLines {
                 writeln!(f, "{}", record.csv())
             });
         if let Err(e) = written {
-            eprintln!(
-                "warning: {}: cannot append epoch {}: {e}",
-                self.csv.display(),
-                record.epoch
-            );
+            self.interrupter
+                .fail(CheckpointerError::IOError(crate::artifacts::io_error_at(
+                    &self.csv, e,
+                )));
         }
     }
 }
 
 impl MetricsRendererTraining for EpochLines {
     fn update_train(&mut self, state: MetricState) {
-        self.record_final(state, Phase::Train);
+        self.record(state, Phase::Train);
     }
 
     fn update_valid(&mut self, state: MetricState) {
-        self.record_final(state, Phase::Test);
+        self.record(state, Phase::Test);
     }
 
     fn on_train_end(
@@ -201,6 +268,7 @@ impl TrainingProgressLogger for EpochLines {
         };
         self.split_started = Instant::now();
         self.split_items = total_items;
+        self.steps = 0;
     }
 
     fn update_split(&mut self, items_processed: usize) {
@@ -214,17 +282,23 @@ impl TrainingProgressLogger for EpochLines {
         };
         let total = self.split_items.max(1);
         let done = (items_processed * 30 / total).min(30);
-        eprint!(
+        crate::output::err_text(format_args!(
             "\r\x1b[2K  epoch {}/{} {what} [{}{}] {:>3}%",
             self.current_epoch,
             self.total_epochs,
             "=".repeat(done),
             " ".repeat(30 - done),
             items_processed * 100 / total
-        );
+        ));
     }
 
     fn update_epoch(&mut self, epoch: usize) {
+        self.clear_live();
+        if self.interrupter.should_stop() {
+            // Stopped during this epoch: its test pass may be partial, and the learner will not
+            // checkpoint it. Record nothing.
+            return;
+        }
         let record = EpochRecord {
             epoch,
             train_loss: self.train_loss,
@@ -232,8 +306,7 @@ impl TrainingProgressLogger for EpochLines {
             train_seconds: self.train_seconds,
             test_seconds: self.test_seconds,
         };
-        self.clear_live();
-        println!(
+        crate::out!(
             "epoch {:>2}/{}  train loss {:.5}  test MSE {:.5}  {:.1} s (train {:.1} s, test {:.1} s)",
             epoch,
             self.total_epochs,

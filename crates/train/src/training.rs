@@ -4,17 +4,20 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
-use burn::train::checkpoint::KeepLastNCheckpoints;
+use anyhow::{Result, bail};
+use burn::train::checkpoint::{CheckpointerError, KeepLastNCheckpoints};
 use burn::train::metric::LossMetric;
-use burn::train::{Learner, SupervisedTraining};
+use burn::train::{Learner, SupervisedTraining, TrainingError};
 use data::{Mnist, NoisedMnist, Split};
 
 use crate::artifacts::{self, AtomicFileCheckpointer, CHECKPOINT_DIR};
 use crate::backend::Backend;
 use crate::config::TrainingConfig;
+use crate::interrupt::Interrupted;
 use crate::loader::EpochLoader;
-use crate::renderer::{EpochLines, EpochRecord, truncate_epochs};
+use crate::logs::RunLogs;
+use crate::renderer::{EPOCHS_CSV, EpochLines, EpochRecord};
+use crate::run::{self, Found, Plan, RunLock, Start};
 
 /// Where and how to run a [`TrainingConfig`].
 #[derive(Debug, Clone)]
@@ -25,13 +28,19 @@ pub struct RunOptions {
     pub data_dir: PathBuf,
     /// Backend to train on.
     pub backend: Backend,
-    /// Continue from the newest valid checkpoint in `run_dir`.
-    pub resume: bool,
+    /// What to do with a run the directory already holds.
+    pub start: Start,
+    /// The ways out offered when the directory holds another run (the caller's own flags).
+    pub conflict_hint: String,
     /// Start from the weights in this model file instead of a fresh initialisation.
     pub initial_model: Option<PathBuf>,
     /// Keep every epoch's checkpoint (default: the last two and the best).
     pub keep_all_checkpoints: bool,
 }
+
+/// The ways out of a refused start, for the `train` command.
+pub const TRAIN_HINT: &str =
+    "keep both with --name NAME or --artifacts DIR, or replace it with --overwrite";
 
 impl RunOptions {
     /// Options for a fresh run in `run_dir` on `backend`, reading MNIST from `data_dir`.
@@ -40,7 +49,8 @@ impl RunOptions {
             run_dir,
             data_dir,
             backend,
-            resume: false,
+            start: Start::Fresh,
+            conflict_hint: TRAIN_HINT.to_string(),
             initial_model: None,
             keep_all_checkpoints: false,
         }
@@ -69,6 +79,12 @@ pub fn test_noise_seed(seed: u64) -> u64 {
 pub fn datasets(config: &TrainingConfig, data_dir: &Path) -> Result<(NoisedMnist, NoisedMnist)> {
     let mut train = Mnist::load(data_dir, Split::Train)?;
     if let Some(limit) = config.limit {
+        if limit > train.len() {
+            bail!(
+                "limit: {limit} is more than the {} training images",
+                train.len()
+            );
+        }
         train = train.limit(limit);
     }
     let test = Mnist::load(data_dir, Split::Test)?;
@@ -79,13 +95,15 @@ pub fn datasets(config: &TrainingConfig, data_dir: &Path) -> Result<(NoisedMnist
 }
 
 /// Trains `config` as `options` say, printing one line per epoch, and saves the final model
-/// and `config.json` into the run directory.
+/// and `config.json` into the run directory. The directory is locked while it is written, and a
+/// run of another configuration in it is refused (see [`crate::run`]).
 pub fn train(config: &TrainingConfig, options: &RunOptions) -> Result<RunSummary> {
     let started = Instant::now();
+    let mut config = config.clone();
+    config.backend = Some(options.backend.name().to_string());
     config.validate()?;
-    let run_dir = &options.run_dir;
-    artifacts::ensure_writable(run_dir, artifacts::disk_reserve(config))?;
-    let (train_set, test_set) = datasets(config, &options.data_dir)?;
+    // Everything that can fail without touching the run directory fails first.
+    let (train_set, test_set) = datasets(&config, &options.data_dir)?;
     if config.batch_size > train_set.len() {
         bail!(
             "training.batch_size: {} is larger than the {} training images",
@@ -93,33 +111,68 @@ pub fn train(config: &TrainingConfig, options: &RunOptions) -> Result<RunSummary
             train_set.len()
         );
     }
+    let train_images = train_set.len();
     let device = options.backend.device()?;
-    let start_epoch = prepare_run_dir(config, options)?;
-    if start_epoch >= config.epochs {
-        println!(
-            "{}: already trained for {} epochs (asked for {}); nothing to do",
-            run_dir.display(),
-            start_epoch,
-            config.epochs
-        );
-        let model_path = run_dir.join(artifacts::MODEL_FILE);
-        if !model_path.exists() {
-            let epoch_model =
-                artifacts::checkpoint_path(&run_dir.join(CHECKPOINT_DIR), "model", start_epoch);
-            let model =
-                artifacts::load_model_file(&epoch_model, config, &burn::tensor::Device::flex())?;
-            artifacts::save_model(model, run_dir)?;
-        }
-        return Ok(RunSummary {
-            epochs: Vec::new(),
-            model_path,
-            train_images: 0,
-            seconds: 0.0,
-        });
+    let run_dir = &options.run_dir;
+    let _lock = RunLock::acquire(run_dir)?;
+    let found = Found::read(run_dir);
+    if let (Start::Resume { epochs: None }, Some(Ok(saved))) = (options.start, &found.config) {
+        config.epochs = saved.epochs;
     }
+    let model_path = run_dir.join(artifacts::MODEL_FILE);
+    let nothing_to_do = || RunSummary {
+        epochs: Vec::new(),
+        model_path: model_path.clone(),
+        train_images,
+        seconds: started.elapsed().as_secs_f64(),
+    };
+    let start_epoch = match run::plan(
+        run_dir,
+        &found,
+        &config,
+        options.start,
+        &options.conflict_hint,
+    )? {
+        Plan::Finished(epochs) => {
+            crate::out!(
+                "{}: this run is finished ({epochs} epoch{}); nothing to do (--overwrite trains it again)",
+                run_dir.display(),
+                plural(epochs)
+            );
+            return Ok(nothing_to_do());
+        }
+        Plan::FinishAt(epoch) => {
+            finish_at_checkpoint(&config, run_dir, epoch)?;
+            crate::out!(
+                "{}: already trained for {epoch} epoch{} (asked for {}); saved the model of epoch {epoch} as {}",
+                run_dir.display(),
+                plural(epoch),
+                config.epochs,
+                model_path.display()
+            );
+            return Ok(nothing_to_do());
+        }
+        Plan::Restart => {
+            artifacts::check_free_space(run_dir, artifacts::disk_reserve(&config))?;
+            if found.config.is_some() {
+                crate::out!(
+                    "{}: replacing the run it held (--overwrite)",
+                    run_dir.display()
+                );
+            }
+            run::clear(run_dir)?;
+            artifacts::save_config(&config, run_dir)?;
+            0
+        }
+        Plan::ResumeAfter(epoch) => {
+            artifacts::check_free_space(run_dir, artifacts::disk_reserve(&config))?;
+            run::reopen(run_dir, &config, epoch)?;
+            epoch
+        }
+    };
 
-    println!("{}: {}", config.name, config.summary());
-    println!(
+    crate::out!("{}: {}", config.name, config.summary());
+    crate::out!(
         "device: {}; {} training / {} test images; artifacts in {}",
         options.backend.describe(),
         train_set.len(),
@@ -127,16 +180,15 @@ pub fn train(config: &TrainingConfig, options: &RunOptions) -> Result<RunSummary
         run_dir.display()
     );
     if let Some(note) = options.backend.startup_note() {
-        println!("{note}");
+        crate::out!("{note}");
     }
     device.seed(config.seed);
     let train_device = device.clone().autodiff();
     let mut model = config.model.init(&train_device);
     if let Some(path) = &options.initial_model {
-        model = artifacts::load_model_file(path, config, &train_device)?;
+        model = artifacts::load_model_file(path, &config, &train_device)?;
     }
 
-    let train_images = train_set.len();
     let loader_train = Arc::new(EpochLoader::shuffled(
         train_set,
         config.batch_size,
@@ -147,6 +199,7 @@ pub fn train(config: &TrainingConfig, options: &RunOptions) -> Result<RunSummary
     let loader_test = Arc::new(EpochLoader::sequential(test_set, config.batch_size, device));
 
     let history = Arc::new(Mutex::new(Vec::new()));
+    let divergence = Arc::new(Mutex::new(None));
     let checkpoints = run_dir.join(CHECKPOINT_DIR);
     let mut training = SupervisedTraining::new(run_dir, loader_train, loader_test)
         .metric_train_numeric(LossMetric::new())
@@ -156,16 +209,21 @@ pub fn train(config: &TrainingConfig, options: &RunOptions) -> Result<RunSummary
             AtomicFileCheckpointer::new(&checkpoints, "optim"),
             AtomicFileCheckpointer::new(&checkpoints, "scheduler"),
         )
-        .renderer(Box::new(EpochLines::new(
-            run_dir.join("epochs.csv"),
-            history.clone(),
-        )))
         .num_epochs(config.epochs);
+    let interrupter = training.interrupter();
+    training = training
+        .with_metric_logger(RunLogs::new(run_dir, interrupter.clone()))
+        .renderer(Box::new(EpochLines::new(
+            run_dir.join(EPOCHS_CSV),
+            history.clone(),
+            interrupter.clone(),
+            divergence.clone(),
+        )));
     if options.keep_all_checkpoints {
         training = training.with_checkpointing_strategy(KeepLastNCheckpoints::new(usize::MAX));
     }
     if start_epoch > 0 {
-        println!(
+        crate::out!(
             "resuming after epoch {start_epoch} from {}",
             checkpoints.display()
         );
@@ -177,22 +235,47 @@ pub fn train(config: &TrainingConfig, options: &RunOptions) -> Result<RunSummary
         crate::adam::optimizer(&config.optimizer, options.backend),
         config.learning_rate,
     );
-    let signals = crate::interrupt::stop_on_signal(training.interrupter());
+    let signals = crate::interrupt::stop_on_signal(interrupter);
     let result = training.launch(learner);
     drop(signals);
-    if let Some(error) = result.error {
-        bail!("training failed: {error}");
-    }
     let epochs = history.lock().unwrap().clone();
-    if let Some(stop) = result.interrupted {
-        let last = epochs.last().map_or(start_epoch, |r| r.epoch);
-        bail!(
-            "training stopped after epoch {last} ({}); continue with --resume",
-            stop.reason.as_deref().unwrap_or("interrupted")
-        );
+    let divergence = *divergence.lock().unwrap();
+    let stopped = result.error.is_some() || divergence.is_some() || result.interrupted.is_some();
+    if stopped {
+        // Only whole, checkpointed epochs stay on record.
+        let kept = artifacts::latest_valid_checkpoint(run_dir, &config, false).unwrap_or(0);
+        run::trim_to_epoch(run_dir, kept).ok();
+        let kept = match kept {
+            0 => "no epoch was saved".to_string(),
+            k => format!("the checkpoint of epoch {k} is kept"),
+        };
+        if let Some(error) = &result.error {
+            let what = match error.as_ref() {
+                TrainingError::Checkpoint(CheckpointerError::IOError(e)) => e.to_string(),
+                other => format!("training failed: {other}"),
+            };
+            bail!("{what}; {kept}: fix the cause, then continue with --resume");
+        }
+        if let Some(divergence) = divergence {
+            bail!(
+                "training diverged: {divergence} (learning rate {:?}); {kept}: lower the learning rate and start again with --overwrite",
+                config.learning_rate
+            );
+        }
+        let signal = crate::interrupt::received().unwrap_or(2);
+        let during = epochs.last().map_or(start_epoch, |r| r.epoch) + 1;
+        return Err(Interrupted {
+            signal,
+            message: format!(
+                "stopped by {} during epoch {during}; {kept}: continue with --resume",
+                crate::interrupt::describe(signal)
+            ),
+        }
+        .into());
     }
+    // config.json first, the final model last: a run with model.bpk is a finished one.
+    artifacts::save_config(&config, run_dir)?;
     let model_path = artifacts::save_model(result.model, run_dir)?;
-    artifacts::save_config(config, run_dir)?;
     Ok(RunSummary {
         epochs,
         model_path,
@@ -201,69 +284,19 @@ pub fn train(config: &TrainingConfig, options: &RunOptions) -> Result<RunSummary
     })
 }
 
-/// Readies the run directory and returns the epoch to continue after (0 for a fresh run).
-fn prepare_run_dir(config: &TrainingConfig, options: &RunOptions) -> Result<usize> {
-    let run_dir = &options.run_dir;
-    let epochs_csv = run_dir.join("epochs.csv");
-    if options.resume {
-        let saved = artifacts::load_config(run_dir).context("--resume needs a previous run")?;
-        let (mut a, mut b) = (serde_json::to_value(&saved)?, serde_json::to_value(config)?);
-        for v in [&mut a, &mut b] {
-            v.as_object_mut().map(|o| o.remove("epochs"));
-        }
-        if a != b {
-            bail!(
-                "--resume: {} was trained with a different configuration; resume with the same case and flags (only --epochs may change)",
-                run_dir.join(artifacts::CONFIG_FILE).display()
-            );
-        }
-        match artifacts::latest_valid_checkpoint(run_dir, config) {
-            Some(epoch) => {
-                truncate_epochs(&epochs_csv, epoch)
-                    .with_context(|| format!("{}: cannot rewrite", epochs_csv.display()))?;
-                remove_metric_logs_after(run_dir, epoch)?;
-                return Ok(epoch);
-            }
-            None => println!(
-                "--resume: no valid checkpoint in {}; starting from epoch 1",
-                run_dir.display()
-            ),
-        }
-    } else if run_dir.join(artifacts::CONFIG_FILE).exists() {
-        println!(
-            "note: starting a new run in {} (its previous checkpoints and logs are replaced; --resume continues them instead)",
-            run_dir.display()
-        );
-    }
-    for stale in [CHECKPOINT_DIR, "train", "valid"] {
-        let path = run_dir.join(stale);
-        if path.exists() {
-            std::fs::remove_dir_all(&path)
-                .with_context(|| format!("{}: cannot clear", path.display()))?;
-        }
-    }
-    std::fs::remove_file(&epochs_csv).ok();
-    artifacts::save_config(config, run_dir)?;
-    Ok(0)
+/// Finishes a run that has nothing left to train: its newest checkpoint (of `epoch`) becomes the
+/// final model, and `config.json`, the epoch log and the metric logs say `epoch` epochs.
+fn finish_at_checkpoint(config: &TrainingConfig, run_dir: &Path, epoch: usize) -> Result<()> {
+    let checkpoint = artifacts::checkpoint_path(&run_dir.join(CHECKPOINT_DIR), "model", epoch);
+    let model = artifacts::load_model_file(&checkpoint, config, &burn::tensor::Device::flex())?;
+    let mut trained = config.clone();
+    trained.epochs = epoch;
+    artifacts::save_config(&trained, run_dir)?;
+    run::trim_to_epoch(run_dir, epoch)?;
+    artifacts::save_model(model, run_dir)?;
+    Ok(())
 }
 
-/// Deletes the learner's metric logs of epochs after `last`, left by a run that went further.
-fn remove_metric_logs_after(run_dir: &Path, last: usize) -> Result<()> {
-    for split in ["train", "valid"] {
-        let Ok(entries) = std::fs::read_dir(run_dir.join(split)) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let name = entry.file_name();
-            let epoch = name
-                .to_str()
-                .and_then(|n| n.strip_prefix("epoch-"))
-                .and_then(|n| n.parse::<usize>().ok());
-            if epoch.is_some_and(|e| e > last) {
-                std::fs::remove_dir_all(entry.path())
-                    .with_context(|| format!("{}: cannot clear", entry.path().display()))?;
-            }
-        }
-    }
-    Ok(())
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
 }

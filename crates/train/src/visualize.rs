@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use figures::image::{DynamicImage, GrayImage, RgbImage, imageops};
 use figures::{ChartOptions, LossCurves, TileGrid, TileScale, loss_chart, with_caption};
 
@@ -14,6 +14,10 @@ use crate::training::datasets;
 
 /// Images per row in reconstructions and noised samples.
 pub const IMAGES_PER_ROW: usize = 10;
+/// Most test images in reconstructions.png (a grid about 2 900 pixels tall at zoom 1).
+pub const MAX_SAMPLES: usize = 1000;
+/// Largest pixel zoom of the image grids.
+pub const MAX_ZOOM: u32 = 8;
 /// Weight tiles per row, as in the study.
 pub const FILTERS_PER_ROW: usize = 15;
 
@@ -40,43 +44,51 @@ pub struct FigureOptions {
 
 /// Writes every figure of `run` and returns the files written.
 pub fn write_figures(run: &TrainedRun, options: &FigureOptions) -> Result<Vec<PathBuf>> {
+    let name = &run.config.name;
+    // Everything that can fail for want of input is read before the first file is written.
+    let curves = logged_losses(&run.dir, name)?;
+    let mut compared = vec![curves.clone()];
+    for (label, dir) in &options.compare {
+        if !dir.is_dir() {
+            bail!(
+                "--compare {label}: {}: no such run directory",
+                dir.display()
+            );
+        }
+        compared.push(logged_losses(dir, label)?);
+    }
+    let (train_set, test_set) = datasets(&run.config, &options.data_dir)?;
+
     std::fs::create_dir_all(&options.out_dir)
         .with_context(|| format!("{}: cannot create", options.out_dir.display()))?;
     let mut written = Vec::new();
     let mut save = |name: &str, image: DynamicImage| -> Result<()> {
         let path = options.out_dir.join(name);
         let bytes = figures::encode_png(&image)?;
-        write_atomic(&path, &bytes).with_context(|| format!("{}: cannot write", path.display()))?;
+        write_atomic(&path, &bytes).map_err(|e| crate::artifacts::io_error_at(&path, e))?;
         written.push(path);
         Ok(())
     };
-    let name = &run.config.name;
 
-    let curves = logged_losses(&run.dir, name)?;
     save(
         "loss.png",
         loss_figure(
-            &[curves.clone()],
+            &[curves],
             &format!("{name}: training and test loss"),
             options.log_y,
         )?,
     )?;
-    if !options.compare.is_empty() {
-        let mut all = vec![curves];
-        for (label, dir) in &options.compare {
-            all.push(logged_losses(dir, label)?);
-        }
+    if compared.len() > 1 {
         save(
             "loss-compare.png",
             loss_figure(
-                &all,
+                &compared,
                 "training (solid) and test (dashed) loss",
                 options.log_y,
             )?,
         )?;
     }
 
-    let (train_set, test_set) = datasets(&run.config, &options.data_dir)?;
     let indices = sample_indices(test_set.len(), options.samples);
     let (inputs, targets) = pairs(&test_set, &indices);
     let outputs = run.reconstruct(&inputs);

@@ -20,6 +20,7 @@ use crate::backend::Backend;
 use crate::config::{CASE_COUNT, TrainingConfig};
 use crate::inference::{ModelChoice, TrainedRun, logged_losses};
 use crate::renderer::read_epochs;
+use crate::run::Start;
 use crate::training::{RunOptions, test_noise_seed, train};
 use crate::visualize::{FigureOptions, write_figures};
 
@@ -81,36 +82,6 @@ pub fn planned_configs(quick: bool) -> Result<Vec<TrainingConfig>> {
         }
     }
     Ok(configs)
-}
-
-/// What the report found in a run directory.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum RunState {
-    /// No run yet.
-    Missing,
-    /// The same configuration, not finished: resume it.
-    Partial,
-    /// The same configuration with its final model.
-    Finished,
-    /// A run of another configuration (other epochs, a limit, …).
-    Different,
-}
-
-fn run_state(dir: &Path, config: &TrainingConfig) -> RunState {
-    if !dir.join(artifacts::CONFIG_FILE).exists() {
-        return RunState::Missing;
-    }
-    let same = artifacts::load_config(dir)
-        .ok()
-        .and_then(|saved| {
-            Some(serde_json::to_value(&saved).ok()? == serde_json::to_value(config).ok()?)
-        })
-        .unwrap_or(false);
-    match (same, dir.join(artifacts::MODEL_FILE).exists()) {
-        (false, _) => RunState::Different,
-        (true, true) => RunState::Finished,
-        (true, false) => RunState::Partial,
-    }
 }
 
 /// One row of the report: a run, its logged losses and the numbers measured on it.
@@ -202,31 +173,34 @@ pub fn build_report(options: &ReportOptions) -> Result<(Report, PathBuf)> {
     let started = Instant::now();
     let mut available = Vec::new();
     let mut missing = Vec::new();
+    let hint = "move it away, report on the runs that exist with --reuse, or choose another --artifacts directory";
+    if !options.reuse {
+        // Every run is checked before the first one trains: a refusal changes nothing.
+        for config in &configs {
+            crate::run::check_start(
+                &options.root.join(&config.name),
+                config,
+                Start::Continue,
+                hint,
+            )?;
+        }
+    }
     for config in &configs {
         let dir = options.root.join(&config.name);
-        let state = run_state(&dir, config);
         if options.reuse {
-            if dir.join(artifacts::MODEL_FILE).exists() && state != RunState::Missing {
+            // A finished run is used (and refused later if its files disagree); others are not.
+            if dir.join(artifacts::MODEL_FILE).exists() {
                 available.push(dir);
             } else {
-                println!("{}: no finished run; left out (--reuse)", dir.display());
+                crate::out!("{}: no finished run; left out (--reuse)", dir.display());
                 missing.push(config.name.clone());
             }
             continue;
         }
-        match state {
-            RunState::Finished => println!("{}: finished run, reused", dir.display()),
-            RunState::Different => bail!(
-                "{}: holds a run with a different configuration; move it away, use --reuse, or choose another --artifacts directory",
-                dir.display()
-            ),
-            RunState::Missing | RunState::Partial => {
-                let mut run =
-                    RunOptions::new(dir.clone(), options.data_dir.clone(), options.backend);
-                run.resume = state == RunState::Partial;
-                train(config, &run)?;
-            }
-        }
+        let mut run = RunOptions::new(dir.clone(), options.data_dir.clone(), options.backend);
+        run.start = Start::Continue;
+        run.conflict_hint = hint.into();
+        train(config, &run)?;
         available.push(dir);
     }
     let training_seconds = started.elapsed().as_secs_f64();
@@ -275,7 +249,7 @@ fn analyse(
         train_set = train_set.limit(QUICK_IMAGES);
     }
     let test_set = Mnist::load(&options.data_dir, Split::Test)?;
-    println!(
+    crate::out!(
         "report: measuring {} runs on {} training / {} test images",
         runs.len(),
         train_set.len(),
@@ -301,7 +275,7 @@ fn analyse(
     for dir in runs {
         let run = TrainedRun::load(dir, &ModelChoice::Final, cpu.clone())?;
         let config = &run.config;
-        println!("report: {} ({})", config.name, config.summary());
+        crate::out!("report: {} ({})", config.name, config.summary());
         // Without noise the inputs are the clean images: share them instead of rebuilding them.
         let inputs = if config.noise > 0.0 {
             let noised =
@@ -434,7 +408,7 @@ fn fine_tune(
     let epochs = options.fine_tune_epochs();
     let (mut pretrained, mut random) = (Vec::new(), Vec::new());
     for seed in 0..FINE_TUNE_SEEDS {
-        println!(
+        crate::out!(
             "report: fine-tuning from {} vs random, seed {seed}",
             run.config.name
         );

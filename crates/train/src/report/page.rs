@@ -86,7 +86,7 @@ fn blocks(report: &Report) -> Vec<Block> {
                 mse(c.train_loss),
                 mse(c.numbers.test_mse),
                 mse(c.numbers.test_mse_dropout_on),
-                format!("{:.0}", c.seconds),
+                seconds(c.seconds),
             ]
         }),
     });
@@ -101,7 +101,10 @@ fn blocks(report: &Report) -> Vec<Block> {
         b.push(Block::Figures(
             c.figures
                 .iter()
-                .map(|f| (f.clone(), format!("{}: {}", c.name, figure_caption(f))))
+                .map(|f| {
+                    let caption = figure_caption(f, c.noise > 0.0);
+                    (f.clone(), format!("{}: {caption}", c.name))
+                })
                 .collect(),
         ));
     }
@@ -271,9 +274,12 @@ fn blocks(report: &Report) -> Vec<Block> {
     b
 }
 
-fn figure_caption(file: &str) -> &'static str {
+fn figure_caption(file: &str, noised: bool) -> &'static str {
     match file.rsplit('/').next().unwrap_or(file) {
         "loss.png" => "loss per batch and epoch",
+        "reconstructions.png" if noised => {
+            "blocks of three rows: noised test inputs, their reconstructions, the clean targets; fixed 0–1 scale"
+        }
         "reconstructions.png" => {
             "test inputs (odd rows) and reconstructions (even rows), fixed 0–1 scale"
         }
@@ -281,6 +287,17 @@ fn figure_caption(file: &str) -> &'static str {
         "w2t.png" => "second-layer weights transposed, one tile per hidden unit",
         "noised.png" => "noised training inputs",
         _ => "figure",
+    }
+}
+
+/// Seconds as a whole number, or with two decimals below 10 s (quick runs take a fraction).
+fn seconds(s: f64) -> String {
+    // `+ 0.0` turns a negative zero into a positive one ("-0" in a table of seconds).
+    let s = s + 0.0;
+    if s < 10.0 {
+        format!("{s:.2}")
+    } else {
+        format!("{s:.0}")
     }
 }
 

@@ -1,0 +1,263 @@
+//! The README is executable: every `cargo run` command in its shell code blocks runs through
+//! `cargo`, as a user types it, in README order, from the workspace root.
+//!
+//! What this test changes in a command, and why — nothing else:
+//! - commands that train (`train`, `compare`) get `--epochs 1 --limit 1000` appended (a later
+//!   flag overrides an earlier one): as written they train for minutes to hours;
+//! - `report` without `--quick` gets `--quick` (2000 images, one epoch per run), for the same
+//!   reason; a command that becomes identical to an earlier one is run once;
+//! - every command gets `--artifacts <scratch dir>`, so that the test never touches `artifacts/`:
+//!   one directory shared by the commands that train, draw and compare runs (in README order, so
+//!   that `visualize` finds what `--case 7` trained), another for the `report` commands (whose
+//!   quick runs would otherwise meet the one-epoch runs above in the same directories);
+//! - a command that needs a GPU feature (`--features X`) is checked with
+//!   `cargo check --release -p train --features X` where that feature builds offline (`vulkan`),
+//!   and listed as skipped with the reason otherwise (`cuda` downloads a prebuilt LLVM while it
+//!   builds; `metal` needs macOS).
+//!
+//! The environment sets `CUBECL_AUTOTUNE_LEVEL=minimal` (wgpu's kernels tune in seconds instead
+//! of a minute on a software driver) and unsets `MNIST_DIR` (the vendored data is used).
+//! A command that fails fails the test, with its output.
+
+mod common;
+use common::scratch;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Longest a single README command may take before it counts as hung.
+const TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("crates/train sits two levels below the root")
+        .to_path_buf()
+}
+
+/// Every `cargo run …` line of the README's shell code blocks (```, ```sh, ```bash, ```console,
+/// ```shell), comments stripped, in order.
+fn readme_commands(readme: &str) -> Vec<String> {
+    let mut commands = Vec::new();
+    let mut block: Option<bool> = None; // Some(is_shell) inside a fence
+    for line in readme.lines() {
+        let trimmed = line.trim();
+        if let Some(info) = trimmed.strip_prefix("```") {
+            block = match block {
+                Some(_) => None,
+                None => Some(matches!(
+                    info.trim(),
+                    "" | "sh" | "bash" | "console" | "shell"
+                )),
+            };
+            continue;
+        }
+        if block != Some(true) {
+            continue;
+        }
+        let command = trimmed.trim_start_matches("$ ");
+        if command.starts_with("cargo run") {
+            let command = match command.find(" #") {
+                Some(comment) => &command[..comment],
+                None => command,
+            };
+            commands.push(command.trim().to_string());
+        }
+    }
+    commands
+}
+
+/// What the test does with one README command.
+#[derive(Debug, PartialEq)]
+enum Plan {
+    /// Run this shell command.
+    Run(String),
+    /// Not runnable here, for this reason.
+    Skip(&'static str),
+}
+
+/// The command as the test runs it (see the module documentation for every change); `report`
+/// commands get `reports` as their artifacts directory, the others `runs`.
+fn plan(command: &str, runs: &Path, reports: &Path) -> Plan {
+    let (cargo_part, args) = match command.split_once(" -- ") {
+        Some((cargo_part, args)) => (cargo_part.trim(), args.trim()),
+        None => (command.trim(), ""),
+    };
+    let tokens: Vec<&str> = cargo_part.split_whitespace().collect();
+    if let Some(i) = tokens.iter().position(|t| *t == "--features") {
+        return match tokens.get(i + 1).copied() {
+            Some("vulkan") => Plan::Run(format!(
+                "{} --features vulkan",
+                cargo_part
+                    .replacen("cargo run", "cargo check", 1)
+                    .replace("--features vulkan", "")
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            )),
+            Some("cuda") => Plan::Skip(
+                "the cuda feature downloads a prebuilt LLVM in its build script: no network here",
+            ),
+            Some("metal") => Plan::Skip("the metal feature needs macOS"),
+            _ => Plan::Skip("an unknown feature"),
+        };
+    }
+    let subcommand = args.split_whitespace().next().unwrap_or("");
+    let mut extra = String::new();
+    let mut artifacts = runs;
+    match subcommand {
+        "visualize" => {}
+        "report" => {
+            if !args.split_whitespace().any(|a| a == "--quick") {
+                extra.push_str(" --quick");
+            }
+            artifacts = reports;
+        }
+        _ => extra.push_str(" --epochs 1 --limit 1000"),
+    }
+    extra.push_str(&format!(" --artifacts {}", artifacts.display()));
+    let separator = if args.is_empty() { " --" } else { "" };
+    Plan::Run(format!("{command}{separator}{extra}"))
+}
+
+/// Runs `command` with bash in the workspace root; (success, seconds, output tail).
+fn run(command: &str) -> (bool, f64, String) {
+    let started = Instant::now();
+    let mut child = Command::new("bash")
+        .arg("-c")
+        .arg(command)
+        .current_dir(workspace_root())
+        .env("CUBECL_AUTOTUNE_LEVEL", "minimal")
+        .env_remove("MNIST_DIR")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("bash runs");
+    // Read both pipes on threads so that a chatty command cannot block on a full pipe.
+    let reader = |mut pipe: Box<dyn std::io::Read + Send>| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            pipe.read_to_string(&mut text).ok();
+            text
+        })
+    };
+    let stdout = reader(Box::new(child.stdout.take().unwrap()));
+    let stderr = reader(Box::new(child.stderr.take().unwrap()));
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if started.elapsed() > TIMEOUT {
+            child.kill().ok();
+            child.wait().ok();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let output = format!(
+        "{}{}",
+        stdout.join().unwrap_or_default(),
+        stderr.join().unwrap_or_default()
+    );
+    let tail: Vec<&str> = output.lines().rev().take(15).collect();
+    let tail = tail.into_iter().rev().collect::<Vec<_>>().join("\n");
+    let seconds = started.elapsed().as_secs_f64();
+    match status {
+        Some(status) => (status.success(), seconds, tail),
+        None => (
+            false,
+            seconds,
+            format!("timed out after {TIMEOUT:?}\n{tail}"),
+        ),
+    }
+}
+
+#[test]
+fn every_readme_command_works_as_written() {
+    let readme = std::fs::read_to_string(workspace_root().join("README.md")).unwrap();
+    let commands = readme_commands(&readme);
+    assert!(
+        commands.contains(&"cargo run --release -p train -- --case 7".to_string()),
+        "the README's first training command is missing: {commands:#?}"
+    );
+    assert!(commands.len() >= 6, "too few commands found: {commands:#?}");
+
+    let runs = scratch("readme", "runs");
+    let reports = scratch("readme", "reports");
+    let mut seen = Vec::new();
+    let mut failures = Vec::new();
+    for command in &commands {
+        match plan(command, &runs, &reports) {
+            Plan::Skip(reason) => println!("skipped: {command}\n  ({reason})"),
+            Plan::Run(runnable) if seen.contains(&runnable) => {
+                println!("ran above: {command}\n  as {runnable}");
+            }
+            Plan::Run(runnable) => {
+                let (ok, seconds, tail) = run(&runnable);
+                println!(
+                    "{}: {command}\n  as {runnable}\n  ({seconds:.0} s)",
+                    if ok { "ok" } else { "FAILED" }
+                );
+                if !ok {
+                    failures.push(format!("{command}\n  run as: {runnable}\n{tail}"));
+                }
+                seen.push(runnable);
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "README commands that fail as written:\n\n{}",
+        failures.join("\n\n")
+    );
+    std::fs::remove_dir_all(&runs).ok();
+    std::fs::remove_dir_all(&reports).ok();
+}
+
+#[test]
+fn commands_are_found_and_changed_only_as_stated() {
+    let readme = "text\n```sh\n$ cargo run --release -p train -- --case 7   # trains\ncargo bench\n```\n\
+                  ```text\ncargo run -p x -- ignored\n```\n```\ncargo run --release -p train -- report\n```\n";
+    let commands = readme_commands(readme);
+    assert_eq!(
+        commands,
+        vec![
+            "cargo run --release -p train -- --case 7",
+            "cargo run --release -p train -- report"
+        ]
+    );
+    let (dir, reports) = (Path::new("/s"), Path::new("/r"));
+    let plan = |command: &str, dir| plan(command, dir, reports);
+    assert_eq!(
+        plan(&commands[0], dir),
+        Plan::Run(
+            "cargo run --release -p train -- --case 7 --epochs 1 --limit 1000 --artifacts /s"
+                .into()
+        )
+    );
+    assert_eq!(
+        plan(&commands[1], dir),
+        Plan::Run("cargo run --release -p train -- report --quick --artifacts /r".into())
+    );
+    assert_eq!(
+        plan("cargo run --release -p train -- visualize --case 7", dir),
+        Plan::Run("cargo run --release -p train -- visualize --case 7 --artifacts /s".into())
+    );
+    assert_eq!(
+        plan(
+            "cargo run --release -p train --features vulkan -- --case 1 --backend vulkan",
+            dir
+        ),
+        Plan::Run("cargo check --release -p train --features vulkan".into())
+    );
+    assert!(matches!(
+        plan(
+            "cargo run --release -p train --features cuda -- --case 1",
+            dir
+        ),
+        Plan::Skip(_)
+    ));
+}
