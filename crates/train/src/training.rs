@@ -154,11 +154,16 @@ pub fn train(config: &TrainingConfig, options: &RunOptions) -> Result<RunSummary
         }
         Plan::Restart => {
             artifacts::check_free_space(run_dir, artifacts::disk_reserve(&config))?;
-            if found.config.is_some() {
-                crate::out!(
+            match (options.start, &found.config) {
+                (_, None) => {}
+                (Start::Overwrite, Some(_)) => crate::out!(
                     "{}: replacing the run it held (--overwrite)",
                     run_dir.display()
-                );
+                ),
+                (_, Some(_)) => crate::out!(
+                    "{}: no valid checkpoint to continue from; starting from epoch 1",
+                    run_dir.display()
+                ),
             }
             run::clear(run_dir)?;
             artifacts::save_config(&config, run_dir)?;

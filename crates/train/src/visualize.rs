@@ -18,6 +18,8 @@ pub const IMAGES_PER_ROW: usize = 10;
 pub const MAX_SAMPLES: usize = 1000;
 /// Largest pixel zoom of the image grids.
 pub const MAX_ZOOM: u32 = 8;
+/// Largest figure, in pixels: 64 megapixels (a 64 MB grey image before compression).
+pub const MAX_PIXELS: u64 = 64 << 20;
 /// Weight tiles per row, as in the study.
 pub const FILTERS_PER_ROW: usize = 15;
 
@@ -58,6 +60,16 @@ pub fn write_figures(run: &TrainedRun, options: &FigureOptions) -> Result<Vec<Pa
         compared.push(logged_losses(dir, label)?);
     }
     let (train_set, test_set) = datasets(&run.config, &options.data_dir)?;
+    let noisy = run.config.noise > 0.0;
+    let reconstruction_rows = options.samples.div_ceil(IMAGES_PER_ROW) * if noisy { 3 } else { 2 };
+    let filter_rows = run.model.hidden().div_ceil(FILTERS_PER_ROW);
+    check_size(
+        "reconstructions.png",
+        IMAGES_PER_ROW,
+        reconstruction_rows,
+        options.zoom,
+    )?;
+    check_size("w1.png", FILTERS_PER_ROW, filter_rows, options.zoom)?;
 
     std::fs::create_dir_all(&options.out_dir)
         .with_context(|| format!("{}: cannot create", options.out_dir.display()))?;
@@ -92,7 +104,6 @@ pub fn write_figures(run: &TrainedRun, options: &FigureOptions) -> Result<Vec<Pa
     let indices = sample_indices(test_set.len(), options.samples);
     let (inputs, targets) = pairs(&test_set, &indices);
     let outputs = run.reconstruct(&inputs);
-    let noisy = run.config.noise > 0.0;
     let scale = if options.per_tile_scale {
         TileScale::PerTile
     } else {
@@ -192,6 +203,28 @@ pub fn filter_grid(filters: &[Vec<f32>], scale: TileScale) -> TileGrid {
         grid.push(filter.clone());
     }
     grid
+}
+
+/// Refuses a figure of `columns` × `rows` MNIST-sized tiles that would exceed [`MAX_PIXELS`] at
+/// `zoom`, naming the largest zoom that fits.
+fn check_size(name: &str, columns: usize, rows: usize, zoom: u32) -> Result<()> {
+    let side = (data::SIDE + 1) as u64;
+    let (w, h) = (1 + columns as u64 * side, 1 + rows as u64 * side);
+    let pixels = |z: u64| w * h * z * z;
+    if pixels(zoom as u64) > MAX_PIXELS {
+        let fits = (1..=zoom as u64).rev().find(|&z| pixels(z) <= MAX_PIXELS);
+        bail!(
+            "{name} would be {} × {} pixels at --zoom {zoom}, more than {} megapixels: {}",
+            w * zoom as u64,
+            h * zoom as u64,
+            MAX_PIXELS >> 20,
+            match fits {
+                Some(z) => format!("use --zoom {z} or less (or fewer --samples)"),
+                None => "draw fewer --samples".to_string(),
+            }
+        );
+    }
+    Ok(())
 }
 
 fn captioned(grid: &GrayImage, zoom: u32, text: &str) -> Result<DynamicImage> {
