@@ -449,8 +449,9 @@ impl RunLock {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
         let record = format!(
-            "pid {} on {host}, started at unix time {since}",
-            std::process::id()
+            "pid {} on {host}, started {}",
+            std::process::id(),
+            utc(since)
         );
         file.set_len(0)
             .and_then(|_| file.rewind())
@@ -464,6 +465,27 @@ impl RunLock {
             created_dir,
         })
     }
+}
+
+/// `seconds` after the Unix epoch as `2026-11-29 08:58:22 UTC` (days to civil date: H. Hinnant's
+/// algorithm).
+fn utc(seconds: u64) -> String {
+    let (days, rest) = ((seconds / 86_400) as i64, seconds % 86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
 }
 
 fn read_holder(file: &mut File) -> Option<String> {
@@ -679,6 +701,13 @@ mod tests {
             let e = check_own_name(owned, case).unwrap_err().to_string();
             assert!(e.contains("belongs to") && e.contains("--name"), "{e}");
         }
+    }
+
+    #[test]
+    fn lock_times_read_as_dates() {
+        assert_eq!(utc(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(utc(951_782_400), "2000-02-29 00:00:00 UTC");
+        assert_eq!(utc(1_795_943_502), "2026-11-29 09:11:42 UTC");
     }
 
     fn scratch(name: &str) -> PathBuf {
