@@ -124,6 +124,8 @@ fn a_closed_pipe_drops_lines_and_the_work_goes_on() {
 fn argument_and_toml_errors_say_what_is_wrong_where() {
     let dir = scratch("edges", "errors");
     let root = dir.to_str().unwrap();
+    let help = stdout_of_success(&train(&["visualize", "--help"]));
+    assert!(help.starts_with("Draw a trained run's figures"), "{help}");
     let out = train(&["compare", "--backends", "flex"]);
     assert_one_line_error(
         &out,

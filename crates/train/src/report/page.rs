@@ -626,6 +626,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn captions_and_seconds_say_what_the_figures_and_runs_are() {
+        assert!(figure_caption("case7/reconstructions.png", true).starts_with("blocks of three"));
+        assert!(figure_caption("case1/reconstructions.png", false).contains("odd rows"));
+        assert_eq!(seconds(-0.0), "0.00");
+        assert_eq!(seconds(0.234), "0.23");
+        assert_eq!(seconds(123.4), "123");
+    }
+
+    #[test]
     fn inline_markup_is_escaped_and_converted() {
         assert_eq!(
             inline("**a** <b> `x`"),
