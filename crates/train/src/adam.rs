@@ -5,6 +5,8 @@
 //! order and precision, in one pass split over the rayon pool. Its state is Burn's
 //! [`AdamState`], so optimizer checkpoints are interchangeable with Burn's `Adam`.
 
+use burn::backend::flex::{Flex, FlexTensor};
+use burn::backend::{BackendTensor, DispatchTensor, DispatchTensorKind};
 use burn::optim::{
     Adam, AdamConfig, AdamState, AdaptiveMomentumState, LearningRate, ModuleOptimizer, Optimizer,
 };
@@ -67,22 +69,18 @@ impl Optimizer for FusedAdam {
         if tensor.dtype() != DType::F32 || grad.dtype() != DType::F32 {
             return self.fallback.step(lr, tensor, grad, state);
         }
-        let device = tensor.device();
         let shape = tensor.shape();
+        let n = shape.num_elements();
         let (time, m, v) = match state {
             Some(AdamState { momentum }) => (
                 momentum.time + 1,
-                host_data(momentum.moment_1),
-                host_data(momentum.moment_2),
+                host_f32(momentum.moment_1),
+                host_f32(momentum.moment_2),
             ),
             // Zero moments make the first step's `β·0 + (1-β)·g` exactly Burn's `(1-β)·g`.
-            None => (
-                1,
-                TensorData::zeros::<f32, _>(shape.clone()),
-                TensorData::zeros::<f32, _>(shape.clone()),
-            ),
+            None => (1, HostF32::zeros(&shape), HostF32::zeros(&shape)),
         };
-        let (mut param, grad, mut m, mut v) = (host_data(tensor), host_data(grad), m, v);
+        let (mut param, grad, mut m, mut v) = (host_f32(tensor), host_f32(grad), m, v);
 
         // Burn's Adam, term by term: the same f32 operations in the same order.
         let (b1, b2) = (self.beta_1, self.beta_2);
@@ -92,36 +90,135 @@ impl Optimizer for FusedAdam {
         let factor = correction_2 / (1.0 - b1.powi(t));
         let epsilon = self.epsilon * correction_2;
         let lr = lr as f32;
-        let update = |(((p, m), v), g): (((&mut [f32], &mut [f32]), &mut [f32]), &[f32])| {
-            for i in 0..p.len() {
-                let g = g[i];
-                m[i] = m[i] * b1 + g * f1;
-                v[i] = v[i] * b2 + (g * g) * f2;
-                let step = (m[i] * factor) / (v[i].sqrt() + epsilon);
-                p[i] -= step * lr;
-            }
+        // The new value of one parameter; updates the moments in place.
+        let adam = move |p: f32, g: f32, m: &mut f32, v: &mut f32| {
+            *m = *m * b1 + g * f1;
+            *v = *v * b2 + (g * g) * f2;
+            let step = (*m * factor) / (v.sqrt() + epsilon);
+            p - step * lr
         };
-        let (ps, gs) = (values_mut(&mut param), grad.as_slice::<f32>().expect("f32"));
-        let (ms, vs) = (values_mut(&mut m), values_mut(&mut v));
-        if ps.len() <= CHUNK {
-            // A bias: handing it to the pool would cost more than the update.
-            update((((ps, ms), vs), gs));
+        let (gs, ms, vs) = (grad.values(), m.values_mut(), v.values_mut());
+        if param.is_unique() {
+            let ps = param.values_mut();
+            let update = |(((p, m), v), g): (((&mut [f32], &mut [f32]), &mut [f32]), &[f32])| {
+                for i in 0..p.len() {
+                    p[i] = adam(p[i], g[i], &mut m[i], &mut v[i]);
+                }
+            };
+            if n <= CHUNK {
+                // A bias: handing it to the pool would cost more than the update.
+                update((((ps, ms), vs), gs));
+            } else {
+                ps.par_chunks_mut(CHUNK)
+                    .zip(ms.par_chunks_mut(CHUNK))
+                    .zip(vs.par_chunks_mut(CHUNK))
+                    .zip(gs.par_chunks(CHUNK))
+                    .for_each(update);
+            }
         } else {
-            ps.par_chunks_mut(CHUNK)
-                .zip(ms.par_chunks_mut(CHUNK))
-                .zip(vs.par_chunks_mut(CHUNK))
-                .zip(gs.par_chunks(CHUNK))
-                .for_each(update);
+            // Shared (Burn's learner keeps the model it hands the optimizer a clone of): the
+            // pass writes the new values into a fresh buffer, which replaces a copy-then-update.
+            let ps = param.values();
+            let mut out = vec![0f32; n];
+            let update = |((((o, p), m), v), g): (
+                (((&mut [f32], &[f32]), &mut [f32]), &mut [f32]),
+                &[f32],
+            )| {
+                for i in 0..o.len() {
+                    o[i] = adam(p[i], g[i], &mut m[i], &mut v[i]);
+                }
+            };
+            if n <= CHUNK {
+                update(((((&mut out[..], ps), ms), vs), gs));
+            } else {
+                out.par_chunks_mut(CHUNK)
+                    .zip(ps.par_chunks(CHUNK))
+                    .zip(ms.par_chunks_mut(CHUNK))
+                    .zip(vs.par_chunks_mut(CHUNK))
+                    .zip(gs.par_chunks(CHUNK))
+                    .for_each(update);
+            }
+            param = HostF32::from_values(out, &shape);
         }
-
-        let tensor = |data: TensorData| Tensor::from_data(data, &device);
-        let momentum = AdaptiveMomentumState::new(time, tensor(m), tensor(v));
-        (tensor(param), Some(AdamState::new(momentum)))
+        let momentum = AdaptiveMomentumState::new(time, m.into_tensor(), v.into_tensor());
+        (param.into_tensor(), Some(AdamState::new(momentum)))
     }
 
     fn to_device<const D: usize>(mut state: AdamState<D>, device: &Device) -> AdamState<D> {
         state.momentum = state.momentum.to_device(device);
         state
+    }
+}
+
+/// An `f32` tensor's values, held without a copy: the flex tensor itself when it is contiguous
+/// (read in place; written in place only when nothing else holds it), else host data.
+enum HostF32 {
+    /// A contiguous flex tensor.
+    Flex(FlexTensor),
+    /// Owned, aligned host data, and the device to return it to.
+    Data(TensorData, Device),
+}
+
+/// `tensor`'s values (see [`HostF32`]).
+fn host_f32<const D: usize>(tensor: Tensor<D>) -> HostF32 {
+    let DispatchTensor { kind, autodiff } = tensor.into_dispatch();
+    match kind {
+        DispatchTensorKind::Flex(BackendTensor::Float(flex))
+            if flex.is_contiguous() && flex.layout().start_offset() == 0 =>
+        {
+            HostF32::Flex(flex)
+        }
+        kind => {
+            let tensor = Tensor::<D>::from_dispatch(DispatchTensor { kind, autodiff });
+            let device = tensor.device();
+            HostF32::Data(host_data(tensor), device)
+        }
+    }
+}
+
+impl HostF32 {
+    fn zeros(shape: &burn::tensor::Shape) -> Self {
+        Self::from_values(vec![0.0; shape.num_elements()], shape)
+    }
+
+    /// A flex tensor of `values` (a `Vec<f32>` is aligned for `f32`: flex takes it as is).
+    fn from_values(values: Vec<f32>, shape: &burn::tensor::Shape) -> Self {
+        Self::Flex(FlexTensor::from_data(TensorData::new(
+            values,
+            shape.clone(),
+        )))
+    }
+
+    fn is_unique(&self) -> bool {
+        match self {
+            Self::Flex(flex) => flex.is_unique(),
+            Self::Data(..) => true,
+        }
+    }
+
+    fn values(&self) -> &[f32] {
+        match self {
+            Self::Flex(flex) => flex.storage::<f32>(),
+            Self::Data(data, _) => data
+                .as_slice::<f32>()
+                .expect("host_data yields aligned f32"),
+        }
+    }
+
+    /// Mutable values (flex copies a shared buffer first: callers check [`Self::is_unique`]
+    /// where that matters).
+    fn values_mut(&mut self) -> &mut [f32] {
+        match self {
+            Self::Flex(flex) => flex.storage_mut::<f32>(),
+            Self::Data(data, _) => values_mut(data),
+        }
+    }
+
+    fn into_tensor<const D: usize>(self) -> Tensor<D> {
+        match self {
+            Self::Flex(flex) => Tensor::from_primitive::<Flex>(flex),
+            Self::Data(data, device) => Tensor::from_data(data, &device),
+        }
     }
 }
 
@@ -196,8 +293,9 @@ mod tests {
         }
     }
 
-    /// Trains the layer with `optim` for a few steps (same data every time).
-    fn train(mut optim: ModuleOptimizer, device: &Device) -> Linear {
+    /// Trains the layer with `optim` for a few steps (same data every time). With `shared`, a
+    /// clone of the layer is alive during each step, as in Burn's learner, and must not change.
+    fn train(mut optim: ModuleOptimizer, device: &Device, shared: bool) -> Linear {
         let ad = device.clone().autodiff();
         let mut linear = initial_layer(&ad);
         for step in 0..6 {
@@ -209,22 +307,33 @@ mod tests {
             let y = linear.forward(x).clamp_min(0.0);
             let loss = (y.clone() * y).mean();
             let grads = GradientsParams::from_grads(loss.backward(), &linear);
+            let kept = shared.then(|| (linear.clone(), values(&linear.valid())));
             linear = optim.step(1e-2 * (step + 1) as f64, linear, grads);
+            if let Some((kept, before)) = kept {
+                assert_eq!(
+                    values(&kept.valid()),
+                    before,
+                    "the step wrote into a shared parameter"
+                );
+            }
         }
         linear.valid()
     }
 
     #[test]
-    fn fused_adam_matches_burns_adam_bit_for_bit() {
+    fn fused_adam_matches_burns_adam_bit_for_bit_in_place_or_into_a_fresh_buffer() {
         let config = AdamConfig::new()
             .with_beta_1(0.8)
             .with_beta_2(0.99)
             .with_epsilon(1e-8);
         let device = Device::flex();
-        let burn = values(&train(config.init(), &device));
-        let fused = values(&train(optimizer(&config, Backend::Flex), &device));
-        let differing = burn.iter().zip(&fused).filter(|(a, b)| a != b).count();
-        assert_eq!(differing, 0, "{differing} of {} values differ", burn.len());
+        let burn = values(&train(config.init(), &device, false));
+        for shared in [false, true] {
+            let fused = values(&train(optimizer(&config, Backend::Flex), &device, shared));
+            let differing = burn.iter().zip(&fused).filter(|(a, b)| a != b).count();
+            assert_eq!(differing, 0, "{differing} of {} values differ", burn.len());
+        }
+        let fused = values(&train(optimizer(&config, Backend::Flex), &device, false));
         // And the run is not trivially unchanged from its initialisation.
         let init = values(&initial_layer(&device));
         assert!(init.iter().zip(&fused).filter(|(a, b)| a != b).count() > burn.len() / 2);
