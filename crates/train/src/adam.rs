@@ -11,6 +11,8 @@ use burn::optim::{
     Adam, AdamConfig, AdamState, AdaptiveMomentumState, LearningRate, ModuleOptimizer, Optimizer,
 };
 use burn::tensor::{DType, Device, Tensor, TensorData};
+use std::mem::MaybeUninit;
+
 use rayon::prelude::*;
 
 use crate::backend::Backend;
@@ -118,26 +120,32 @@ impl Optimizer for FusedAdam {
         } else {
             // Shared (Burn's learner keeps the model it hands the optimizer a clone of): the
             // pass writes the new values into a fresh buffer, which replaces a copy-then-update.
+            // The buffer is written once, element by element: no zeroing pass first.
             let ps = param.values();
-            let mut out = vec![0f32; n];
+            let mut out: Vec<f32> = Vec::with_capacity(n);
             let update = |((((o, p), m), v), g): (
-                (((&mut [f32], &[f32]), &mut [f32]), &mut [f32]),
+                (((&mut [MaybeUninit<f32>], &[f32]), &mut [f32]), &mut [f32]),
                 &[f32],
             )| {
                 for i in 0..o.len() {
-                    o[i] = adam(p[i], g[i], &mut m[i], &mut v[i]);
+                    o[i].write(adam(p[i], g[i], &mut m[i], &mut v[i]));
                 }
             };
+            let spare = &mut out.spare_capacity_mut()[..n];
             if n <= CHUNK {
-                update(((((&mut out[..], ps), ms), vs), gs));
+                update(((((spare, ps), ms), vs), gs));
             } else {
-                out.par_chunks_mut(CHUNK)
+                spare
+                    .par_chunks_mut(CHUNK)
                     .zip(ps.par_chunks(CHUNK))
                     .zip(ms.par_chunks_mut(CHUNK))
                     .zip(vs.par_chunks_mut(CHUNK))
                     .zip(gs.par_chunks(CHUNK))
                     .for_each(update);
             }
+            // SAFETY: the pass above wrote each of the first `n` elements: the chunks of `spare`
+            // cover them all, and each chunk's loop writes every element of its chunk.
+            unsafe { out.set_len(n) };
             param = HostF32::from_values(out, &shape);
         }
         let momentum = AdaptiveMomentumState::new(time, m.into_tensor(), v.into_tensor());
