@@ -118,6 +118,21 @@ fn quick_report_covers_every_case_and_renders() {
     let root_arg = root.to_str().unwrap();
     let stdout = stdout_of_success(&report(&["--quick", "--artifacts", root_arg]));
     assert!(stdout.contains("wrote"), "{stdout}");
+    // Progress across the whole job: run k of N with elapsed time and an estimate of what is left,
+    // for the training and for the measuring.
+    for expected in [
+        "report: run 1/11 case1: training 1 epoch; ",
+        "report: run 11/11 case6-hidden-dropout: 100 % of the job's training done; ",
+        "report: measuring run 11/11 case6-hidden-dropout",
+    ] {
+        assert!(stdout.contains(expected), "{expected:?} missing:\n{stdout}");
+    }
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("report: run 2/11") && l.contains(" left")),
+        "no estimate of the time left:\n{stdout}"
+    );
     let out = root.join("report");
     for file in ["index.html", "report.md", "report.json", "loss-all.png"] {
         assert!(out.join(file).exists(), "{file} missing");
@@ -197,9 +212,25 @@ fn quick_report_covers_every_case_and_renders() {
             assert!(out.join(figure.as_str().unwrap()).exists(), "{figure}");
         }
         let figures = c["figures"].as_array().unwrap().len();
-        assert_eq!(figures, if noise > 0.0 { 5 } else { 4 }, "{name}");
+        assert_eq!(figures, if noise > 0.0 { 6 } else { 5 }, "{name}");
+        assert_eq!(num(c, &["seed"]), 0.0);
+        // The code map: its plane holds part of the variance, and its digit separation is a share.
+        let explained = num(c, &["codes", "variance_explained"]);
+        assert!(
+            explained > 0.0 && explained <= 1.0 + 1e-9,
+            "{name}: {explained}"
+        );
+        let separated = num(c, &["codes", "nearest_mean_accuracy"]);
+        assert!((0.1..=1.0).contains(&separated), "{name}: {separated}");
     }
     assert!(num(&json, &["pixel_probe_accuracy"]) > 0.5);
+    // Every claim has a verdict for its seed (one, in quick mode).
+    let claims = json["claims"].as_array().unwrap();
+    assert!(claims.len() >= 7, "{claims:?}");
+    for claim in claims {
+        assert_eq!(claim["seeds"].as_array().unwrap().len(), 1, "{claim}");
+        assert!(!claim["verdict"].as_str().unwrap().is_empty(), "{claim}");
+    }
     let ft = &json["fine_tune"];
     assert_eq!(ft["pretrained"].as_array().unwrap().len(), 3);
     assert_eq!(ft["random"].as_array().unwrap().len(), 3);

@@ -66,8 +66,19 @@ fn draws_every_figure_from_a_checkpoint_on_two_backends() {
         "w1.png",
         "w2t.png",
         "noised.png",
+        "codes.png",
     ] {
         assert!(stdout.contains(name), "{name} not reported:\n{stdout}");
+    }
+    assert!(stdout.contains("nearest-digit-mean classifier"), "{stdout}");
+    let codes = image::open(figures.join("codes.png")).unwrap().to_rgb8();
+    assert_eq!(codes.dimensions(), (960, 720));
+    // Every digit's colour is on the map (the legend at least).
+    for color in figures::DIGIT_COLORS {
+        assert!(
+            codes.pixels().any(|p| p.0 == [color.0, color.1, color.2]),
+            "{color:?}"
+        );
     }
 
     // Zoom 2, a 26-pixel caption band on top; tiles of 28 + 1 gap.

@@ -8,7 +8,7 @@ use plotters::style::{FontStyle, register_font};
 
 const FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
 
-fn ensure_font() {
+pub(crate) fn ensure_font() {
     static REGISTER: Once = Once::new();
     REGISTER.call_once(|| {
         if register_font("sans-serif", FontStyle::Normal, FONT).is_err() {

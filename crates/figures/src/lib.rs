@@ -1,10 +1,13 @@
-//! The study's pictures as images: [`TileGrid`]s of digits and weight filters, and loss charts.
+//! The study's pictures as images: [`TileGrid`]s of digits and weight filters, loss charts, and
+//! maps of hidden codes.
 
 mod chart;
 mod grid;
+mod scatter;
 
 pub use chart::{ChartOptions, LossCurves, loss_chart, with_caption};
 pub use grid::{TileGrid, TileScale, min_max, to_level};
+pub use scatter::{DIGIT_COLORS, digit_scatter};
 
 /// Encodes an image as PNG bytes.
 pub fn encode_png(image: &image::DynamicImage) -> Result<Vec<u8>, image::ImageError> {

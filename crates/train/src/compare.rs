@@ -101,6 +101,7 @@ pub fn compare(
                     .into(),
             initial_model: Some(initial.clone()),
             keep_all_checkpoints: true,
+            progress: None,
         };
         let summary = train(config, &options)?;
         train_images = summary.train_images;

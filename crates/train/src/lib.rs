@@ -3,6 +3,7 @@
 pub mod adam;
 pub mod artifacts;
 pub mod backend;
+pub mod codes;
 pub mod compare;
 pub mod config;
 pub mod cpu;
@@ -11,6 +12,7 @@ pub mod interrupt;
 pub mod loader;
 pub mod logs;
 pub mod output;
+pub mod progress;
 pub mod renderer;
 pub mod report;
 pub mod run;

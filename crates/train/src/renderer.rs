@@ -21,6 +21,8 @@ use burn::train::renderer::{
     MetricsRendererTraining,
 };
 
+use crate::progress::RunProgress;
+
 /// File name of a run's epoch log.
 pub const EPOCHS_CSV: &str = "epochs.csv";
 /// Header of `epochs.csv`.
@@ -124,6 +126,7 @@ pub struct EpochLines {
     history: Arc<Mutex<Vec<EpochRecord>>>,
     interrupter: Interrupter,
     divergence: Arc<Mutex<Option<Divergence>>>,
+    progress: Option<RunProgress>,
     steps: usize,
     names: HashMap<MetricId, String>,
     total_epochs: usize,
@@ -141,18 +144,21 @@ pub struct EpochLines {
 
 impl EpochLines {
     /// A renderer appending to `csv` and pushing each epoch into `history`; it stops training
-    /// through `interrupter` at a non-finite loss, which it records in `divergence`.
+    /// through `interrupter` at a non-finite loss, which it records in `divergence`, and tells
+    /// `progress` (a longer job's) of each epoch.
     pub fn new(
         csv: PathBuf,
         history: Arc<Mutex<Vec<EpochRecord>>>,
         interrupter: Interrupter,
         divergence: Arc<Mutex<Option<Divergence>>>,
+        progress: Option<RunProgress>,
     ) -> Self {
         Self {
             csv,
             history,
             interrupter,
             divergence,
+            progress,
             steps: 0,
             names: HashMap::new(),
             total_epochs: 0,
@@ -317,6 +323,9 @@ impl TrainingProgressLogger for EpochLines {
             record.test_seconds,
         );
         self.append_csv(&record);
+        if let Some(progress) = &self.progress {
+            crate::out!("{}", progress.epoch_done());
+        }
         self.history.lock().unwrap().push(record);
         self.current_epoch = epoch + 1;
         self.train_loss = f64::NAN;

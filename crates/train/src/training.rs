@@ -16,6 +16,7 @@ use crate::config::TrainingConfig;
 use crate::interrupt::Interrupted;
 use crate::loader::EpochLoader;
 use crate::logs::RunLogs;
+use crate::progress::RunProgress;
 use crate::renderer::{EPOCHS_CSV, EpochLines, EpochRecord};
 use crate::run::{self, Found, Plan, RunLock, Start};
 
@@ -36,6 +37,8 @@ pub struct RunOptions {
     pub initial_model: Option<PathBuf>,
     /// Keep every epoch's checkpoint (default: the last two and the best).
     pub keep_all_checkpoints: bool,
+    /// The job this run is part of, told after each epoch (the report's progress).
+    pub progress: Option<RunProgress>,
 }
 
 /// The ways out of a refused start, for the `train` command.
@@ -53,6 +56,7 @@ impl RunOptions {
             conflict_hint: TRAIN_HINT.to_string(),
             initial_model: None,
             keep_all_checkpoints: false,
+            progress: None,
         }
     }
 }
@@ -223,6 +227,7 @@ pub fn train(config: &TrainingConfig, options: &RunOptions) -> Result<RunSummary
             history.clone(),
             interrupter.clone(),
             divergence.clone(),
+            options.progress.clone(),
         )));
     if options.keep_all_checkpoints {
         training = training.with_checkpointing_strategy(KeepLastNCheckpoints::new(usize::MAX));

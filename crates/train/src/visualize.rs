@@ -4,7 +4,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use figures::image::{DynamicImage, GrayImage, RgbImage, imageops};
-use figures::{ChartOptions, LossCurves, TileGrid, TileScale, loss_chart, with_caption};
+use figures::{
+    ChartOptions, LossCurves, TileGrid, TileScale, digit_scatter, loss_chart, with_caption,
+};
+
+use crate::codes::{CodeMap, CodeMapSummary};
 
 use crate::artifacts::write_atomic;
 use crate::inference::{
@@ -44,8 +48,17 @@ pub struct FigureOptions {
     pub compare: Vec<(String, PathBuf)>,
 }
 
+/// What [`write_figures`] drew.
+#[derive(Debug, Clone)]
+pub struct Drawn {
+    /// The files written, in order.
+    pub files: Vec<PathBuf>,
+    /// The numbers of `codes.png`.
+    pub codes: CodeMapSummary,
+}
+
 /// Writes every figure of `run` and returns the files written.
-pub fn write_figures(run: &TrainedRun, options: &FigureOptions) -> Result<Vec<PathBuf>> {
+pub fn write_figures(run: &TrainedRun, options: &FigureOptions) -> Result<Drawn> {
     let name = &run.config.name;
     // Everything that can fail for want of input is read before the first file is written.
     let curves = logged_losses(&run.dir, name)?;
@@ -162,6 +175,32 @@ pub fn write_figures(run: &TrainedRun, options: &FigureOptions) -> Result<Vec<Pa
         )?,
     )?;
 
+    let codes = code_map(run, &test_set);
+    save(
+        "codes.png",
+        DynamicImage::ImageRgb8(
+            digit_scatter(
+                &codes.points,
+                &codes.labels,
+                &format!(
+                    "{name}: hidden codes of the {} test {}, first two principal components",
+                    codes.points.len(),
+                    if noisy { "inputs (noised)" } else { "images" }
+                ),
+                (
+                    &format!(
+                        "PC 1 · PCs 1–2 hold {:.0} % of the codes' variance · nearest digit mean right for {:.1} %",
+                        100.0 * codes.summary.variance_explained,
+                        100.0 * codes.summary.nearest_mean_accuracy
+                    ),
+                    "PC 2",
+                ),
+                (960, 720),
+            )
+            .map_err(anyhow::Error::msg)?,
+        ),
+    )?;
+
     if noisy {
         let ten = sample_indices(train_set.len(), IMAGES_PER_ROW);
         let (noised, clean) = pairs(&train_set, &ten);
@@ -175,7 +214,23 @@ pub fn write_figures(run: &TrainedRun, options: &FigureOptions) -> Result<Vec<Pa
             captioned(&grid.render(), options.zoom, &legend)?,
         )?;
     }
-    Ok(written)
+    Ok(Drawn {
+        files: written,
+        codes: codes.summary,
+    })
+}
+
+/// The map of `run`'s codes of every image of `test_set` (its inputs: noised where the case adds
+/// noise), labelled by digit.
+pub fn code_map(run: &TrainedRun, test_set: &data::NoisedMnist) -> CodeMap {
+    let n = test_set.len();
+    let flat: Vec<f32> = (0..n).flat_map(|i| test_set.input(i)).collect();
+    let labels: Vec<u8> = (0..n).map(|i| test_set.clean().label(i)).collect();
+    let images = burn::tensor::Tensor::<2>::from_data(
+        burn::tensor::TensorData::new(flat, [n, data::PIXELS]),
+        &run.device,
+    );
+    CodeMap::new(&run.model, &images, &labels)
 }
 
 /// Rows of `IMAGES_PER_ROW` images taken in turn from each list: a block of input, output (and

@@ -17,14 +17,18 @@ use serde::Serialize;
 
 use crate::artifacts::{self, write_atomic};
 use crate::backend::Backend;
+use crate::codes::CodeMapSummary;
 use crate::config::{CASE_COUNT, TrainingConfig};
 use crate::inference::{ModelChoice, TrainedRun, logged_losses};
+use crate::progress::{JobProgress, RunProgress, epoch_units};
 use crate::renderer::read_epochs;
-use crate::run::Start;
+use crate::run::{Plan, Start};
 use crate::training::{RunOptions, test_noise_seed, train};
 use crate::visualize::{FigureOptions, write_figures};
 
-pub use measure::{ACTIVE_PIXEL_SHARE, CaseNumbers, FilterSummary, IDENTITY_TEST_IMAGES, Pca};
+pub use measure::{
+    ACTIVE_PIXEL_SHARE, CaseNumbers, FilterSummary, IDENTITY_TEST_IMAGES, Pca, encode,
+};
 pub use probe::{Classifier, Labelled, fit, study_linear};
 
 /// The cases whose corrected variant (dropout on the hidden layer only) gets its own row.
@@ -48,6 +52,8 @@ pub struct ReportOptions {
     pub quick: bool,
     /// Use only runs that exist; train nothing.
     pub reuse: bool,
+    /// Seeds of every run: 0..seeds (seed 0's runs keep the plain names).
+    pub seeds: u64,
 }
 
 impl ReportOptions {
@@ -62,8 +68,34 @@ impl ReportOptions {
     }
 }
 
-/// The configs the report covers: the seven cases, then the corrected variants.
-pub fn planned_configs(quick: bool) -> Result<Vec<TrainingConfig>> {
+/// Most seeds a report trains.
+pub const MAX_SEEDS: u64 = 10;
+
+/// The configs the report covers: the seven cases, then the corrected variants, for seed 0; then
+/// the same for each further seed `k`, named `<run>-seed<k>`.
+pub fn planned_configs(quick: bool, seeds: u64) -> Result<Vec<TrainingConfig>> {
+    let base = seed_zero_configs(quick)?;
+    let mut configs = base.clone();
+    for seed in 1..seeds {
+        for config in &base {
+            let mut config = config.clone();
+            config.name = format!("{}-seed{seed}", config.name);
+            config.seed = seed;
+            configs.push(config);
+        }
+    }
+    Ok(configs)
+}
+
+/// The run a report run belongs to: `case1-hidden-dropout` for `case1-hidden-dropout-seed2`.
+pub fn run_of(name: &str) -> &str {
+    match name.rsplit_once("-seed") {
+        Some((run, seed)) if seed.parse::<u64>().is_ok() => run,
+        _ => name,
+    }
+}
+
+fn seed_zero_configs(quick: bool) -> Result<Vec<TrainingConfig>> {
     let mut configs = Vec::new();
     for case in 1..=CASE_COUNT {
         configs.push(TrainingConfig::case(case)?);
@@ -87,8 +119,12 @@ pub fn planned_configs(quick: bool) -> Result<Vec<TrainingConfig>> {
 /// One row of the report: a run, its logged losses and the numbers measured on it.
 #[derive(Debug, Clone, Serialize)]
 pub struct CaseReport {
-    /// Run name (`case1`, `case1-hidden-dropout`).
+    /// Run directory name (`case1`, `case1-hidden-dropout`, `case1-seed2`).
     pub name: String,
+    /// The run it is a seed of (`case1` for `case1-seed2`).
+    pub run: String,
+    /// Its seed.
+    pub seed: u64,
     /// The case's description.
     pub description: String,
     /// The configuration summary.
@@ -115,8 +151,34 @@ pub struct CaseReport {
     pub numbers: CaseNumbers,
     /// Linear-probe test accuracy on the frozen hidden codes.
     pub probe_accuracy: f64,
+    /// The map of the test images' codes (`codes.png`).
+    pub codes: CodeMapSummary,
     /// Figures, relative to the report directory.
     pub figures: Vec<String>,
+}
+
+/// One of the study's claims, judged on every seed.
+#[derive(Debug, Clone, Serialize)]
+pub struct Claim {
+    /// The claim, in the study's words.
+    pub claim: String,
+    /// The numbers that bear on it, for seed 0.
+    pub numbers: String,
+    /// The verdict over all seeds: a seed-0 verdict that every seed shares, or "mixed".
+    pub verdict: String,
+    /// Each seed's numbers and verdict.
+    pub seeds: Vec<SeedVerdict>,
+}
+
+/// A claim's numbers and verdict for one seed.
+#[derive(Debug, Clone, Serialize)]
+pub struct SeedVerdict {
+    /// The seed.
+    pub seed: u64,
+    /// The numbers.
+    pub numbers: String,
+    /// The verdict.
+    pub verdict: String,
 }
 
 /// Fine-tuning of a `784 → n → 10` network from an autoencoder's first layer vs from random.
@@ -141,6 +203,8 @@ pub struct FineTune {
 pub struct Report {
     /// Quick (smoke-test) mode.
     pub quick: bool,
+    /// Seeds per run.
+    pub seeds: u64,
     /// Backend that trained missing runs, and the machine.
     pub machine: String,
     /// Pixels counted in the filter-structure measure (see [`measure::active_pixels`]).
@@ -155,6 +219,8 @@ pub struct Report {
     pub probe_epochs: usize,
     /// Fine-tuning comparison, when case 1 is available.
     pub fine_tune: Option<FineTune>,
+    /// The study's claims, judged on every seed.
+    pub claims: Vec<Claim>,
     /// Seconds spent training in this invocation.
     pub training_seconds: f64,
     /// Seconds spent measuring and drawing.
@@ -169,23 +235,38 @@ pub fn report_dir(root: &Path) -> PathBuf {
 /// Trains what is missing (unless `reuse`), measures every run and writes the report; returns
 /// the path of `index.html`.
 pub fn build_report(options: &ReportOptions) -> Result<(Report, PathBuf)> {
-    let configs = planned_configs(options.quick)?;
+    let configs = planned_configs(options.quick, options.seeds)?;
     let started = Instant::now();
     let mut available = Vec::new();
     let mut missing = Vec::new();
     let hint = "move it away, report on the runs that exist with --reuse, or choose another --artifacts directory";
+    // Every run is checked before the first one trains (a refusal changes nothing), and what it
+    // needs measures the job.
+    let mut plans = Vec::new();
     if !options.reuse {
-        // Every run is checked before the first one trains: a refusal changes nothing.
         for config in &configs {
-            crate::run::check_start(
-                &options.root.join(&config.name),
+            let dir = options.root.join(&config.name);
+            plans.push(crate::run::check_start(
+                &dir,
                 config,
                 Start::Continue,
                 hint,
-            )?;
+            )?);
         }
     }
-    for config in &configs {
+    let images = |config: &TrainingConfig| config.limit.unwrap_or(60_000);
+    let remaining = |config: &TrainingConfig, plan: &Plan| match plan {
+        Plan::Restart => config.epochs,
+        Plan::ResumeAfter(k) => config.epochs.saturating_sub(*k),
+        Plan::FinishAt(_) | Plan::Finished(_) => 0,
+    };
+    let total: f64 = configs
+        .iter()
+        .zip(&plans)
+        .map(|(c, p)| remaining(c, p) as f64 * epoch_units(images(c), c.model.hidden))
+        .sum();
+    let job = JobProgress::new(configs.len(), total);
+    for (i, config) in configs.iter().enumerate() {
         let dir = options.root.join(&config.name);
         if options.reuse {
             // A finished run is used (and refused later if its files disagree); others are not.
@@ -197,9 +278,22 @@ pub fn build_report(options: &ReportOptions) -> Result<(Report, PathBuf)> {
             }
             continue;
         }
+        let what = match &plans[i] {
+            Plan::Restart => match config.epochs {
+                1 => "training 1 epoch".to_string(),
+                n => format!("training {n} epochs"),
+            },
+            Plan::ResumeAfter(k) => format!("resuming after epoch {k} of {}", config.epochs),
+            Plan::FinishAt(_) | Plan::Finished(_) => "finished, reused".into(),
+        };
+        crate::out!("{}", job.start_run(&config.name, &what));
         let mut run = RunOptions::new(dir.clone(), options.data_dir.clone(), options.backend);
         run.start = Start::Continue;
         run.conflict_hint = hint.into();
+        run.progress = Some(RunProgress {
+            job: job.clone(),
+            epoch_units: epoch_units(images(config), config.model.hidden),
+        });
         train(config, &run)?;
         available.push(dir);
     }
@@ -216,6 +310,7 @@ pub fn build_report(options: &ReportOptions) -> Result<(Report, PathBuf)> {
     std::fs::create_dir_all(&out).with_context(|| format!("{}: cannot create", out.display()))?;
     let report = analyse(options, &available, missing, &out, training_seconds)?;
     let mut report = report;
+    report.claims = page::claims(&report);
     report.analysis_seconds = analysis_started.elapsed().as_secs_f64();
     let json = serde_json::to_string_pretty(&report)?;
     write_atomic(&out.join("report.json"), json.as_bytes())?;
@@ -272,10 +367,29 @@ fn analyse(
 
     let mut cases = Vec::new();
     let mut all_losses = Vec::new();
-    for dir in runs {
+    let measuring = Instant::now();
+    for (k, dir) in runs.iter().enumerate() {
         let run = TrainedRun::load(dir, &ModelChoice::Final, cpu.clone())?;
         let config = &run.config;
-        crate::out!("report: {} ({})", config.name, config.summary());
+        let left = match k {
+            0 => String::new(),
+            k => format!(
+                ", about {} left",
+                crate::progress::clock(
+                    measuring
+                        .elapsed()
+                        .mul_f64((runs.len() - k) as f64 / k as f64)
+                )
+            ),
+        };
+        crate::out!(
+            "report: measuring run {}/{} {} ({}); {} elapsed{left}",
+            k + 1,
+            runs.len(),
+            config.name,
+            config.summary(),
+            crate::progress::clock(measuring.elapsed())
+        );
         // Without noise the inputs are the clean images: share them instead of rebuilding them.
         let inputs = if config.noise > 0.0 {
             let noised =
@@ -307,7 +421,7 @@ fn analyse(
         .accuracy(&Labelled::from_tensor(codes_test, &test_labels, &cpu));
 
         let figure_dir = out.join(&config.name);
-        let written = write_figures(
+        let drawn = write_figures(
             &run,
             &FigureOptions {
                 data_dir: options.data_dir.clone(),
@@ -320,18 +434,22 @@ fn analyse(
                 compare: Vec::new(),
             },
         )?;
-        let figures = written
+        let figures = drawn
+            .files
             .iter()
             .filter_map(|p| p.strip_prefix(out).ok())
             .map(|p| p.to_string_lossy().replace('\\', "/"))
             .collect();
         let epochs = read_epochs(&dir.join("epochs.csv"));
         let last = epochs.last();
-        if !config.name.contains('-') {
+        let run_name = run_of(&config.name).to_string();
+        if config.seed == 0 && !run_name.contains('-') {
             all_losses.push(logged_losses(dir, &config.name)?);
         }
         cases.push(CaseReport {
             name: config.name.clone(),
+            run: run_name,
+            seed: config.seed,
             description: config.description.clone(),
             summary: config.summary(),
             hidden: config.model.hidden,
@@ -348,6 +466,7 @@ fn analyse(
                 .sum(),
             numbers,
             probe_accuracy,
+            codes: drawn.codes,
             figures,
         });
     }
@@ -381,6 +500,7 @@ fn analyse(
 
     Ok(Report {
         quick: options.quick,
+        seeds: options.seeds,
         machine: machine_description(options.backend),
         active_pixels: active.iter().filter(|&&a| a).count(),
         cases,
@@ -388,6 +508,7 @@ fn analyse(
         pixel_probe_accuracy,
         probe_epochs,
         fine_tune,
+        claims: Vec::new(),
         training_seconds,
         analysis_seconds: 0.0,
     })
@@ -460,4 +581,27 @@ fn machine_description(backend: Backend) -> String {
             "release"
         }
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_seed_is_a_run_of_its_own_named_after_the_seed() {
+        let configs = planned_configs(true, 3).unwrap();
+        assert_eq!(configs.len(), 33);
+        let names: Vec<&str> = configs.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names[0], "case1");
+        assert_eq!(names[11], "case1-seed1");
+        assert_eq!(names[32], "case6-hidden-dropout-seed2");
+        for config in &configs {
+            let seed = config.seed;
+            assert_eq!(config.name.ends_with(&format!("-seed{seed}")), seed > 0);
+            assert_eq!(config.epochs, 1);
+        }
+        assert_eq!(run_of("case6-hidden-dropout-seed2"), "case6-hidden-dropout");
+        assert_eq!(run_of("case1"), "case1");
+        assert_eq!(run_of("my-seedling"), "my-seedling");
+    }
 }

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::{CaseReport, FineTune, Report};
+use super::{CaseReport, Claim, FineTune, Report, SeedVerdict};
 
 /// A piece of the report.
 enum Block {
@@ -14,6 +14,8 @@ enum Block {
         rows: Vec<Vec<String>>,
     },
     Figures(Vec<(String, String)>),
+    /// The claims table: each row with its per-seed numbers and verdicts one click away.
+    Claims(Vec<Claim>),
 }
 
 fn mean_and_spread(values: &[f64]) -> (f64, f64) {
@@ -23,9 +25,53 @@ fn mean_and_spread(values: &[f64]) -> (f64, f64) {
     (mean, var.sqrt())
 }
 
-/// One table row per case.
+/// One table row per run (its seed-0 report; the other seeds enter through [`across`]).
 fn per_case(report: &Report, row: impl Fn(&CaseReport) -> Vec<String>) -> Vec<Vec<String>> {
-    report.cases.iter().map(row).collect()
+    primary(report).map(row).collect()
+}
+
+/// The seed-0 report of every run, in order.
+fn primary(report: &Report) -> impl Iterator<Item = &CaseReport> {
+    report.cases.iter().filter(|c| c.seed == 0)
+}
+
+/// `f` of every seed of `c`'s run, as `value` (one seed) or `mean ± sd` (several).
+fn across(
+    report: &Report,
+    c: &CaseReport,
+    f: impl Fn(&CaseReport) -> f64,
+    show: fn(f64) -> String,
+) -> String {
+    let values: Vec<f64> = report
+        .cases
+        .iter()
+        .filter(|o| o.run == c.run)
+        .map(f)
+        .collect();
+    match values.as_slice() {
+        [one] => show(*one),
+        many => {
+            let (mean, sd) = mean_and_spread(many);
+            format!("{} ± {}", show(mean), show(sd))
+        }
+    }
+}
+
+/// Seeds of `c`'s run that the report has.
+fn seeds_of(report: &Report, c: &CaseReport) -> usize {
+    report.cases.iter().filter(|o| o.run == c.run).count()
+}
+
+fn ratio1(x: f64) -> String {
+    format!("{x:.1}")
+}
+
+fn ratio2(x: f64) -> String {
+    format!("{x:.2}")
+}
+
+fn ratio4(x: f64) -> String {
+    format!("{x:.4}")
 }
 
 fn pct(x: f64) -> String {
@@ -63,29 +109,35 @@ fn blocks(report: &Report) -> Vec<Block> {
     }
 
     b.push(Block::Heading("1. The seven cases".into()));
-    b.push(Block::Text(
-        "Train loss is the last epoch's mean over its batches with dropout active, as logged. Test MSE is recomputed from the saved model on the 10 000 test images (noised inputs where the case adds noise, clean targets), without dropout and with dropout active as in training. Rows named `-hidden-dropout` are the corrected variants of section 7.".into(),
-    ));
+    b.push(Block::Text(format!(
+        "Every run was trained with {} (its seed fixes data order, noise masks, dropout and initialisation); every number below is the mean ± standard deviation over the seeds (a single value where one seed ran), and every figure is seed 0's. Train loss is the last epoch's mean over its images with dropout active, as logged. Test MSE is recomputed from the saved model on the 10 000 test images (noised inputs where the case adds noise, clean targets), without dropout and with dropout active as in training. Rows named `-hidden-dropout` are the corrected variants of section 7.",
+        match report.seeds {
+            1 => "seed 0".to_string(),
+            n => format!("seeds 0 to {}", n - 1),
+        }
+    )));
     b.push(Block::Table {
         headers: vec![
             "run",
             "configuration",
+            "seeds",
             "epochs",
             "train images",
             "train loss",
             "test MSE (no dropout)",
             "test MSE (dropout on)",
-            "seconds",
+            "seconds (seed 0)",
         ],
         rows: per_case(report, |c| {
             vec![
                 c.name.clone(),
                 c.summary.clone(),
+                seeds_of(report, c).to_string(),
                 c.epochs.to_string(),
                 c.train_images.to_string(),
-                mse(c.train_loss),
-                mse(c.numbers.test_mse),
-                mse(c.numbers.test_mse_dropout_on),
+                across(report, c, |c| c.train_loss, mse),
+                across(report, c, |c| c.numbers.test_mse, mse),
+                across(report, c, |c| c.numbers.test_mse_dropout_on, mse),
                 seconds(c.seconds),
             ]
         }),
@@ -96,8 +148,14 @@ fn blocks(report: &Report) -> Vec<Block> {
         "loss-all.png".into(),
         "All seven cases: training and test loss per epoch (log scale)".into(),
     )]));
-    for c in &report.cases {
-        b.push(Block::Text(format!("**{}** — {}", c.name, c.summary)));
+    for c in primary(report) {
+        b.push(Block::Text(format!(
+            "**{}** — {}. Code map (`codes.png`): the first two principal components of the hidden codes of the 10 000 test images hold {} of the codes' variance, and a nearest-digit-mean classifier in that plane (means over the same images) is right for {} of them.",
+            c.name,
+            c.summary,
+            across(report, c, |c| c.codes.variance_explained, pct),
+            across(report, c, |c| c.codes.nearest_mean_accuracy, pct),
+        )));
         b.push(Block::Figures(
             c.figures
                 .iter()
@@ -123,14 +181,13 @@ fn blocks(report: &Report) -> Vec<Block> {
             "identity",
         ],
         rows: per_case(report, |c| {
-            let n = &c.numbers;
             vec![
                 c.name.clone(),
-                mse(n.test_mse),
-                n.pca_components.to_string(),
-                mse(n.pca_mse),
-                mse(n.mean_image_mse),
-                mse(n.identity_mse),
+                across(report, c, |c| c.numbers.test_mse, mse),
+                c.numbers.pca_components.to_string(),
+                mse(c.numbers.pca_mse),
+                mse(c.numbers.mean_image_mse),
+                across(report, c, |c| c.numbers.identity_mse, mse),
             ]
         }),
     });
@@ -152,14 +209,23 @@ fn blocks(report: &Report) -> Vec<Block> {
             "shuffled / digits",
         ],
         rows: per_case(report, |c| {
-            let n = &c.numbers;
             vec![
                 c.name.clone(),
-                mse(n.digit_mse),
-                mse(n.noise_mse),
-                mse(n.shuffled_mse),
-                format!("{:.1}", n.noise_mse / n.digit_mse),
-                format!("{:.1}", n.shuffled_mse / n.digit_mse),
+                across(report, c, |c| c.numbers.digit_mse, mse),
+                across(report, c, |c| c.numbers.noise_mse, mse),
+                across(report, c, |c| c.numbers.shuffled_mse, mse),
+                across(
+                    report,
+                    c,
+                    |c| c.numbers.noise_mse / c.numbers.digit_mse,
+                    ratio1,
+                ),
+                across(
+                    report,
+                    c,
+                    |c| c.numbers.shuffled_mse / c.numbers.digit_mse,
+                    ratio1,
+                ),
             ]
         }),
     });
@@ -180,13 +246,12 @@ fn blocks(report: &Report) -> Vec<Block> {
             "w2ᵀ structured",
         ],
         rows: per_case(report, |c| {
-            let n = &c.numbers;
             vec![
                 c.name.clone(),
-                format!("{:.2}", n.w1.median_ratio),
-                pct(n.w1.structured_fraction),
-                format!("{:.2}", n.w2t.median_ratio),
-                pct(n.w2t.structured_fraction),
+                across(report, c, |c| c.numbers.w1.median_ratio, ratio2),
+                across(report, c, |c| c.numbers.w1.structured_fraction, pct),
+                across(report, c, |c| c.numbers.w2t.median_ratio, ratio2),
+                across(report, c, |c| c.numbers.w2t.structured_fraction, pct),
             ]
         }),
     });
@@ -199,11 +264,13 @@ fn blocks(report: &Report) -> Vec<Block> {
     )));
     b.push(Block::Table {
         headers: vec!["run", "hidden units", "probe accuracy"],
-        rows: report
-            .cases
-            .iter()
-            .map(|c| vec![c.name.clone(), c.hidden.to_string(), pct(c.probe_accuracy)])
-            .collect(),
+        rows: per_case(report, |c| {
+            vec![
+                c.name.clone(),
+                c.hidden.to_string(),
+                across(report, c, |c| c.probe_accuracy, pct),
+            ]
+        }),
     });
     if let Some(ft) = &report.fine_tune {
         b.push(Block::Text(fine_tune_text(ft)));
@@ -223,27 +290,27 @@ fn blocks(report: &Report) -> Vec<Block> {
             "test MSE",
             "test MSE rescaled",
         ],
-        rows: report
-            .cases
-            .iter()
+        rows: primary(report)
             .filter(|c| c.dropout > 0.0)
             .map(|c| {
-                let n = &c.numbers;
                 vec![
                     c.name.clone(),
                     if c.output_dropout { "yes" } else { "no" }.into(),
-                    format!("{:.4}", n.mean_output),
-                    format!("{:.4}", n.mean_target),
-                    format!("{:.2}", n.mean_output / n.mean_target),
-                    mse(n.test_mse),
-                    mse(n.test_mse_rescaled),
+                    across(report, c, |c| c.numbers.mean_output, ratio4),
+                    ratio4(c.numbers.mean_target),
+                    across(
+                        report,
+                        c,
+                        |c| c.numbers.mean_output / c.numbers.mean_target,
+                        ratio2,
+                    ),
+                    across(report, c, |c| c.numbers.test_mse, mse),
+                    across(report, c, |c| c.numbers.test_mse_rescaled, mse),
                 ]
             })
             .collect(),
     });
-    let pairs: Vec<(String, String)> = report
-        .cases
-        .iter()
+    let pairs: Vec<(String, String)> = primary(report)
         .filter(|c| c.name.ends_with("-hidden-dropout"))
         .flat_map(|c| {
             let base = c.name.trim_end_matches("-hidden-dropout");
@@ -267,10 +334,11 @@ fn blocks(report: &Report) -> Vec<Block> {
     b.push(Block::Heading(
         "8. The study's claims against the numbers".into(),
     ));
-    b.push(Block::Table {
-        headers: vec!["claim (study)", "numbers", "verdict"],
-        rows: claims(report),
-    });
+    b.push(Block::Text(format!(
+        "Each claim is judged on every seed ({}): a verdict holds only where every seed gives it, \"mixed\" where the seeds disagree. The numbers are seed 0's; each seed's numbers and verdict follow.",
+        report.seeds
+    )));
+    b.push(Block::Claims(report.claims.clone()));
     b
 }
 
@@ -285,6 +353,9 @@ fn figure_caption(file: &str, noised: bool) -> &'static str {
         }
         "w1.png" => "first-layer weights, one 28×28 tile per hidden unit",
         "w2t.png" => "second-layer weights transposed, one tile per hidden unit",
+        "codes.png" => {
+            "hidden codes of the test images on their first two principal components, coloured by digit"
+        }
         "noised.png" => "noised training inputs",
         _ => "figure",
     }
@@ -328,12 +399,87 @@ fn list_pct(values: &[f64]) -> String {
         .join(", ")
 }
 
-/// One row per claim of the study: the claim, the numbers that bear on it, a verdict.
-fn claims(report: &Report) -> Vec<Vec<String>> {
+/// Every claim of the study judged on every seed of `report`: each seed's runs are judged alone
+/// (as a report of that seed), and the verdicts combined.
+pub fn claims(report: &Report) -> Vec<Claim> {
+    let seeds: Vec<u64> = {
+        let mut s: Vec<u64> = report.cases.iter().map(|c| c.seed).collect();
+        s.sort_unstable();
+        s.dedup();
+        s
+    };
+    let mut claims: Vec<Claim> = Vec::new();
+    for &seed in &seeds {
+        let mut view = report.clone();
+        if seed != 0 {
+            // The fine-tuning comparison runs once, from seed 0's case 1, with seeds of its own.
+            view.fine_tune = None;
+        }
+        view.cases = report
+            .cases
+            .iter()
+            .filter(|c| c.seed == seed)
+            .map(|c| CaseReport {
+                name: c.run.clone(),
+                ..c.clone()
+            })
+            .collect();
+        for [claim, numbers, verdict] in seed_claims(&view) {
+            let judged = SeedVerdict {
+                seed,
+                numbers: numbers.clone(),
+                verdict,
+            };
+            match claims.iter_mut().find(|c| c.claim == claim) {
+                Some(c) => c.seeds.push(judged),
+                None => claims.push(Claim {
+                    claim,
+                    numbers,
+                    verdict: String::new(),
+                    seeds: vec![judged],
+                }),
+            }
+        }
+    }
+    for claim in &mut claims {
+        claim.verdict = combined_verdict(&claim.seeds, seeds.len());
+    }
+    claims
+}
+
+/// One verdict for all seeds: the first seed's where every seed (of `all`) agrees in kind
+/// (supported / not supported), "mixed" otherwise; a claim judged once (the fine-tuning, which
+/// has seeds of its own) keeps its verdict.
+fn combined_verdict(seeds: &[SeedVerdict], all: usize) -> String {
+    let kind = |v: &str| {
+        if v.starts_with("supported") {
+            1
+        } else if v.starts_with("not supported") {
+            -1
+        } else {
+            0
+        }
+    };
+    let first = &seeds[0].verdict;
+    if seeds.len() == 1 || kind(first) == 0 {
+        return first.clone();
+    }
+    let n = seeds.len();
+    if seeds.iter().all(|s| kind(&s.verdict) == kind(first)) {
+        format!("{first} ({n} of {all} seeds)")
+    } else {
+        let supported = seeds.iter().filter(|s| kind(&s.verdict) == 1).count();
+        format!("mixed: supported in {supported} of {n} seeds")
+    }
+}
+
+/// One row per claim of the study for a report of one seed: the claim, the numbers that bear on
+/// it, a verdict.
+fn seed_claims(report: &Report) -> Vec<[String; 3]> {
     let mut rows = Vec::new();
     let w1 = |name: &str| case(report, name).map(|c| c.numbers.w1.structured_fraction);
     let mut row = |claim: &str, numbers: String, verdict: String| {
-        rows.push(vec![claim.to_string(), numbers, verdict])
+        rows.push([claim.to_string(), numbers, verdict])
     };
     if let Some(f) = w1("case1") {
         row(
@@ -505,7 +651,14 @@ fn verdict(holds: bool, yes: &str, no: &str) -> String {
 /// The report as Markdown.
 pub fn markdown(report: &Report) -> String {
     let mut s = String::from("# The study report: seven MNIST autoencoders\n\n");
-    for block in blocks(report) {
+    s.push_str(&render_markdown(&blocks(report)));
+    s
+}
+
+/// `blocks` as Markdown.
+fn render_markdown(blocks: &[Block]) -> String {
+    let mut s = String::new();
+    for block in blocks {
         match block {
             Block::Heading(text) => {
                 let _ = writeln!(s, "## {text}\n");
@@ -525,6 +678,32 @@ pub fn markdown(report: &Report) -> String {
             Block::Figures(figures) => {
                 for (src, caption) in figures {
                     let _ = writeln!(s, "![{caption}]({src})\n");
+                }
+            }
+            Block::Claims(claims) => {
+                let _ = writeln!(s, "| claim (study) | numbers (seed 0) | verdict |");
+                let _ = writeln!(s, "|---|---|---|");
+                let cell = |c: &str| c.replace('|', "\\|");
+                for c in claims {
+                    let _ = writeln!(
+                        s,
+                        "| {} | {} | {} |",
+                        cell(&c.claim),
+                        cell(&c.numbers),
+                        cell(&c.verdict)
+                    );
+                }
+                s.push('\n');
+                for c in claims.iter().filter(|c| c.seeds.len() > 1) {
+                    let _ = writeln!(s, "<details><summary>Per seed: {}</summary>\n", c.claim);
+                    for seed in &c.seeds {
+                        let _ = writeln!(
+                            s,
+                            "- seed {}: {} → {}",
+                            seed.seed, seed.numbers, seed.verdict
+                        );
+                    }
+                    s.push_str("\n</details>\n\n");
                 }
             }
         }
@@ -574,7 +753,21 @@ pub fn html(report: &Report) -> String {
         "code{background:#f6f6f6;padding:0 0.2em}\n</style>\n</head>\n<body>\n",
         "<h1>The study report: seven MNIST autoencoders</h1>\n"
     ));
-    for block in blocks(report) {
+    s.push_str(&render_html(&blocks(report)));
+    // Lets a headless browser check that every figure loaded: the body gets
+    // data-images="<loaded>/<total>" once the page has finished loading.
+    s.push_str(concat!(
+        "<script>\nwindow.addEventListener('load',()=>{const i=[...document.images];",
+        "document.body.dataset.images=i.filter(x=>x.complete&&x.naturalWidth>0).length+'/'+i.length;});\n",
+        "</script>\n</body>\n</html>\n"
+    ));
+    s
+}
+
+/// `blocks` as HTML elements.
+fn render_html(blocks: &[Block]) -> String {
+    let mut s = String::new();
+    for block in blocks {
         match block {
             Block::Heading(text) => {
                 let _ = writeln!(s, "<h2>{}</h2>", escape(&text));
@@ -597,6 +790,35 @@ pub fn html(report: &Report) -> String {
                 }
                 s.push_str("</table>\n");
             }
+            Block::Claims(claims) => {
+                s.push_str(
+                    "<table>\n<tr><th>claim (study)</th><th>numbers (seed 0)</th><th>verdict</th></tr>\n",
+                );
+                for c in claims {
+                    let _ = write!(
+                        s,
+                        "<tr><td>{}</td><td>{}</td><td>{}",
+                        inline(&c.claim),
+                        inline(&c.numbers),
+                        inline(&c.verdict)
+                    );
+                    if c.seeds.len() > 1 {
+                        s.push_str("<details><summary>per seed</summary><ul>");
+                        for seed in &c.seeds {
+                            let _ = write!(
+                                s,
+                                "<li>seed {}: {} → {}</li>",
+                                seed.seed,
+                                inline(&seed.numbers),
+                                inline(&seed.verdict)
+                            );
+                        }
+                        s.push_str("</ul></details>");
+                    }
+                    s.push_str("</td></tr>\n");
+                }
+                s.push_str("</table>\n");
+            }
             Block::Figures(figures) => {
                 s.push_str("<div>\n");
                 for (src, caption) in figures {
@@ -611,19 +833,75 @@ pub fn html(report: &Report) -> String {
             }
         }
     }
-    // Lets a headless browser check that every figure loaded: the body gets
-    // data-images="<loaded>/<total>" once the page has finished loading.
-    s.push_str(concat!(
-        "<script>\nwindow.addEventListener('load',()=>{const i=[...document.images];",
-        "document.body.dataset.images=i.filter(x=>x.complete&&x.naturalWidth>0).length+'/'+i.length;});\n",
-        "</script>\n</body>\n</html>\n"
-    ));
     s
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn judged(seed: u64, verdict: &str) -> SeedVerdict {
+        SeedVerdict {
+            seed,
+            numbers: format!("n{seed}"),
+            verdict: verdict.into(),
+        }
+    }
+
+    #[test]
+    fn a_verdict_holds_only_where_every_seed_gives_it() {
+        let all = |v: &[&str]| {
+            let seeds: Vec<SeedVerdict> = v
+                .iter()
+                .enumerate()
+                .map(|(i, v)| judged(i as u64, v))
+                .collect();
+            combined_verdict(&seeds, v.len())
+        };
+        assert_eq!(
+            all(&["supported: a", "supported: b", "supported: c"]),
+            "supported: a (3 of 3 seeds)"
+        );
+        assert_eq!(
+            all(&["not supported: x", "not supported: y"]),
+            "not supported: x (2 of 2 seeds)"
+        );
+        assert_eq!(
+            all(&["supported: a", "not supported: b", "supported: c"]),
+            "mixed: supported in 2 of 3 seeds"
+        );
+        assert_eq!(all(&["see section 7", "see section 7"]), "see section 7");
+        // Judged once (the fine-tuning has seeds of its own): its own verdict.
+        assert_eq!(
+            combined_verdict(&[judged(0, "supported: z")], 3),
+            "supported: z"
+        );
+    }
+
+    #[test]
+    fn per_seed_verdicts_are_one_click_away() {
+        let claims = vec![Claim {
+            claim: "Case <7> is best".into(),
+            numbers: "n0".into(),
+            verdict: "mixed: supported in 1 of 2 seeds".into(),
+            seeds: vec![judged(0, "supported: yes"), judged(1, "not supported: no")],
+        }];
+        let mut html = String::new();
+        let mut md = String::new();
+        for (out, text) in [
+            (&mut html, render_html(&[Block::Claims(claims.clone())])),
+            (&mut md, render_markdown(&[Block::Claims(claims)])),
+        ] {
+            out.push_str(&text);
+        }
+        assert!(html.contains("<details><summary>per seed</summary><ul><li>seed 0: n0 → supported: yes</li><li>seed 1: n1 → not supported: no</li></ul></details>"), "{html}");
+        assert!(html.contains("Case &lt;7&gt; is best"), "{html}");
+        assert!(
+            md.contains("<details><summary>Per seed: Case <7> is best</summary>"),
+            "{md}"
+        );
+        assert!(md.contains("- seed 1: n1 → not supported: no"), "{md}");
+    }
 
     #[test]
     fn captions_and_seconds_say_what_the_figures_and_runs_are() {

@@ -1,0 +1,126 @@
+//! A map of hidden codes: points in a plane, coloured by digit, with a legend.
+
+use image::RgbImage;
+use plotters::prelude::*;
+
+use crate::chart::ensure_font;
+
+/// Ten well-separated colours, one per digit (Tableau 10).
+pub const DIGIT_COLORS: [RGBColor; 10] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+];
+
+/// Draws `points` (x, y) coloured by `labels` (digits 0–9) on a `size` chart titled `title`,
+/// axes named `x_label` and `y_label`, with a legend of the digits.
+pub fn digit_scatter(
+    points: &[(f64, f64)],
+    labels: &[u8],
+    title: &str,
+    (x_label, y_label): (&str, &str),
+    size: (u32, u32),
+) -> Result<RgbImage, String> {
+    ensure_font();
+    if points.is_empty() || points.len() != labels.len() {
+        return Err(format!(
+            "{} points and {} labels to plot",
+            points.len(),
+            labels.len()
+        ));
+    }
+    let finite = |v: f64| v.is_finite();
+    let bounds = |pick: fn(&(f64, f64)) -> f64| {
+        let values = points.iter().map(pick).filter(|v| finite(*v));
+        let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
+        let pad = ((hi - lo) * 0.05).max(1e-6);
+        (lo - pad)..(hi + pad)
+    };
+    let (x_range, y_range) = (bounds(|p| p.0), bounds(|p| p.1));
+    if !(x_range.start.is_finite() && y_range.start.is_finite()) {
+        return Err("no finite points to plot".into());
+    }
+    let (w, h) = size;
+    let mut buffer = vec![255u8; (w * h * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut buffer, (w, h)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 20))
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(56)
+            .build_cartesian_2d(x_range, y_range)
+            .map_err(|e| e.to_string())?;
+        chart
+            .configure_mesh()
+            .x_desc(x_label)
+            .y_desc(y_label)
+            .label_style(("sans-serif", 13))
+            .axis_desc_style(("sans-serif", 15))
+            .light_line_style(RGBColor(240, 240, 240))
+            .draw()
+            .map_err(|e| e.to_string())?;
+        for digit in 0..10u8 {
+            let color = DIGIT_COLORS[digit as usize];
+            chart
+                .draw_series(
+                    points
+                        .iter()
+                        .zip(labels)
+                        .filter(|&(p, &l)| l == digit && finite(p.0) && finite(p.1))
+                        .map(|(&p, _)| Circle::new(p, 2, color.mix(0.55).filled())),
+                )
+                .map_err(|e| e.to_string())?
+                .label(digit.to_string())
+                .legend(move |(x, y)| Circle::new((x + 6, y), 5, color.filled()));
+        }
+        chart
+            .configure_series_labels()
+            .label_font(("sans-serif", 14))
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .position(SeriesLabelPosition::UpperRight)
+            .draw()
+            .map_err(|e| e.to_string())?;
+        root.present().map_err(|e| e.to_string())?;
+    }
+    RgbImage::from_raw(w, h, buffer).ok_or_else(|| "scatter buffer has the wrong size".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn draws_each_digit_in_its_colour() {
+        let points: Vec<(f64, f64)> = (0..500)
+            .map(|i| {
+                (
+                    (i % 10) as f64 + (i as f64 * 0.37).sin() * 0.2,
+                    (i / 10) as f64,
+                )
+            })
+            .collect();
+        let labels: Vec<u8> = (0..500).map(|i| (i % 10) as u8).collect();
+        let img = digit_scatter(&points, &labels, "codes", ("PC 1", "PC 2"), (640, 480)).unwrap();
+        assert_eq!(img.dimensions(), (640, 480));
+        for color in DIGIT_COLORS {
+            assert!(
+                img.pixels().any(|p| p.0 == [color.0, color.1, color.2]),
+                "{color:?} missing (legend)"
+            );
+        }
+        assert!(digit_scatter(&[], &[], "t", ("x", "y"), (100, 100)).is_err());
+        assert!(digit_scatter(&points, &labels[..3], "t", ("x", "y"), (100, 100)).is_err());
+    }
+}
