@@ -1,12 +1,11 @@
 //! The map of a model's hidden codes: the codes of a set of images projected onto their first two
 //! principal components, and how well the digits separate in that plane.
 
-use analysis::symmetric_eigen;
 use burn::prelude::*;
 use model::Autoencoder;
 use serde::Serialize;
 
-use crate::report::encode;
+use crate::report::{encode, principal_components};
 
 /// Codes of labelled images in the plane of their first two principal components.
 #[derive(Debug, Clone)]
@@ -33,34 +32,23 @@ impl CodeMap {
     /// The map of `model`'s codes of `images` (`[N, 784]`, no dropout), labelled by `labels`.
     pub fn new(model: &Autoencoder, images: &Tensor<2>, labels: &[u8]) -> Self {
         let codes = encode(model, images);
-        let device = codes.device();
         let [rows, hidden] = codes.dims();
         let centered = codes.clone() - codes.mean_dim(0);
         let covariance = centered.clone().transpose().matmul(centered.clone()) / rows.max(1) as f64;
-        let covariance: Vec<f64> = covariance
-            .into_data()
-            .iter::<f32>()
-            .map(f64::from)
-            .collect();
-        let eig = symmetric_eigen(&covariance, hidden);
-        let total: f64 = eig.values.iter().map(|v| v.max(0.0)).sum();
-        // The first two components (one, and a zero axis, for a single hidden unit).
-        let mut basis = vec![0f32; hidden * 2];
-        for (j, vector) in eig.vectors.iter().take(2).enumerate() {
-            for (i, &v) in vector.iter().enumerate() {
-                basis[i * 2 + j] = v as f32;
-            }
-        }
-        let explained: f64 = eig.values.iter().take(2).map(|v| v.max(0.0)).sum();
-        let basis = Tensor::<2>::from_data(TensorData::new(basis, [hidden, 2]), &device);
+        let (vectors, values) = principal_components(covariance);
+        let total: f64 = values.iter().map(|v| v.max(0.0)).sum();
+        let explained: f64 = values.iter().take(2).map(|v| v.max(0.0)).sum();
+        // The first two components (with one hidden unit: its axis and nothing).
+        let basis = vectors.slice([0..hidden, 0..2.min(hidden)]);
         let projected: Vec<f32> = centered
             .matmul(basis)
             .into_data()
             .try_to_vec()
             .expect("f32 codes");
+        let width = 2.min(hidden);
         let points: Vec<(f64, f64)> = projected
-            .chunks(2)
-            .map(|p| (f64::from(p[0]), f64::from(p[1])))
+            .chunks(width)
+            .map(|p| (f64::from(p[0]), p.get(1).map_or(0.0, |&y| f64::from(y))))
             .collect();
         let summary = CodeMapSummary {
             variance_explained: if total > 0.0 { explained / total } else { 0.0 },

@@ -1,7 +1,7 @@
 //! The report's numbers for one trained autoencoder: test errors with and without dropout, the
 //! output-intensity effect, baselines at the same width, the identity test and filter structure.
 
-use analysis::{FilterStructure, symmetric_eigen};
+use analysis::FilterStructure;
 use burn::prelude::*;
 use data::{PIXELS, SIDE};
 use model::Autoencoder;
@@ -87,6 +87,15 @@ pub fn encode(model: &Autoencoder, inputs: &Tensor<2>) -> Tensor<2> {
     chunked(inputs, |x| model.encode(x))
 }
 
+/// The eigenvectors (as the columns of `[n, n]`, by decreasing eigenvalue) and eigenvalues of a
+/// symmetric positive semi-definite `[n, n]` matrix (a covariance), by Burn's SVD: for such a
+/// matrix the left singular vectors are its eigenvectors and the singular values its eigenvalues.
+pub fn principal_components(covariance: Tensor<2>) -> (Tensor<2>, Vec<f64>) {
+    // At most 64 QR sweeps per singular value: far more than a covariance needs.
+    let (vectors, values, _) = burn::linalg::svd::<2, 1>(covariance, 64);
+    (vectors, values.into_data().iter::<f64>().collect())
+}
+
 /// Principal components of a set of images.
 pub struct Pca {
     mean: Tensor<2>,
@@ -97,29 +106,17 @@ pub struct Pca {
 }
 
 impl Pca {
-    /// Fits the components of `train` (its covariance, eigendecomposed in f64).
+    /// Fits the components of `train`: the eigenvectors of its covariance.
     pub fn fit(train: &Images) -> Self {
-        let device = train.pixels.device();
         let n = train.rows().max(1);
         let mean = train.pixels.clone().mean_dim(0);
         let centered = train.pixels.clone() - mean.clone();
         let covariance = centered.clone().transpose().matmul(centered) / n as f64;
-        let covariance: Vec<f64> = covariance
-            .into_data()
-            .iter::<f32>()
-            .map(|v| v as f64)
-            .collect();
-        let eig = symmetric_eigen(&covariance, PIXELS);
-        let mut columns = vec![0f32; PIXELS * PIXELS];
-        for (j, vector) in eig.vectors.iter().enumerate() {
-            for (p, &v) in vector.iter().enumerate() {
-                columns[p * PIXELS + j] = v as f32;
-            }
-        }
+        let (components, variances) = principal_components(covariance);
         Self {
             mean,
-            components: Tensor::from_data(TensorData::new(columns, [PIXELS, PIXELS]), &device),
-            variances: eig.values,
+            components,
+            variances,
         }
     }
 

@@ -28,6 +28,7 @@ use crate::visualize::{FigureOptions, write_figures};
 
 pub use measure::{
     ACTIVE_PIXEL_SHARE, CaseNumbers, FilterSummary, IDENTITY_TEST_IMAGES, Pca, encode,
+    principal_components,
 };
 pub use probe::{Classifier, Labelled, fit, study_linear};
 
