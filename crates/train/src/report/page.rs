@@ -3,6 +3,8 @@
 
 use std::fmt::Write as _;
 
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+
 use super::{CaseReport, Claim, FineTune, Report, SeedVerdict};
 
 /// A piece of the report.
@@ -711,129 +713,144 @@ fn render_markdown(blocks: &[Block]) -> String {
     s
 }
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+/// Spans of inline Markdown: `**bold**` and `` `code` `` (the page's only inline markup).
+#[derive(Debug, PartialEq)]
+struct Span {
+    text: String,
+    bold: bool,
+    code: bool,
 }
 
-/// Minimal inline Markdown for the HTML page: `**bold**` and `` `code` ``.
-fn inline(text: &str) -> String {
-    let mut out = String::new();
-    let escaped = escape(text);
-    let mut bold = false;
-    let mut code = false;
-    let mut chars = escaped.chars().peekable();
+fn spans(text: &str) -> Vec<Span> {
+    let mut spans = Vec::new();
+    let (mut bold, mut code) = (false, false);
+    let mut current = String::new();
+    let mut chars = text.chars().peekable();
+    let mut flush = |current: &mut String, bold: bool, code: bool| {
+        if !current.is_empty() {
+            spans.push(Span {
+                text: std::mem::take(current),
+                bold,
+                code,
+            });
+        }
+    };
     while let Some(c) = chars.next() {
         if c == '*' && chars.peek() == Some(&'*') {
             chars.next();
-            out.push_str(if bold { "</strong>" } else { "<strong>" });
+            flush(&mut current, bold, code);
             bold = !bold;
         } else if c == '`' {
-            out.push_str(if code { "</code>" } else { "<code>" });
+            flush(&mut current, bold, code);
             code = !code;
         } else {
-            out.push(c);
+            current.push(c);
         }
     }
-    out
+    flush(&mut current, bold, code);
+    spans
 }
+
+/// Inline Markdown as markup; every piece of text is escaped by maud.
+fn inline(text: &str) -> Markup {
+    html! {
+        @for span in spans(text) {
+            @match (span.bold, span.code) {
+                (true, true) => strong { code { (span.text) } },
+                (true, false) => strong { (span.text) },
+                (false, true) => code { (span.text) },
+                (false, false) => (span.text),
+            }
+        }
+    }
+}
+
+const STYLE: &str = concat!(
+    "body{font-family:system-ui,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}\n",
+    "table{border-collapse:collapse;margin:1em 0;font-size:0.9em}\n",
+    "th,td{border:1px solid #ccc;padding:0.3em 0.6em;text-align:left;vertical-align:top}\n",
+    "th{background:#f3f3f3}\nfigure{display:inline-block;margin:0.5em;vertical-align:top;max-width:100%}\n",
+    "figure img{max-width:100%;border:1px solid #ddd}\nfigcaption{font-size:0.85em;color:#555;max-width:600px}\n",
+    "code{background:#f6f6f6;padding:0 0.2em}\ndetails{margin-top:0.3em}\n"
+);
+
+/// Lets a headless browser check that every figure loaded: the body gets
+/// `data-images="<loaded>/<total>"` once the page has finished loading.
+const IMAGES_LOADED: &str = concat!(
+    "window.addEventListener('load',()=>{const i=[...document.images];",
+    "document.body.dataset.images=i.filter(x=>x.complete&&x.naturalWidth>0).length+'/'+i.length;});"
+);
 
 /// The report as one HTML page that loads only the PNG files beside it.
 pub fn html(report: &Report) -> String {
-    let mut s = String::from(concat!(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n",
-        "<title>The study report: seven MNIST autoencoders</title>\n<style>\n",
-        "body{font-family:system-ui,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}\n",
-        "table{border-collapse:collapse;margin:1em 0;font-size:0.9em}\n",
-        "th,td{border:1px solid #ccc;padding:0.3em 0.6em;text-align:left;vertical-align:top}\n",
-        "th{background:#f3f3f3}\nfigure{display:inline-block;margin:0.5em;vertical-align:top;max-width:100%}\n",
-        "figure img{max-width:100%;border:1px solid #ddd}\nfigcaption{font-size:0.85em;color:#555;max-width:600px}\n",
-        "code{background:#f6f6f6;padding:0 0.2em}\n</style>\n</head>\n<body>\n",
-        "<h1>The study report: seven MNIST autoencoders</h1>\n"
-    ));
-    s.push_str(&render_html(&blocks(report)));
-    // Lets a headless browser check that every figure loaded: the body gets
-    // data-images="<loaded>/<total>" once the page has finished loading.
-    s.push_str(concat!(
-        "<script>\nwindow.addEventListener('load',()=>{const i=[...document.images];",
-        "document.body.dataset.images=i.filter(x=>x.complete&&x.naturalWidth>0).length+'/'+i.length;});\n",
-        "</script>\n</body>\n</html>\n"
-    ));
-    s
-}
-
-/// `blocks` as HTML elements.
-fn render_html(blocks: &[Block]) -> String {
-    let mut s = String::new();
-    for block in blocks {
-        match block {
-            Block::Heading(text) => {
-                let _ = writeln!(s, "<h2>{}</h2>", escape(&text));
+    let title = "The study report: seven MNIST autoencoders";
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                title { (title) }
+                style { (PreEscaped(STYLE)) }
             }
-            Block::Text(text) => {
-                let _ = writeln!(s, "<p>{}</p>", inline(&text));
-            }
-            Block::Table { headers, rows } => {
-                s.push_str("<table>\n<tr>");
-                for h in headers {
-                    let _ = write!(s, "<th>{}</th>", escape(h));
-                }
-                s.push_str("</tr>\n");
-                for row in rows {
-                    s.push_str("<tr>");
-                    for cell in row {
-                        let _ = write!(s, "<td>{}</td>", inline(&cell));
-                    }
-                    s.push_str("</tr>\n");
-                }
-                s.push_str("</table>\n");
-            }
-            Block::Claims(claims) => {
-                s.push_str(
-                    "<table>\n<tr><th>claim (study)</th><th>numbers (seed 0)</th><th>verdict</th></tr>\n",
-                );
-                for c in claims {
-                    let _ = write!(
-                        s,
-                        "<tr><td>{}</td><td>{}</td><td>{}",
-                        inline(&c.claim),
-                        inline(&c.numbers),
-                        inline(&c.verdict)
-                    );
-                    if c.seeds.len() > 1 {
-                        s.push_str("<details><summary>per seed</summary><ul>");
-                        for seed in &c.seeds {
-                            let _ = write!(
-                                s,
-                                "<li>seed {}: {} → {}</li>",
-                                seed.seed,
-                                inline(&seed.numbers),
-                                inline(&seed.verdict)
-                            );
-                        }
-                        s.push_str("</ul></details>");
-                    }
-                    s.push_str("</td></tr>\n");
-                }
-                s.push_str("</table>\n");
-            }
-            Block::Figures(figures) => {
-                s.push_str("<div>\n");
-                for (src, caption) in figures {
-                    let _ = writeln!(
-                        s,
-                        "<figure><img src=\"{}\" alt=\"{c}\"><figcaption>{c}</figcaption></figure>",
-                        escape(&src),
-                        c = escape(&caption)
-                    );
-                }
-                s.push_str("</div>\n");
+            body {
+                h1 { (title) }
+                (render_html(&blocks(report)))
+                script { (PreEscaped(IMAGES_LOADED)) }
             }
         }
     }
-    s
+    .into_string()
+}
+
+/// `blocks` as HTML elements.
+fn render_html(blocks: &[Block]) -> Markup {
+    html! {
+        @for block in blocks {
+            @match block {
+                Block::Heading(text) => h2 { (text) },
+                Block::Text(text) => p { (inline(text)) },
+                Block::Table { headers, rows } => table {
+                    tr { @for h in headers { th { (h) } } }
+                    @for row in rows {
+                        tr { @for cell in row { td { (inline(cell)) } } }
+                    }
+                },
+                Block::Claims(claims) => table {
+                    tr { th { "claim (study)" } th { "numbers (seed 0)" } th { "verdict" } }
+                    @for c in claims {
+                        tr {
+                            td { (inline(&c.claim)) }
+                            td { (inline(&c.numbers)) }
+                            td {
+                                (inline(&c.verdict))
+                                @if c.seeds.len() > 1 {
+                                    details {
+                                        summary { "per seed" }
+                                        ul {
+                                            @for seed in &c.seeds {
+                                                li {
+                                                    "seed " (seed.seed) ": " (inline(&seed.numbers))
+                                                    " → " (inline(&seed.verdict))
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                },
+                Block::Figures(figures) => div {
+                    @for (src, caption) in figures {
+                        figure {
+                            img src=(src) alt=(caption);
+                            figcaption { (caption) }
+                        }
+                    }
+                },
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -886,14 +903,8 @@ mod tests {
             verdict: "mixed: supported in 1 of 2 seeds".into(),
             seeds: vec![judged(0, "supported: yes"), judged(1, "not supported: no")],
         }];
-        let mut html = String::new();
-        let mut md = String::new();
-        for (out, text) in [
-            (&mut html, render_html(&[Block::Claims(claims.clone())])),
-            (&mut md, render_markdown(&[Block::Claims(claims)])),
-        ] {
-            out.push_str(&text);
-        }
+        let html = render_html(&[Block::Claims(claims.clone())]).into_string();
+        let md = render_markdown(&[Block::Claims(claims)]);
         assert!(html.contains("<details><summary>per seed</summary><ul><li>seed 0: n0 → supported: yes</li><li>seed 1: n1 → not supported: no</li></ul></details>"), "{html}");
         assert!(html.contains("Case &lt;7&gt; is best"), "{html}");
         assert!(
@@ -915,7 +926,7 @@ mod tests {
     #[test]
     fn inline_markup_is_escaped_and_converted() {
         assert_eq!(
-            inline("**a** <b> `x`"),
+            inline("**a** <b> `x`").into_string(),
             "<strong>a</strong> &lt;b&gt; <code>x</code>"
         );
     }
