@@ -10,6 +10,8 @@
 //!   one directory shared by the commands that train, draw and compare runs (in README order, so
 //!   that `visualize` finds what `--case 7` trained), another for the `report` commands (whose
 //!   quick runs would otherwise meet the one-epoch runs above in the same directories);
+//! - `serve` gets `--port 0` (any free port: a user's server on 8080 does not fail the test); it
+//!   runs until the page and `/api/runs` answer, then it is stopped (it serves until Ctrl-C);
 //! - a command that needs a GPU feature (`--features X`) is checked with
 //!   `cargo check --release -p train --features X` where that feature builds offline (`vulkan`),
 //!   and listed as skipped with the reason otherwise (`cuda` downloads a prebuilt LLVM while it
@@ -74,6 +76,8 @@ fn readme_commands(readme: &str) -> Vec<String> {
 enum Plan {
     /// Run this shell command.
     Run(String),
+    /// Start this server command, fetch its page, stop it.
+    Serve(String),
     /// Not runnable here, for this reason.
     Skip(&'static str),
 }
@@ -109,6 +113,12 @@ fn plan(command: &str, runs: &Path, reports: &Path) -> Plan {
     let mut artifacts = runs;
     match subcommand {
         "visualize" => {}
+        "serve" => {
+            return Plan::Serve(format!(
+                "{command} --port 0 --artifacts {}",
+                artifacts.display()
+            ));
+        }
         "report" => {
             if !args.split_whitespace().any(|a| a == "--quick") {
                 extra.push_str(" --quick");
@@ -175,6 +185,102 @@ fn run(command: &str) -> (bool, f64, String) {
     }
 }
 
+/// Starts a `serve` command in its own process group, waits for the address it prints, fetches
+/// the page and `/api/runs`, and stops it; (success, seconds, output tail).
+fn serve(command: &str) -> (bool, f64, String) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::os::unix::process::CommandExt;
+    let started = Instant::now();
+    let mut child = Command::new("bash")
+        .arg("-c")
+        .arg(command)
+        .current_dir(workspace_root())
+        .env_remove("MNIST_DIR")
+        .process_group(0)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("bash runs");
+    let (sender, lines) = std::sync::mpsc::channel::<String>();
+    for pipe in [
+        Box::new(child.stdout.take().unwrap()) as Box<dyn Read + Send>,
+        Box::new(child.stderr.take().unwrap()),
+    ] {
+        let sender = sender.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                sender.send(line).ok();
+            }
+        });
+    }
+    drop(sender);
+    let mut output = Vec::new();
+    let mut result = Err("it stopped before printing its address".to_string());
+    while started.elapsed() < TIMEOUT {
+        let Ok(line) = lines.recv_timeout(Duration::from_secs(1)) else {
+            if child.try_wait().unwrap().is_some() {
+                break;
+            }
+            continue;
+        };
+        output.push(line.clone());
+        let Some(address) = line
+            .split("http://")
+            .nth(1)
+            .and_then(|rest| rest.split('/').next())
+        else {
+            continue;
+        };
+        let get = |path: &str| -> Result<String, String> {
+            let mut stream = std::net::TcpStream::connect(address).map_err(|e| e.to_string())?;
+            write!(
+                stream,
+                "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+            )
+            .map_err(|e| e.to_string())?;
+            let mut answer = String::new();
+            stream
+                .read_to_string(&mut answer)
+                .map_err(|e| e.to_string())?;
+            match answer.starts_with("HTTP/1.1 200") {
+                true => Ok(answer),
+                false => Err(format!(
+                    "GET {path}: {}",
+                    answer.lines().next().unwrap_or("")
+                )),
+            }
+        };
+        result = get("/").and_then(|page| match page.contains("<canvas id=\"pad\"") {
+            true => get("/api/runs").map(|_| ()),
+            false => Err("GET /: not the page".into()),
+        });
+        break;
+    }
+    let pid = child.id();
+    Command::new("kill")
+        .args(["-s", "TERM", "--", &format!("-{pid}")])
+        .status()
+        .ok();
+    child.wait().ok();
+    while let Ok(line) = lines.recv_timeout(Duration::from_secs(5)) {
+        output.push(line);
+    }
+    let tail = output
+        .iter()
+        .rev()
+        .take(15)
+        .rev()
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("\n");
+    let seconds = started.elapsed().as_secs_f64();
+    match result {
+        Ok(()) => (true, seconds, tail),
+        Err(why) => (false, seconds, format!("{why}\n{tail}")),
+    }
+}
+
 #[test]
 fn every_readme_command_works_as_written() {
     let readme = std::fs::read_to_string(workspace_root().join("README.md")).unwrap();
@@ -192,11 +298,21 @@ fn every_readme_command_works_as_written() {
     for command in &commands {
         match plan(command, &runs, &reports) {
             Plan::Skip(reason) => println!("skipped: {command}\n  ({reason})"),
-            Plan::Run(runnable) if seen.contains(&runnable) => {
+            Plan::Run(runnable) | Plan::Serve(runnable) if seen.contains(&runnable) => {
                 println!("ran above: {command}\n  as {runnable}");
             }
-            Plan::Run(runnable) => {
-                let (ok, seconds, tail) = run(&runnable);
+            plan @ (Plan::Run(_) | Plan::Serve(_)) => {
+                let (ok, seconds, tail, runnable) = match plan {
+                    Plan::Run(runnable) => {
+                        let (ok, seconds, tail) = run(&runnable);
+                        (ok, seconds, tail, runnable)
+                    }
+                    Plan::Serve(runnable) => {
+                        let (ok, seconds, tail) = serve(&runnable);
+                        (ok, seconds, tail, runnable)
+                    }
+                    Plan::Skip(_) => unreachable!(),
+                };
                 println!(
                     "{}: {command}\n  as {runnable}\n  ({seconds:.0} s)",
                     if ok { "ok" } else { "FAILED" }
@@ -241,6 +357,10 @@ fn commands_are_found_and_changed_only_as_stated() {
     assert_eq!(
         plan(&commands[1], dir),
         Plan::Run("cargo run --release -p train -- report --quick --artifacts /r".into())
+    );
+    assert_eq!(
+        plan("cargo run --release -p train -- serve", dir),
+        Plan::Serve("cargo run --release -p train -- serve --port 0 --artifacts /s".into())
     );
     assert_eq!(
         plan("cargo run --release -p train -- visualize --case 7", dir),

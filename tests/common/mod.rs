@@ -2,8 +2,8 @@
 
 #![allow(dead_code)] // each test file uses its own subset
 
-use std::path::PathBuf;
-use std::process::Output;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 /// A fresh, empty directory for one test of one suite.
 pub fn scratch(suite: &str, name: &str) -> PathBuf {
@@ -38,5 +38,63 @@ pub fn assert_one_line_error(out: &Output, expected: &str) {
     assert!(
         lines[0].starts_with("error") && lines[0].contains(expected),
         "{stderr}"
+    );
+}
+
+/// The headless browser on this machine; none (the caller skips, saying so) only outside CI,
+/// which must install it.
+pub fn chromium() -> Option<&'static str> {
+    let browser = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|b| {
+            Command::new(b)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        });
+    if browser.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must install chromium (see .ci/run)"
+        );
+        eprintln!("skipped: no chromium on this machine");
+    }
+    browser
+}
+
+/// Flags for a quiet headless Chromium that reaches nothing but the page.
+pub const CHROMIUM_FLAGS: [&str; 8] = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+];
+
+/// Takes a screenshot of `url` into `shot` with headless Chromium (`flags` after the common ones)
+/// and asserts that it shows something: more than 50 grey levels.
+pub fn assert_screenshot(browser: &str, profile: &Path, url: &str, shot: &Path, flags: &[&str]) {
+    let out = Command::new(browser)
+        .args(CHROMIUM_FLAGS)
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(format!("--screenshot={}", shot.display()))
+        .args(flags)
+        .arg(url)
+        .output()
+        .unwrap();
+    assert!(
+        shot.exists(),
+        "no screenshot: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let image = figures::image::open(shot).unwrap().to_luma8();
+    let mut seen = [false; 256];
+    image.pixels().for_each(|p| seen[p.0[0] as usize] = true);
+    assert!(
+        seen.iter().filter(|&&s| s).count() > 50,
+        "the screenshot looks blank"
     );
 }

@@ -72,6 +72,16 @@ impl TrainedRun {
         })
     }
 
+    /// The hidden code of one image (784 pixels): the activations after the first layer.
+    pub fn encode(&self, input: &[f32]) -> Vec<f32> {
+        let x = Tensor::<2>::from_data(TensorData::new(input.to_vec(), [1, PIXELS]), &self.device);
+        self.model
+            .encode(x)
+            .into_data()
+            .try_to_vec::<f32>()
+            .expect("f32 code")
+    }
+
     /// Reconstructions of `inputs` (each 784 pixels), in the same order.
     pub fn reconstruct(&self, inputs: &[Vec<f32>]) -> Vec<Vec<f32>> {
         if inputs.is_empty() {

@@ -16,6 +16,7 @@ pub mod progress;
 pub mod renderer;
 pub mod report;
 pub mod run;
+pub mod serve;
 pub mod training;
 pub mod visualize;
 

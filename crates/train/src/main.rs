@@ -56,6 +56,26 @@ enum Command {
     /// run, measure them all and write artifacts/report/index.html and report.md.
     #[command(args_override_self = true)]
     Report(ReportArgs),
+    /// Serve a local web page: the runs (live while they train) and a canvas to draw a digit for
+    /// every finished model to reconstruct.
+    #[command(args_override_self = true)]
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// The artifacts directory whose runs are shown.
+    #[arg(long, value_name = "DIR", default_value = "artifacts")]
+    artifacts: PathBuf,
+    /// Port to listen on (0: any free port; the address is printed).
+    #[arg(long, value_name = "N", default_value_t = 8080)]
+    port: u16,
+    /// Address to listen on; anything but loopback shares the page (there is no authentication).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1")]
+    bind: std::net::IpAddr,
+    /// Directory of the MNIST IDX files [default: $MNIST_DIR, else the vendored datasets/mnist].
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
 }
 
 /// What to train: a case or a file, with overrides.
@@ -236,6 +256,12 @@ fn run(cli: Cli) -> Result<()> {
         Some(Command::Visualize(args)) => run_visualize(args),
         Some(Command::Compare(args)) => run_compare(args),
         Some(Command::Report(args)) => run_report(args),
+        Some(Command::Serve(args)) => train::serve::serve(train::serve::ServeOptions {
+            artifacts: args.artifacts,
+            bind: args.bind,
+            port: args.port,
+            data_dir: args.data_dir.unwrap_or_else(data::default_dir),
+        }),
         None => run_train(cli.train),
     }
 }
