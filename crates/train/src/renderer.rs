@@ -66,13 +66,16 @@ impl EpochRecord {
     }
 }
 
-/// Reads `epochs.csv`; rows that do not parse are skipped.
+/// Reads `epochs.csv`; rows that do not parse, and a last row without its newline (being
+/// written), are skipped.
 pub fn read_epochs(path: &Path) -> Vec<EpochRecord> {
     std::fs::read_to_string(path)
         .map(|text| {
-            text.lines()
+            // Only whole rows: a row still being written has no newline yet.
+            text.split_inclusive('\n')
+                .filter(|line| line.ends_with('\n'))
                 .skip(1)
-                .filter_map(EpochRecord::parse)
+                .filter_map(|line| EpochRecord::parse(line.trim_end()))
                 .collect()
         })
         .unwrap_or_default()
@@ -223,10 +226,13 @@ impl EpochLines {
             .append(true)
             .open(&self.csv)
             .and_then(|mut f| {
-                if new {
-                    writeln!(f, "{EPOCHS_CSV_HEADER}")?;
-                }
-                writeln!(f, "{}", record.csv())
+                // One write per row: a reader (`train serve`) sees a whole row or none of it.
+                let header = if new {
+                    format!("{EPOCHS_CSV_HEADER}\n")
+                } else {
+                    String::new()
+                };
+                f.write_all(format!("{header}{}\n", record.csv()).as_bytes())
             });
         if let Err(e) = written {
             self.interrupter
@@ -366,5 +372,27 @@ impl MetricsRenderer for EpochLines {
     fn register_metric(&mut self, definition: MetricDefinition) {
         self.names
             .insert(definition.metric_id, definition.name.to_string());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_row_being_written_is_not_read() {
+        let dir = std::env::temp_dir().join(format!("renderer-rows-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(EPOCHS_CSV);
+        // The third row is cut inside its last number: "0.1" of "0.15" would parse.
+        let text = format!(
+            "{EPOCHS_CSV_HEADER}\n1,0.2,0.1,3.5,0.2\n2,0.1,0.09,3.4,0.2\n3,0.09,0.08,3.3,0.1"
+        );
+        std::fs::write(&path, &text).unwrap();
+        let rows = read_epochs(&path);
+        assert_eq!(rows.iter().map(|r| r.epoch).collect::<Vec<_>>(), [1, 2]);
+        std::fs::write(&path, text + "5\n").unwrap();
+        assert_eq!(read_epochs(&path).len(), 3);
+        std::fs::remove_dir_all(&dir).ok();
     }
 }
