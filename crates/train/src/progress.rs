@@ -3,6 +3,7 @@
 //! counted in units proportional to a run's arithmetic (epochs × images × hidden units), so the
 //! estimate holds across runs of different sizes.
 
+use std::io::IsTerminal;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -20,6 +21,8 @@ struct State {
     runs: usize,
     run: usize,
     label: String,
+    /// Draw a bar (stdout is a terminal); plain lines otherwise.
+    bar: bool,
 }
 
 /// Work units of one epoch of a model with `hidden` units on `images` images.
@@ -38,6 +41,7 @@ impl JobProgress {
                 runs,
                 run: 0,
                 label: String::new(),
+                bar: std::io::stdout().is_terminal(),
             })),
         }
     }
@@ -60,12 +64,14 @@ impl JobProgress {
     pub fn epoch_done(&self, units: f64) -> String {
         let mut s = self.state.lock().unwrap();
         s.done = (s.done + units).min(s.total);
+        let share = s.done / s.total.max(1.0);
         format!(
-            "report: run {}/{} {}: {:.0} % of the job's training done; {}",
+            "report: {}run {}/{} {}: {:.0} % of the job's training done; {}",
+            if s.bar { bar(share) } else { String::new() },
             s.run,
             s.runs,
             s.label,
-            100.0 * s.done / s.total.max(1.0),
+            100.0 * share,
             s.timing()
         )
     }
@@ -87,6 +93,13 @@ impl State {
         };
         format!("{} elapsed{left}", clock(elapsed))
     }
+}
+
+/// `[██████░░░░░░░░░░░░░░] ` for a share of 0.3.
+fn bar(share: f64) -> String {
+    const CELLS: usize = 20;
+    let full = ((share.clamp(0.0, 1.0) * CELLS as f64).round() as usize).min(CELLS);
+    format!("[{}{}] ", "█".repeat(full), "░".repeat(CELLS - full))
 }
 
 /// `1 h 02 min`, `12 min 05 s`, `42 s`.
@@ -118,6 +131,13 @@ impl RunProgress {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_bar_fills_with_the_share_done() {
+        assert_eq!(bar(0.0), format!("[{}] ", "░".repeat(20)));
+        assert_eq!(bar(0.3), format!("[{}{}] ", "█".repeat(6), "░".repeat(14)));
+        assert_eq!(bar(1.5), format!("[{}] ", "█".repeat(20)));
+    }
 
     #[test]
     fn the_estimate_follows_the_work_done() {
