@@ -90,10 +90,29 @@ pub fn encode(model: &Autoencoder, inputs: &Tensor<2>) -> Tensor<2> {
 /// The eigenvectors (as the columns of `[n, n]`, by decreasing eigenvalue) and eigenvalues of a
 /// symmetric positive semi-definite `[n, n]` matrix (a covariance), by Burn's SVD: for such a
 /// matrix the left singular vectors are its eigenvectors and the singular values its eigenvalues.
+///
+/// The matrix is decomposed shifted by its mean eigenvalue, `C + sI` (same eigenvectors,
+/// eigenvalues `λ + s`): Burn's QR iteration deflates on a *relative* test, so it never converges
+/// on a block of zero singular values, which the codes of dead ReLU units produce (case 1's
+/// covariance failed after 64 sweeps). The shift is taken off the eigenvalues again.
 pub fn principal_components(covariance: Tensor<2>) -> (Tensor<2>, Vec<f64>) {
+    let [n, _] = covariance.dims();
+    let device = covariance.device();
+    let shift = covariance
+        .clone()
+        .mul(Tensor::<2>::eye(n, &device))
+        .sum()
+        .into_scalar::<f64>()
+        / n.max(1) as f64;
+    let shifted = covariance + Tensor::<2>::eye(n, &device).mul_scalar(shift);
     // At most 64 QR sweeps per singular value: far more than a covariance needs.
-    let (vectors, values, _) = burn::linalg::svd::<2, 1>(covariance, 64);
-    (vectors, values.into_data().iter::<f64>().collect())
+    let (vectors, values, _) = burn::linalg::svd::<2, 1>(shifted, 64);
+    let values = values
+        .into_data()
+        .iter::<f64>()
+        .map(|v| v - shift)
+        .collect();
+    (vectors, values)
 }
 
 /// Principal components of a set of images.
@@ -288,6 +307,40 @@ pub fn measure(
 mod tests {
     use super::*;
     use model::{Activation, AutoencoderConfig};
+
+    #[test]
+    fn principal_components_of_codes_with_dead_units() {
+        let device = Device::flex();
+        let mut rng = rand::rngs::StdRng::seed_from_u64(5);
+        // 500 codes of 300 units, two thirds of them dead (always 0), as case 1's ReLU codes.
+        let (rows, units) = (500, 300);
+        let flat: Vec<f32> = (0..rows * units)
+            .map(|i| match i % units % 3 {
+                0 => rng.random_range(0.0f32..1.0),
+                _ => 0.0,
+            })
+            .collect();
+        let codes = Tensor::<2>::from_data(TensorData::new(flat, [rows, units]), &device);
+        let centered = codes.clone() - codes.mean_dim(0);
+        let covariance = centered.clone().transpose().matmul(centered) / rows as f64;
+        let (vectors, values) = principal_components(covariance.clone());
+        assert_eq!(values.len(), units);
+        // C = V Λ Vᵀ, and the dead units' eigenvalues are zero.
+        let lambda = Tensor::<2>::from_data(
+            TensorData::new(values.iter().map(|&v| v as f32).collect(), [1, units]),
+            &device,
+        );
+        let rebuilt = (vectors.clone() * lambda).matmul(vectors.transpose());
+        let error = (rebuilt - covariance.clone())
+            .powi_scalar(2)
+            .sum()
+            .sqrt()
+            .into_scalar::<f64>()
+            / covariance.powi_scalar(2).sum().sqrt().into_scalar::<f64>();
+        assert!(error < 1e-5, "relative error {error}");
+        let live = values.iter().filter(|&&v| v > 1e-4 * values[0]).count();
+        assert_eq!(live, units / 3, "{values:?}");
+    }
 
     fn images(rows: usize, seed: u64, device: &Device) -> Images {
         let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
