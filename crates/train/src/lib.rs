@@ -97,7 +97,7 @@ fn quiet_mesa_runtime_dir() {
 
 /// Replaces Rust's panic message and backtrace with one line and exits, so that an unexpected
 /// failure inside a dependency reads as an error rather than a crash dump or a hang.
-fn install_panic_hook() {
+pub(crate) fn install_panic_hook() {
     std::panic::set_hook(Box::new(|info| {
         let message = info
             .payload()

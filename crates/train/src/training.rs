@@ -248,6 +248,9 @@ pub fn train(config: &TrainingConfig, options: &RunOptions) -> Result<RunSummary
     let signals = crate::interrupt::stop_on_signal(interrupter);
     let result = training.launch(learner);
     drop(signals);
+    // Burn's learner wraps the panic hook with a banner naming the first run's experiment.log,
+    // which would then blame that run for any later failure (the report's measuring): ours again.
+    crate::install_panic_hook();
     let epochs = history.lock().unwrap().clone();
     let divergence = *divergence.lock().unwrap();
     let stopped = result.error.is_some() || divergence.is_some() || result.interrupted.is_some();
