@@ -2,7 +2,9 @@
 //! `train`, asked over HTTP (a plain TCP client, nothing between) and opened in headless Chromium.
 
 mod common;
-use common::{CHROMIUM_FLAGS, assert_screenshot, chromium, scratch, stdout_of_success};
+use common::{
+    CHROMIUM_FLAGS, assert_one_line_error, assert_screenshot, chromium, scratch, stdout_of_success,
+};
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -307,6 +309,13 @@ fn serves_nothing_outside_the_artifacts_and_refuses_bad_drawings() {
         root.join("case7/figures/w2t.png"),
     )
     .unwrap();
+    // A run's own directory given as the artifacts: refused, naming the way out.
+    let out = Command::new(TRAIN)
+        .args(["serve", "--port", "0", "--artifacts"])
+        .arg(root.join("case7"))
+        .output()
+        .unwrap();
+    assert_one_line_error(&out, "point --artifacts at the directory that holds runs");
     let mut server = Server::start(&root);
 
     let (_, runs) = server.json("GET", "/api/runs", None);

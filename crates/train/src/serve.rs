@@ -122,10 +122,22 @@ pub fn serve(options: ServeOptions) -> Result<()> {
             options.artifacts.display()
         );
     }
+    if options.artifacts.join(artifacts::CONFIG_FILE).is_file() {
+        bail!(
+            "{}: this is one run's directory; point --artifacts at the directory that holds runs (its parent)",
+            options.artifacts.display()
+        );
+    }
     let root = options
         .artifacts
         .canonicalize()
         .with_context(|| format!("{}: cannot resolve", options.artifacts.display()))?;
+    if run_names(&root, artifacts::CONFIG_FILE).is_empty() {
+        crate::err!(
+            "note: no runs under {} yet; the page lists them as they appear (train one with `train --case 7`)",
+            options.artifacts.display()
+        );
+    }
     let test = Mnist::load(&options.data_dir, Split::Test)?;
     let digits = (0..DIGITS)
         .map(|i| (test.label(i), test.pixels(i)))
