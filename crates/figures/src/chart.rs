@@ -3,18 +3,49 @@
 use std::sync::Once;
 
 use image::RgbImage;
+use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::{FontStyle, register_font};
 
 const FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
 
-pub(crate) fn ensure_font() {
+fn ensure_font() {
     static REGISTER: Once = Once::new();
     REGISTER.call_once(|| {
         if register_font("sans-serif", FontStyle::Normal, FONT).is_err() {
             panic!("the embedded DejaVu Sans font does not load");
         }
     });
+}
+
+/// A white `width × height` image that `draw` paints with plotters (the embedded font registered).
+pub(crate) fn render(
+    (width, height): (u32, u32),
+    draw: impl FnOnce(&DrawingArea<BitMapBackend<'_>, Shift>) -> Result<(), String>,
+) -> Result<RgbImage, String> {
+    ensure_font();
+    let mut buffer = vec![255u8; (width * height * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut buffer, (width, height)).into_drawing_area();
+        draw(&root)?;
+        root.present().map_err(|e| e.to_string())?;
+    }
+    RgbImage::from_raw(width, height, buffer)
+        .ok_or_else(|| "bitmap buffer has the wrong size".into())
+}
+
+/// The legend of every chart here: upper right, on translucent white, framed.
+pub(crate) fn draw_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+) -> Result<(), String> {
+    chart
+        .configure_series_labels()
+        .label_font(("sans-serif", 14))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .position(SeriesLabelPosition::UpperRight)
+        .draw()
+        .map_err(|e| e.to_string())
 }
 
 /// The logged losses of one training run.
@@ -104,18 +135,13 @@ fn drawable(runs: &[LossCurves], log_y: bool) -> (Vec<LossCurves>, usize) {
 /// per-epoch training mean (solid) and the per-epoch test loss (dashed). Values that cannot be
 /// drawn (NaN, infinite) are left out and counted in the title.
 pub fn loss_chart(runs: &[LossCurves], options: &ChartOptions) -> Result<RgbImage, String> {
-    ensure_font();
     let (runs, dropped) = drawable(runs, options.log_y);
     let runs = &runs[..];
     let title = match dropped {
         0 => options.title.clone(),
         n => format!("{} ({n} non-finite values not drawn)", options.title),
     };
-    let (w, h) = options.size;
-    let mut buffer = vec![255u8; (w * h * 3) as usize];
-    {
-        let root = BitMapBackend::with_buffer(&mut buffer, (w, h)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| e.to_string())?;
+    render(options.size, |root| {
         let single = runs.len() == 1;
         let points = || {
             runs.iter().flat_map(|r| {
@@ -133,7 +159,7 @@ pub fn loss_chart(runs: &[LossCurves], options: &ChartOptions) -> Result<RgbImag
         }
         let y_min = ys.iter().copied().fold(f64::INFINITY, f64::min);
         let y_max = ys.iter().copied().fold(0.0, f64::max);
-        let mut chart = ChartBuilder::on(&root);
+        let mut chart = ChartBuilder::on(root);
         chart
             .caption(&title, ("sans-serif", 22))
             .margin(12)
@@ -211,14 +237,7 @@ pub fn loss_chart(runs: &[LossCurves], options: &ChartOptions) -> Result<RgbImag
                         )
                         .map_err(|e| e.to_string())?;
                 }
-                chart
-                    .configure_series_labels()
-                    .label_font(("sans-serif", 14))
-                    .background_style(WHITE.mix(0.85))
-                    .border_style(BLACK)
-                    .position(SeriesLabelPosition::UpperRight)
-                    .draw()
-                    .map_err(|e| e.to_string())?;
+                draw_legend(&mut chart)?;
             }};
         }
         if options.log_y {
@@ -234,9 +253,8 @@ pub fn loss_chart(runs: &[LossCurves], options: &ChartOptions) -> Result<RgbImag
                     .map_err(|e| e.to_string())?
             );
         }
-        root.present().map_err(|e| e.to_string())?;
-    }
-    RgbImage::from_raw(w, h, buffer).ok_or_else(|| "chart buffer has the wrong size".into())
+        Ok(())
+    })
 }
 
 #[cfg(test)]
@@ -322,23 +340,17 @@ mod tests {
 
 /// `image` below a white band holding one line of `text`, widened if the text needs it.
 pub fn with_caption(image: &RgbImage, text: &str) -> Result<RgbImage, String> {
-    ensure_font();
     let band = 26u32;
     let width = image.width().max(text.chars().count() as u32 * 8 + 12);
     let height = image.height() + band;
-    let mut buffer = vec![255u8; (width * height * 3) as usize];
-    {
-        let root = BitMapBackend::with_buffer(&mut buffer, (width, height)).into_drawing_area();
+    let mut out = render((width, height), |root| {
         root.draw(&Text::new(
             text.to_string(),
             (6, 5),
             ("sans-serif", 15).into_font().color(&BLACK),
         ))
-        .map_err(|e| e.to_string())?;
-        root.present().map_err(|e| e.to_string())?;
-    }
-    let mut out =
-        RgbImage::from_raw(width, height, buffer).ok_or("caption buffer has the wrong size")?;
+        .map_err(|e| e.to_string())
+    })?;
     image::imageops::replace(&mut out, image, 0, i64::from(band));
     Ok(out)
 }

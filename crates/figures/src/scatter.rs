@@ -3,7 +3,7 @@
 use image::RgbImage;
 use plotters::prelude::*;
 
-use crate::chart::ensure_font;
+use crate::chart::{draw_legend, render};
 
 /// Ten well-separated colours, one per digit (Tableau 10).
 pub const DIGIT_COLORS: [RGBColor; 10] = [
@@ -28,7 +28,6 @@ pub fn digit_scatter(
     (x_label, y_label): (&str, &str),
     size: (u32, u32),
 ) -> Result<RgbImage, String> {
-    ensure_font();
     if points.is_empty() || points.len() != labels.len() {
         return Err(format!(
             "{} points and {} labels to plot",
@@ -49,12 +48,8 @@ pub fn digit_scatter(
     if !(x_range.start.is_finite() && y_range.start.is_finite()) {
         return Err("no finite points to plot".into());
     }
-    let (w, h) = size;
-    let mut buffer = vec![255u8; (w * h * 3) as usize];
-    {
-        let root = BitMapBackend::with_buffer(&mut buffer, (w, h)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| e.to_string())?;
-        let mut chart = ChartBuilder::on(&root)
+    render(size, |root| {
+        let mut chart = ChartBuilder::on(root)
             .caption(title, ("sans-serif", 20))
             .margin(12)
             .x_label_area_size(36)
@@ -84,17 +79,8 @@ pub fn digit_scatter(
                 .label(digit.to_string())
                 .legend(move |(x, y)| Circle::new((x + 6, y), 5, color.filled()));
         }
-        chart
-            .configure_series_labels()
-            .label_font(("sans-serif", 14))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .position(SeriesLabelPosition::UpperRight)
-            .draw()
-            .map_err(|e| e.to_string())?;
-        root.present().map_err(|e| e.to_string())?;
-    }
-    RgbImage::from_raw(w, h, buffer).ok_or_else(|| "scatter buffer has the wrong size".into())
+        draw_legend(&mut chart)
+    })
 }
 
 #[cfg(test)]

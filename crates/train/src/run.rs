@@ -488,6 +488,26 @@ fn utc(seconds: u64) -> String {
     )
 }
 
+/// Who is writing run `dir` now: its lock record (`pid … on …, started …`) while that process
+/// lives; no one for a cleanly released lock (empty record) or one left by a process that died.
+/// Read without locking, so that a reader never makes a starting writer's `try_lock` fail.
+pub fn active_writer(dir: &Path) -> Option<String> {
+    let record = std::fs::read_to_string(dir.join(LOCK_FILE)).ok()?;
+    let record = record.trim();
+    let pid = record
+        .strip_prefix("pid ")?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()?;
+    process_alive(pid).then(|| record.to_string())
+}
+
+/// Whether process `pid` exists on this machine (Linux: `/proc/<pid>`).
+pub fn process_alive(pid: u32) -> bool {
+    Path::new("/proc").join(pid.to_string()).exists()
+}
+
 fn read_holder(file: &mut File) -> Option<String> {
     let mut text = String::new();
     file.rewind().ok()?;
@@ -520,6 +540,23 @@ impl Drop for RunLock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_active_writer_is_a_live_lock_holder() {
+        let dir = std::env::temp_dir().join(format!("run-writer-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        assert_eq!(active_writer(&dir), None, "no lock file");
+        {
+            let _lock = RunLock::acquire(&dir).unwrap();
+            let writer = active_writer(&dir).expect("this process holds the lock");
+            assert!(writer.starts_with(&format!("pid {} on ", std::process::id())));
+        }
+        assert_eq!(active_writer(&dir), None, "released cleanly");
+        // A record left by a process that is gone (pid 0 never names one in /proc).
+        std::fs::write(dir.join(LOCK_FILE), "pid 0 on vm, started 2026-01-01").unwrap();
+        assert_eq!(active_writer(&dir), None);
+        std::fs::remove_dir_all(&dir).ok();
+    }
 
     fn case7() -> TrainingConfig {
         TrainingConfig::case(7).unwrap()

@@ -41,7 +41,7 @@ use crate::artifacts::{self, MODEL_FILE};
 use crate::config::TrainingConfig;
 use crate::inference::{ModelChoice, TrainedRun};
 use crate::renderer::{EPOCHS_CSV, read_epochs};
-use crate::run::{LOCK_FILE, check_finished, check_run_name};
+use crate::run::{active_writer, check_finished, check_run_name, process_alive};
 use crate::visualize::{FigureOptions, write_figures};
 
 /// The page, with its script and styles.
@@ -208,7 +208,7 @@ fn remove_stale_caches() {
             .to_str()
             .and_then(|n| n.strip_prefix(CACHE_PREFIX))
             .and_then(|pid| pid.parse::<u32>().ok());
-        if pid.is_some_and(|pid| !alive(pid)) {
+        if pid.is_some_and(|pid| !process_alive(pid)) {
             std::fs::remove_dir_all(entry.path()).ok();
         }
     }
@@ -291,32 +291,16 @@ fn run_names(root: &Path, file: &str) -> Vec<String> {
     names
 }
 
-/// Whether a process with this pid exists (Linux: `/proc/<pid>`).
-fn alive(pid: u32) -> bool {
-    Path::new("/proc").join(pid.to_string()).exists()
-}
-
 fn run_info(dir: &Path, name: &str) -> Option<RunInfo> {
     let config: TrainingConfig = artifacts::load_config(dir).ok()?;
     let epochs_done = read_epochs(&dir.join(EPOCHS_CSV)).len();
-    let holder = std::fs::read_to_string(dir.join(LOCK_FILE))
-        .ok()
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty());
-    let pid = holder.as_deref().and_then(|h| {
-        h.strip_prefix("pid ")?
-            .split_whitespace()
-            .next()?
-            .parse::<u32>()
-            .ok()
-    });
     let (status, detail) = if dir.join(MODEL_FILE).exists() {
         match check_finished(dir, &config) {
             Ok(()) => ("finished", None),
             Err(e) => ("inconsistent", Some(format!("{e:#}"))),
         }
-    } else if pid.is_some_and(alive) {
-        ("training", holder)
+    } else if let Some(writer) = active_writer(dir) {
+        ("training", Some(writer))
     } else {
         ("interrupted", None)
     };
