@@ -5,7 +5,7 @@ use burn::prelude::*;
 use model::Autoencoder;
 use serde::Serialize;
 
-use crate::report::{encode, principal_components};
+use crate::report::{centred_covariance, encode, principal_components};
 
 /// Codes of labelled images in the plane of their first two principal components.
 #[derive(Debug, Clone)]
@@ -32,9 +32,8 @@ impl CodeMap {
     /// The map of `model`'s codes of `images` (`[N, 784]`, no dropout), labelled by `labels`.
     pub fn new(model: &Autoencoder, images: &Tensor<2>, labels: &[u8]) -> Self {
         let codes = encode(model, images);
-        let [rows, hidden] = codes.dims();
-        let centered = codes.clone() - codes.mean_dim(0);
-        let covariance = centered.clone().transpose().matmul(centered.clone()) / rows.max(1) as f64;
+        let hidden = codes.dims()[1];
+        let (_, centered, covariance) = centred_covariance(codes);
         let (vectors, values) = principal_components(covariance);
         let total: f64 = values.iter().map(|v| v.max(0.0)).sum();
         let explained: f64 = values.iter().take(2).map(|v| v.max(0.0)).sum();

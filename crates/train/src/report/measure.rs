@@ -87,6 +87,16 @@ pub fn encode(model: &Autoencoder, inputs: &Tensor<2>) -> Tensor<2> {
     chunked(inputs, |x| model.encode(x))
 }
 
+/// The column means `[1, d]` of `x` (`[N, d]`), `x` centred on them, and its covariance `[d, d]`
+/// (divided by N).
+pub fn centred_covariance(x: Tensor<2>) -> (Tensor<2>, Tensor<2>, Tensor<2>) {
+    let n = x.dims()[0].max(1);
+    let mean = x.clone().mean_dim(0);
+    let centred = x - mean.clone();
+    let covariance = centred.clone().transpose().matmul(centred.clone()) / n as f64;
+    (mean, centred, covariance)
+}
+
 /// The eigenvectors (as the columns of `[n, n]`, by decreasing eigenvalue) and eigenvalues of a
 /// symmetric positive semi-definite `[n, n]` matrix (a covariance), by Burn's SVD: for such a
 /// matrix the left singular vectors are its eigenvectors and the singular values its eigenvalues.
@@ -127,10 +137,7 @@ pub struct Pca {
 impl Pca {
     /// Fits the components of `train`: the eigenvectors of its covariance.
     pub fn fit(train: &Images) -> Self {
-        let n = train.rows().max(1);
-        let mean = train.pixels.clone().mean_dim(0);
-        let centered = train.pixels.clone() - mean.clone();
-        let covariance = centered.clone().transpose().matmul(centered) / n as f64;
+        let (mean, _, covariance) = centred_covariance(train.pixels.clone());
         let (components, variances) = principal_components(covariance);
         Self {
             mean,

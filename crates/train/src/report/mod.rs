@@ -27,8 +27,8 @@ use crate::training::{RunOptions, test_noise_seed, train};
 use crate::visualize::{FigureOptions, write_figures};
 
 pub use measure::{
-    ACTIVE_PIXEL_SHARE, CaseNumbers, FilterSummary, IDENTITY_TEST_IMAGES, Pca, encode,
-    principal_components,
+    ACTIVE_PIXEL_SHARE, CaseNumbers, FilterSummary, IDENTITY_TEST_IMAGES, Pca, centred_covariance,
+    encode, principal_components,
 };
 pub use probe::{Classifier, Labelled, fit, study_linear};
 
