@@ -7,9 +7,15 @@
 //!
 //! For each case and backend it measures, on a fixed subset of the real data:
 //! - `step`: one training step (batch 100: forward, MSE, backward, Adam update) in a plain Burn
-//!   loop, median over the steps of two passes over the subset (the first pass is warm-up);
+//!   loop, median over the steps of three passes over the subset after one pass of warm-up;
+//! - `products`: the step's five matrix products alone on the same backend (two forward, three
+//!   backward, transposes as views, as Burn's autodiff does them), median of 200 after 50 of
+//!   warm-up — `step ÷ products` is what the rest of the step costs;
+//! - `Adam`: the optimizer's share of `step` (the update of every parameter), median;
 //! - `learner epoch`: Burn's learner (`train::training::train`) on the same subset for one epoch,
-//!   training part only, as logged — its difference to 'steps × step' is the learner's overhead;
+//!   training part only, as logged, fastest of three runs; the learner's overhead compares it
+//!   with the fastest of the plain loop's three passes (whole passes on both sides: a median step
+//!   times the step count would leave the passes' slow moments out of one side only);
 //! - `eval`: the 10 000 test images through the trained model (no dropout), one pass, median of 5;
 //! - `data`: loading and checking the four MNIST files, median of 3;
 //! and prints one table with seconds, images per second and GFLOP/s of the matrix products.
@@ -42,7 +48,10 @@ struct Row {
     case: usize,
     backend: Backend,
     step: f64,
+    products: f64,
+    update: f64,
     learner_epoch: f64,
+    plain_pass: f64,
     steps: usize,
     eval: f64,
     hidden: usize,
@@ -61,12 +70,16 @@ fn bench_case(case: usize, backend: Backend, data_dir: &std::path::Path, quick: 
     let mut model = config.model.init(&ad);
     let mut optimizer = train::adam::optimizer(&config.optimizer, backend);
     let loader = EpochLoader::shuffled(train_set, config.batch_size, ad.clone(), config.seed, 1);
-    let mut times = Vec::new();
-    let passes = if quick { 1 } else { 2 };
+    let (mut times, mut updates) = (Vec::new(), Vec::new());
+    let passes = if quick { 2 } else { 4 };
+    let mut plain_pass = f64::INFINITY;
     for pass in 0..passes {
+        let pass_started = Instant::now();
         for batch in burn::data::dataloader::DataLoader::iter(&loader) {
             let started = Instant::now();
             let output = TrainStep::step(&model, batch.expect("batch"));
+            // The CPU backends run eagerly: the gradients are computed when `step` returns.
+            let before_update = Instant::now();
             model = optimizer.step(config.learning_rate, model, output.grads);
             let _ = model
                 .encoder
@@ -74,23 +87,37 @@ fn bench_case(case: usize, backend: Backend, data_dir: &std::path::Path, quick: 
                 .val()
                 .slice([0..1, 0..1])
                 .into_scalar::<f32>();
-            if pass + 1 == passes {
+            if pass > 0 {
                 times.push(started.elapsed().as_secs_f64());
+                updates.push(before_update.elapsed().as_secs_f64());
             }
+        }
+        if pass > 0 {
+            plain_pass = plain_pass.min(pass_started.elapsed().as_secs_f64());
         }
     }
     let step = median(times);
+    let update = median(updates);
     let steps = SUBSET / config.batch_size;
+    let products = products_alone(config.batch_size, config.model.hidden, &device);
 
-    // The real learner on the same subset, one epoch.
-    let dir = std::env::temp_dir().join(format!(
-        "burn-ae-bench-{}-case{case}-{}",
-        std::process::id(),
-        backend.name()
-    ));
-    let options = RunOptions::new(dir.clone(), data_dir.to_path_buf(), backend);
-    let summary = train(&config, &options).expect("training");
-    let learner_epoch = summary.epochs[0].train_seconds;
+    // The real learner on the same subset, one epoch, fastest of three fresh runs.
+    let mut learner_epoch = f64::INFINITY;
+    let mut summary = None;
+    for run in 0..if quick { 1 } else { 3 } {
+        let dir = std::env::temp_dir().join(format!(
+            "burn-ae-bench-{}-case{case}-{}-{run}",
+            std::process::id(),
+            backend.name()
+        ));
+        let options = RunOptions::new(dir.clone(), data_dir.to_path_buf(), backend);
+        let trained = train(&config, &options).expect("training");
+        learner_epoch = learner_epoch.min(trained.epochs[0].train_seconds);
+        if let Some((_, old_dir)) = summary.replace((trained, dir)) {
+            std::fs::remove_dir_all(old_dir).ok();
+        }
+    }
+    let (summary, dir) = summary.expect("one learner run");
 
     // Evaluation of the whole test set in one pass.
     let trained = train::artifacts::load_model_file(&summary.model_path, &config, &device)
@@ -113,11 +140,37 @@ fn bench_case(case: usize, backend: Backend, data_dir: &std::path::Path, quick: 
         case,
         backend,
         step,
+        products,
+        update,
         learner_epoch,
+        plain_pass,
         steps,
         eval,
         hidden: config.model.hidden,
     }
+}
+
+/// Median seconds of one step's five matrix products alone (no autodiff, no element-wise ops).
+fn products_alone(batch: usize, hidden: usize, device: &Device) -> f64 {
+    let normal = burn::tensor::Distribution::Normal(0.0, 0.1);
+    let x = Tensor::<2>::random([batch, 784], normal, device);
+    let w1 = Tensor::<2>::random([784, hidden], normal, device);
+    let w2 = Tensor::<2>::random([hidden, 784], normal, device);
+    let dy = Tensor::<2>::random([batch, 784], normal, device);
+    let mut times = Vec::new();
+    for round in 0..250 {
+        let started = Instant::now();
+        let h = x.clone().matmul(w1.clone()); // forward, encoder
+        let _y = h.clone().matmul(w2.clone()); // forward, decoder
+        let _dw2 = h.transpose().matmul(dy.clone()); // decoder weight gradient
+        let dh = dy.clone().matmul(w2.clone().transpose()); // decoder input gradient
+        let dw1 = x.clone().transpose().matmul(dh); // encoder weight gradient
+        let _ = dw1.slice([0..1, 0..1]).into_scalar::<f32>();
+        if round >= 50 {
+            times.push(started.elapsed().as_secs_f64());
+        }
+    }
+    median(times)
 }
 
 fn main() {
@@ -164,20 +217,24 @@ fn bench() {
         },
     );
     println!(
-        "| case | backend | step (ms) | steps/s | GFLOP/s | learner epoch on subset (s) | learner overhead | 600-step epoch est. (s) | eval 10k (s) |"
+        "| case | backend | step (ms) | steps/s | GFLOP/s | products alone (ms) | their GFLOP/s | step ÷ products | Adam (ms) | plain loop, pass of the subset (s) | learner epoch on subset (s) | learner overhead | 600-step epoch est. (s) | eval 10k (s) |"
     );
-    println!("|---:|---|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for r in &rows {
-        let plain = r.step * r.steps as f64;
         println!(
-            "| {} | {} | {:.2} | {:.0} | {:.0} | {:.2} | {:+.0} % | {:.2} | {:.3} |",
+            "| {} | {} | {:.2} | {:.0} | {:.0} | {:.2} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {:+.0} % | {:.2} | {:.3} |",
             r.case,
             r.backend.name(),
             1e3 * r.step,
             1.0 / r.step,
             step_flops(100, r.hidden) / r.step / 1e9,
+            1e3 * r.products,
+            step_flops(100, r.hidden) / r.products / 1e9,
+            r.step / r.products,
+            1e3 * r.update,
+            r.plain_pass,
             r.learner_epoch,
-            100.0 * (r.learner_epoch / plain - 1.0),
+            100.0 * (r.learner_epoch / r.plain_pass - 1.0),
             r.learner_epoch * 600.0 / r.steps as f64,
             r.eval,
         );
