@@ -110,7 +110,7 @@ pub fn mask_values(seed: u64, n: usize, keep: f64) -> Vec<f32> {
     mask
 }
 
-/// Mask elements per rayon task (even, so a task holds whole pairs): ≈ 20 µs of hashing.
+/// Mask elements per rayon task; even, so that a task holds whole pairs.
 const CHUNK: usize = 1 << 14;
 
 /// SplitMix64's output function: a bijective 64-bit mix with full avalanche.
