@@ -4,7 +4,6 @@
 //! activation; dropout acts only while training (on an autodiff device).
 
 use burn::module::Param;
-use burn::nn::loss::{MseLoss, Reduction};
 use burn::nn::{Initializer, Linear, LinearConfig};
 use burn::prelude::*;
 use burn::tensor::ExecutionError;
@@ -15,7 +14,9 @@ use data::AutoencoderBatch;
 use serde::{Deserialize, Serialize};
 
 mod dropout;
+mod loss;
 pub use dropout::HashedDropout;
+pub use loss::mse;
 
 /// Pixels of an MNIST image, the autoencoder's input and output width.
 pub const INPUT_SIZE: usize = data::PIXELS;
@@ -145,7 +146,7 @@ impl Autoencoder {
     /// Forward pass plus MSE (mean over every pixel of the batch) against the clean targets.
     pub fn forward_regression(&self, batch: AutoencoderBatch) -> RegressionOutput {
         let output = self.forward(batch.inputs);
-        let loss = MseLoss::new().forward(output.clone(), batch.targets.clone(), Reduction::Mean);
+        let loss = mse(output.clone(), batch.targets.clone());
         RegressionOutput {
             loss,
             output,
