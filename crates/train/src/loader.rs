@@ -5,10 +5,13 @@
 //! shuffles epoch e with a permutation drawn from `(seed, e)` and, when asked, re-seeds the device
 //! at the start of each epoch, so an interrupted run resumed from a checkpoint trains exactly as
 //! an uninterrupted one. It also builds batches straight from the image bytes, without per-item
-//! allocations.
+//! allocations, one batch ahead on a thread of its own, so that the training step does not wait
+//! for them.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{Receiver, sync_channel};
+use std::thread::JoinHandle;
 
 use burn::data::dataloader::{DataLoader, DataLoaderIterator, Progress};
 use burn::data::dataset::DatasetError;
@@ -81,39 +84,82 @@ pub fn epoch_seed(seed: u64, epoch: usize) -> u64 {
     z ^ (z >> 31)
 }
 
-struct EpochIter<'a> {
-    loader: &'a EpochLoader,
-    order: Vec<usize>,
+/// One epoch's batches, built by a thread of their own while the previous batch trains.
+struct EpochIter {
+    device: Device,
+    /// Each batch's inputs, targets and image count, in order.
+    batches: Receiver<(Vec<f32>, Vec<f32>, usize)>,
+    builder: Option<JoinHandle<()>>,
     position: usize,
+    len: usize,
 }
 
-impl Iterator for EpochIter<'_> {
+impl EpochIter {
+    fn new(loader: &EpochLoader, order: Vec<usize>) -> Self {
+        let len = order.len();
+        let (set, batch_size) = (Arc::clone(&loader.set), loader.batch_size);
+        // One batch waits in the channel while the next is built: two ahead at most.
+        let (sender, batches) = sync_channel(1);
+        let builder = std::thread::Builder::new()
+            .name("batches".into())
+            .spawn(move || {
+                run_only_on_idle_cores();
+                for indices in order.chunks(batch_size) {
+                    let n = indices.len();
+                    let mut inputs = Vec::with_capacity(n * PIXELS);
+                    let mut targets = Vec::with_capacity(n * PIXELS);
+                    set.fill_batch(indices, &mut inputs, &mut targets);
+                    if sender.send((inputs, targets, n)).is_err() {
+                        return; // The epoch was abandoned (an interrupt, an error).
+                    }
+                }
+            })
+            .expect("spawning the batch thread");
+        Self {
+            device: loader.device.clone(),
+            batches,
+            builder: Some(builder),
+            position: 0,
+            len,
+        }
+    }
+}
+
+/// Gives the calling thread Linux's idle scheduling class: it runs only on a core nothing else
+/// wants. The batch thread must not take a core from one of the threads a matrix product is split
+/// over, or the whole product waits for that thread (6 % slower epochs for case 1 when it did).
+fn run_only_on_idle_cores() {
+    #[cfg(target_os = "linux")]
+    {
+        let param = libc::sched_param { sched_priority: 0 };
+        // SAFETY: pid 0 is the calling thread; `param` is a valid sched_param. A failure only
+        // leaves the thread at normal priority.
+        unsafe { libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) };
+    }
+}
+
+impl Iterator for EpochIter {
     type Item = Result<AutoencoderBatch, DatasetError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.position >= self.order.len() {
+        let Ok((inputs, targets, n)) = self.batches.recv() else {
+            // The builder is done: after the last batch, or because it panicked.
+            if let Some(Err(panic)) = self.builder.take().map(JoinHandle::join) {
+                std::panic::resume_unwind(panic);
+            }
             return None;
-        }
-        let end = (self.position + self.loader.batch_size).min(self.order.len());
-        let indices = &self.order[self.position..end];
-        self.position = end;
-        let n = indices.len();
-        let mut inputs = Vec::with_capacity(n * PIXELS);
-        let mut targets = Vec::with_capacity(n * PIXELS);
-        self.loader
-            .set
-            .fill_batch(indices, &mut inputs, &mut targets);
-        let device = &self.loader.device;
+        };
+        self.position += n;
         Some(Ok(AutoencoderBatch {
-            inputs: Tensor::from_data(TensorData::new(inputs, [n, PIXELS]), device),
-            targets: Tensor::from_data(TensorData::new(targets, [n, PIXELS]), device),
+            inputs: Tensor::from_data(TensorData::new(inputs, [n, PIXELS]), &self.device),
+            targets: Tensor::from_data(TensorData::new(targets, [n, PIXELS]), &self.device),
         }))
     }
 }
 
-impl DataLoaderIterator<AutoencoderBatch> for EpochIter<'_> {
+impl DataLoaderIterator<AutoencoderBatch> for EpochIter {
     fn progress(&self) -> Progress {
-        Progress::new(self.position, self.order.len(), Some("items".into()))
+        Progress::new(self.position, self.len, Some("items".into()))
     }
 }
 
@@ -123,11 +169,7 @@ impl DataLoader<AutoencoderBatch> for EpochLoader {
         if let Some(seed) = self.seed {
             self.device.seed(epoch_seed(seed, epoch));
         }
-        Box::new(EpochIter {
-            loader: self,
-            order: self.order(epoch),
-            position: 0,
-        })
+        Box::new(EpochIter::new(self, self.order(epoch)))
     }
 
     fn num_items(&self) -> usize {
@@ -176,6 +218,17 @@ mod tests {
         order.sort_unstable();
         assert_eq!(order, (0..250).collect::<Vec<_>>());
         assert_eq!(loader(None, 1).order(1), (0..250).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn an_epoch_left_halfway_lets_the_next_one_run() {
+        let l = loader(Some(3), 1);
+        let mut first = l.iter();
+        assert!(first.next().is_some());
+        // Dropped with batches still being built: the batch thread ends, nothing waits on it.
+        drop(first);
+        let second: Vec<usize> = l.iter().map(|b| b.unwrap().inputs.dims()[0]).collect();
+        assert_eq!(second, vec![100, 100, 50]);
     }
 
     #[test]
