@@ -82,7 +82,8 @@ impl Default for ChartOptions {
     }
 }
 
-const PALETTE: [RGBColor; 8] = [
+/// Tableau 10: ten well-separated colours, for curves and for the digits of a code map.
+pub(crate) const TABLEAU_10: [RGBColor; 10] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),
@@ -91,7 +92,12 @@ const PALETTE: [RGBColor; 8] = [
     RGBColor(140, 86, 75),
     RGBColor(227, 119, 194),
     RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
 ];
+
+/// Curves take the first eight colours of [`TABLEAU_10`], then repeat them.
+const CURVE_COLORS: usize = 8;
 
 /// A tick label: at most four decimals without trailing zeros (`0.3`, not `0.30000000000000004`),
 /// scientific below 0.001.
@@ -183,7 +189,7 @@ pub fn loss_chart(runs: &[LossCurves], options: &ChartOptions) -> Result<RgbImag
                     .draw()
                     .map_err(|e| e.to_string())?;
                 for (i, run) in runs.iter().enumerate() {
-                    let color = PALETTE[i % PALETTE.len()];
+                    let color = TABLEAU_10[i % CURVE_COLORS];
                     let name = |what: &str| {
                         if single {
                             what.to_string()
@@ -216,7 +222,7 @@ pub fn loss_chart(runs: &[LossCurves], options: &ChartOptions) -> Result<RgbImag
                     chart
                         .draw_series(run.train.iter().map(|&p| Circle::new(p, 3, color.filled())))
                         .map_err(|e| e.to_string())?;
-                    let test_color = if single { PALETTE[1] } else { color };
+                    let test_color = if single { TABLEAU_10[1] } else { color };
                     chart
                         .draw_series(DashedLineSeries::new(
                             run.test.iter().copied(),
@@ -303,7 +309,7 @@ mod tests {
             &ChartOptions::default(),
         )
         .unwrap();
-        for color in [PALETTE[0], PALETTE[1], PALETTE[2]] {
+        for color in [TABLEAU_10[0], TABLEAU_10[1], TABLEAU_10[2]] {
             assert!(
                 img.pixels().any(|p| p.0 == [color.0, color.1, color.2]),
                 "{color:?} missing"

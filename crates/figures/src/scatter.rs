@@ -3,22 +3,10 @@
 use image::RgbImage;
 use plotters::prelude::*;
 
-use crate::chart::{draw_legend, render};
+use crate::chart::{TABLEAU_10, draw_legend, render};
 
 /// Ten well-separated colours, one per digit (Tableau 10).
-pub const DIGIT_COLORS: [RGBColor; 10] = [
-    RGBColor(31, 119, 180),
-    RGBColor(255, 127, 14),
-    RGBColor(44, 160, 44),
-    RGBColor(214, 39, 40),
-    RGBColor(148, 103, 189),
-    RGBColor(140, 86, 75),
-    RGBColor(227, 119, 194),
-    RGBColor(127, 127, 127),
-    RGBColor(188, 189, 34),
-    RGBColor(23, 190, 207),
-];
-
+pub const DIGIT_COLORS: [RGBColor; 10] = TABLEAU_10;
 /// Draws `points` (x, y) coloured by `labels` (digits 0–9) on a `size` chart titled `title`,
 /// axes named `x_label` and `y_label`, with a legend of the digits.
 pub fn digit_scatter(
