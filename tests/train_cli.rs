@@ -203,11 +203,11 @@ fn bad_input_is_one_line_error() {
     );
     assert_one_line_error(
         &train(&["--case", "7", "--epochs", "0", "--artifacts", root_s]),
-        "training.epochs",
+        "'--epochs <N>': must be at least 1",
     );
     assert_one_line_error(
         &train(&["--case", "7", "--limit", "50", "--artifacts", root_s]),
-        "training.batch_size: 100 is larger than the 50 training images",
+        "the batch size (100) is larger than the 50 training images",
     );
 }
 

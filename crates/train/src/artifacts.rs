@@ -5,7 +5,8 @@
 //!   config.json            the TrainingConfig of the run
 //!   model.bpk              the final model (Burn's ModuleRecord format)
 //!   epochs.csv             one row per finished epoch
-//!   checkpoint/            model-, optim-, scheduler-<epoch>.bpk (last two + best)
+//!   checkpoint/            model-, optim-, scheduler-<epoch>.bpk (last two + best), each with
+//!                          its SHA-256 in <file>.sha256
 //!   train/, valid/         the learner's per-batch metric logs
 //!   .lock                  held by the process writing the run (see `run`)
 //! ```
@@ -13,13 +14,19 @@
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result, bail};
 use burn::optim::OptimizerRecord;
 use burn::prelude::*;
 use burn::store::ModuleRecord;
-use burn::train::checkpoint::{Checkpoint, Checkpointer, CheckpointerError};
+use burn::train::checkpoint::{
+    Checkpoint, Checkpointer, CheckpointerError, CheckpointingAction, CheckpointingStrategy,
+};
+use burn::train::metric::store::EventStoreClient;
 use model::Autoencoder;
+use sha2::{Digest, Sha256};
 
 use crate::config::TrainingConfig;
 
@@ -90,19 +97,26 @@ pub fn disk_reserve(config: &TrainingConfig) -> u64 {
     4 * checkpoint + params * 4 + (1 << 20)
 }
 
-/// A Burn checkpointer that writes `<name>-<epoch>.bpk` files atomically.
+/// A Burn checkpointer that writes `<name>-<epoch>.bpk` files atomically, each after its SHA-256
+/// (`<name>-<epoch>.bpk.sha256`), and checks that checksum when it restores one.
 pub struct AtomicFileCheckpointer {
     directory: PathBuf,
     name: &'static str,
+    /// Set by the first failed save of any of a run's checkpointers: deletions stop, so that the
+    /// checkpoints already written stay the run's last word (a full disk, say).
+    failed: Arc<AtomicBool>,
 }
 
 impl AtomicFileCheckpointer {
-    /// Checkpoints named `<name>-<epoch>.bpk` in `directory`.
-    pub fn new(directory: &Path, name: &'static str) -> Self {
-        Self {
+    /// The model, optimizer and scheduler checkpointers of a run, writing into `directory`.
+    pub fn set(directory: &Path) -> (Self, Self, Self) {
+        let failed = Arc::new(AtomicBool::new(false));
+        let one = |name| Self {
             directory: directory.to_path_buf(),
             name,
-        }
+            failed: failed.clone(),
+        };
+        (one("model"), one("optim"), one("scheduler"))
     }
 
     fn path(&self, epoch: usize) -> PathBuf {
@@ -115,27 +129,113 @@ pub fn checkpoint_path(directory: &Path, name: &str, epoch: usize) -> PathBuf {
     directory.join(format!("{name}-{epoch}.bpk"))
 }
 
+/// Path of the file holding `path`'s SHA-256 (hex), beside it.
+pub fn checksum_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".sha256");
+    path.with_file_name(name)
+}
+
+/// The SHA-256 of `bytes` in lower-case hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    format!("{:x}", Sha256::digest(bytes))
+}
+
+/// Checks `bytes`, read from `path`, against the checksum written beside it. A file without one
+/// (written before checksums were) passes unverified.
+pub fn verify_checksum(path: &Path, bytes: &[u8]) -> Result<()> {
+    let Ok(expected) = std::fs::read_to_string(checksum_path(path)) else {
+        return Ok(());
+    };
+    if expected.trim() != sha256_hex(bytes) {
+        bail!(
+            "{}: checksum mismatch (the file changed after it was written)",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
 impl<R: Checkpoint> Checkpointer<R> for AtomicFileCheckpointer {
     fn save(&self, epoch: usize, record: R) -> Result<(), CheckpointerError> {
-        std::fs::create_dir_all(&self.directory).map_err(CheckpointerError::IOError)?;
-        let bytes = record
-            .checkpoint_into_bytes()
-            .map_err(CheckpointerError::Record)?;
-        let path = self.path(epoch);
-        write_atomic(&path, &bytes).map_err(|e| CheckpointerError::IOError(io_error_at(&path, e)))
+        let result = (|| {
+            std::fs::create_dir_all(&self.directory).map_err(CheckpointerError::IOError)?;
+            let bytes = record
+                .checkpoint_into_bytes()
+                .map_err(CheckpointerError::Record)?;
+            let path = self.path(epoch);
+            // The checksum first: a checkpoint file on disk always has its checksum beside it.
+            let sum = checksum_path(&path);
+            write_atomic(&sum, format!("{}\n", sha256_hex(&bytes)).as_bytes())
+                .map_err(|e| CheckpointerError::IOError(io_error_at(&sum, e)))?;
+            write_atomic(&path, &bytes)
+                .map_err(|e| CheckpointerError::IOError(io_error_at(&path, e)))
+        })();
+        if result.is_err() {
+            self.failed.store(true, Ordering::SeqCst);
+        }
+        result
     }
 
     fn delete(&self, epoch: usize) -> Result<(), CheckpointerError> {
-        match std::fs::remove_file(self.path(epoch)) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                Err(CheckpointerError::IOError(e))
-            }
-            _ => Ok(()),
+        if self.failed.load(Ordering::SeqCst) {
+            return Ok(());
         }
+        let path = self.path(epoch);
+        for file in [path.clone(), checksum_path(&path)] {
+            match std::fs::remove_file(file) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(CheckpointerError::IOError(e));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
     }
 
     fn restore(&self, epoch: usize) -> Result<R, CheckpointerError> {
-        R::load(self.path(epoch))
+        let path = self.path(epoch);
+        let bytes = std::fs::read(&path).map_err(CheckpointerError::IOError)?;
+        verify_checksum(&path, &bytes).map_err(|e| CheckpointerError::Unknown(e.to_string()))?;
+        R::checkpoint_from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes))
+            .map_err(CheckpointerError::Record)
+    }
+}
+
+/// Keeps the checkpoints of the last two epochs and of the epoch with the lowest test MSE so far
+/// (from `epochs.csv`, which holds the epoch's row before its checkpoint is written), deleting every
+/// other checkpoint in the directory, also those of an earlier invocation of a resumed run.
+pub struct KeepRecentAndBest {
+    run_dir: PathBuf,
+}
+
+impl KeepRecentAndBest {
+    /// The strategy for the run in `run_dir`.
+    pub fn new(run_dir: &Path) -> Self {
+        Self {
+            run_dir: run_dir.to_path_buf(),
+        }
+    }
+}
+
+impl CheckpointingStrategy for KeepRecentAndBest {
+    fn checkpointing(&mut self, epoch: usize, _: &EventStoreClient) -> Vec<CheckpointingAction> {
+        let rows = crate::renderer::read_epochs(&self.run_dir.join(crate::renderer::EPOCHS_CSV));
+        let best = rows
+            .iter()
+            .filter(|r| r.epoch <= epoch && r.test_mse.is_finite())
+            .min_by(|a, b| a.test_mse.total_cmp(&b.test_mse))
+            .map(|r| r.epoch);
+        let keep = |e: usize| e == epoch || e + 1 == epoch || Some(e) == best;
+        let mut actions = vec![CheckpointingAction::Save];
+        let on_disk = checkpoint_epochs(&self.run_dir.join(CHECKPOINT_DIR));
+        actions.extend(
+            on_disk
+                .into_iter()
+                .filter(|&e| !keep(e))
+                .map(CheckpointingAction::Delete),
+        );
+        actions
     }
 }
 
@@ -156,16 +256,30 @@ pub fn checkpoint_epochs(directory: &Path) -> Vec<usize> {
     epochs
 }
 
-/// The newest epoch whose model, optimizer and scheduler checkpoints all load and fit
-/// `config`; skipped (corrupt or incomplete) checkpoints are reported on stderr when `warn`.
+/// The newest epoch up to `up_to` whose model, optimizer and scheduler checkpoints all load, match
+/// their checksums and fit `config`; skipped checkpoints (corrupt, incomplete, or newer than
+/// `up_to`) are reported on stderr when `warn`.
 pub fn latest_valid_checkpoint(
     run_dir: &Path,
     config: &TrainingConfig,
+    up_to: usize,
     warn: bool,
 ) -> Option<usize> {
     let directory = run_dir.join(CHECKPOINT_DIR);
     for epoch in checkpoint_epochs(&directory) {
-        match check_checkpoint(&directory, epoch, config) {
+        let checked = if epoch > up_to {
+            Err(anyhow::anyhow!(
+                "the run's logs record {} (it was written by a run that stopped before recording it, or a log was changed)",
+                match up_to {
+                    0 => "no epoch".to_string(),
+                    1 => "epoch 1 only".to_string(),
+                    n => format!("epochs 1–{n} only"),
+                }
+            ))
+        } else {
+            check_checkpoint(&directory, epoch, config)
+        };
+        match checked {
             Ok(()) => return Some(epoch),
             Err(e) if warn => crate::err!("warning: skipping checkpoint of epoch {epoch}: {e:#}"),
             Err(_) => {}
@@ -175,16 +289,42 @@ pub fn latest_valid_checkpoint(
 }
 
 fn check_checkpoint(directory: &Path, epoch: usize, config: &TrainingConfig) -> Result<()> {
-    let model_path = checkpoint_path(directory, "model", epoch);
-    load_model_file(&model_path, config, &Device::flex())?;
-    let optim_path = checkpoint_path(directory, "optim", epoch);
-    OptimizerRecord::load(&optim_path)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", optim_path.display()))?;
-    let scheduler_path = checkpoint_path(directory, "scheduler", epoch);
-    if !scheduler_path.exists() {
-        bail!("{}: missing", scheduler_path.display());
+    for name in ["model", "optim", "scheduler"] {
+        let path = checkpoint_path(directory, name, epoch);
+        let bytes = std::fs::read(&path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => anyhow::anyhow!("{}: missing", path.display()),
+            _ => anyhow::anyhow!("{}: {e}", path.display()),
+        })?;
+        verify_checksum(&path, &bytes)?;
+        let bytes = burn::tensor::Bytes::from_bytes_vec(bytes);
+        match name {
+            "model" => {
+                let record = ModuleRecord::from_bytes(bytes).map_err(|e| {
+                    anyhow::anyhow!("{}: not a readable model file ({e})", path.display())
+                })?;
+                model_from_record(record, config, &Device::flex())
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            }
+            "optim" => {
+                OptimizerRecord::from_bytes(bytes)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            }
+            _ => {}
+        }
     }
     Ok(())
+}
+
+fn model_from_record(
+    record: ModuleRecord,
+    config: &TrainingConfig,
+    device: &Device,
+) -> Result<Autoencoder> {
+    config
+        .model
+        .init(device)
+        .try_load_record(record)
+        .map_err(|e| anyhow::anyhow!("does not match config.json ({e})"))
 }
 
 /// Loads a model file written by any backend onto `device`, checking it against `config`.
@@ -198,11 +338,8 @@ pub fn load_model_file(
     }
     let record = ModuleRecord::load(path)
         .map_err(|e| anyhow::anyhow!("{}: not a readable model file ({e})", path.display()))?;
-    config
-        .model
-        .init(device)
-        .try_load_record(record)
-        .map_err(|e| anyhow::anyhow!("{}: does not match config.json ({e})", path.display()))
+    model_from_record(record, config, device)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
 /// Saves the final model atomically as `run_dir/model.bpk`.

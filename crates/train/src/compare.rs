@@ -42,7 +42,7 @@ pub struct EpochRow {
     pub test_mse: f64,
     /// Seconds of the epoch (train + test).
     pub seconds: f64,
-    /// Training images per second.
+    /// Training images per second of the training pass alone (the test pass not counted).
     pub images_per_second: f64,
 }
 
@@ -96,9 +96,6 @@ pub fn compare(
             } else {
                 Start::Continue
             },
-            conflict_hint:
-                "replace it with --overwrite, or keep both with --name NAME or --artifacts DIR"
-                    .into(),
             initial_model: Some(initial.clone()),
             keep_all_checkpoints: true,
             progress: None,
@@ -188,7 +185,7 @@ impl Comparison {
         for run in &self.runs {
             let _ = writeln!(md, "| {} | {} |", run.backend, run.device);
         }
-        md.push_str("\n| epoch | backend | train loss | test MSE | seconds | images/s |\n|---:|---|---:|---:|---:|---:|\n");
+        md.push_str("\n| epoch | backend | train loss | test MSE | seconds (train + test) | training images/s (train seconds) |\n|---:|---|---:|---:|---:|---:|\n");
         let epochs = self.runs.iter().map(|r| r.epochs.len()).max().unwrap_or(0);
         for e in 0..epochs {
             for run in &self.runs {

@@ -19,6 +19,9 @@ const CASES: [&str; 7] = [
     include_str!("../../../configs/case7.toml"),
 ];
 
+/// Largest case file read: a case file is a few lines, and a device (`/dev/zero`) never ends.
+pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
 /// Number of study cases.
 pub const CASE_COUNT: usize = CASES.len();
 
@@ -236,8 +239,21 @@ impl TrainingConfig {
 
     /// Reads a case file (TOML); the run is named after the file's stem.
     pub fn from_file(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path)
+        use std::io::Read;
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|f| f.take(MAX_CONFIG_BYTES + 1).read_to_end(&mut bytes))
             .with_context(|| format!("{}: cannot read config", path.display()))?;
+        if bytes.len() as u64 > MAX_CONFIG_BYTES {
+            bail!(
+                "{}: larger than {} MB; a case file is a few lines of TOML",
+                path.display(),
+                MAX_CONFIG_BYTES >> 20
+            );
+        }
+        let text = String::from_utf8(bytes).map_err(|_| {
+            anyhow::anyhow!("{}: not UTF-8 text; a case file is TOML", path.display())
+        })?;
         let name = path
             .file_stem()
             .and_then(|s| s.to_str())

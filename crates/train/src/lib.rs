@@ -21,10 +21,12 @@ pub mod training;
 pub mod visualize;
 
 /// Runs a command-line program: parses `C`, runs `run`, and turns every failure (bad arguments,
-/// errors, panics) into one line on stderr and a non-zero exit code: 2 for bad arguments,
-/// 128 + the signal for a run stopped by Ctrl-C or SIGTERM, 1 otherwise.
+/// errors, panics) into one line on stderr and an exit code: 2 for a usage error (clap's, or a
+/// `clap::Error` that `run` returns), 128 + the signal for a command stopped by Ctrl-C, SIGTERM or
+/// SIGHUP, `exit_code`'s for errors it knows, 1 otherwise.
 pub fn run_cli<C: clap::Parser + Send>(
     run: impl FnOnce(C) -> anyhow::Result<()> + Send,
+    exit_code: impl Fn(&anyhow::Error) -> Option<u8>,
 ) -> std::process::ExitCode {
     install_panic_hook();
     quiet_mesa_runtime_dir();
@@ -37,16 +39,23 @@ pub fn run_cli<C: clap::Parser + Send>(
             return std::process::ExitCode::from(2);
         }
     };
-    match cpu::on_thread_pool(|| run(cli)) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            err!("error: {e:#}");
-            match e.downcast_ref::<interrupt::Interrupted>() {
-                Some(stop) => std::process::ExitCode::from(stop.exit_code()),
-                None => std::process::ExitCode::FAILURE,
-            }
-        }
+    let Err(e) = cpu::on_thread_pool(|| run(cli)) else {
+        return std::process::ExitCode::SUCCESS;
+    };
+    if let Some(usage) = e.downcast_ref::<clap::Error>() {
+        err!("{}", one_line_usage_error(&usage.to_string()));
+        return std::process::ExitCode::from(2);
     }
+    if let Some(stop) = e.downcast_ref::<interrupt::Interrupted>() {
+        // A server stopped as asked: not an error, but the signal's exit code.
+        out!("{stop}");
+        return std::process::ExitCode::from((128 + stop.signal).clamp(0, 255) as u8);
+    }
+    err!("error: {e:#}");
+    let code = exit_code(&e)
+        .or_else(|| e.downcast_ref::<training::Stopped>().map(|s| s.exit_code()))
+        .unwrap_or(1);
+    std::process::ExitCode::from(code)
 }
 
 /// clap's error message on one line: its message and details, without the usage block.

@@ -10,20 +10,22 @@
 //! cargo run --release -p train -- report                      # all seven cases, measured, as HTML
 //! ```
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Result, bail};
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use train::backend::Backend;
 use train::compare::{compare, write_report};
 use train::config::{CASE_COUNT, TrainingConfig, case_name};
 use train::inference::{ModelChoice, TrainedRun};
 use train::report::{ReportOptions, build_report};
-use train::run::{Start, check_own_name, check_run_name};
-use train::training::{RunOptions, train};
-use train::visualize::{FigureOptions, MAX_SAMPLES, MAX_ZOOM, write_figures};
+use train::run::{Owner, RunError, Start, check_own_name, check_run_name};
+use train::training::{RunOptions, Stopped, train};
+use train::visualize::{
+    FigureOptions, MAX_SAMPLES, MAX_ZOOM, default_place, stamp_figures, write_figures,
+};
 
 /// Train the study's MNIST autoencoders (784 → n → 784) with Burn; draw, compare and report them.
 ///
@@ -45,7 +47,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Draw a trained run's figures (loss curves, reconstructions, weight tiles, noised inputs)
-    /// from its saved model, into <run>/figures/.
+    /// from its saved model, into <run>/figures/ (a checkpoint's into <run>/figures/epoch-N/).
     #[command(args_override_self = true)]
     Visualize(VisualizeArgs),
     /// Train the same case on several backends (same seed, data order and initial weights)
@@ -70,8 +72,9 @@ struct ServeArgs {
     /// Port to listen on (0: any free port; the address is printed).
     #[arg(long, value_name = "N", default_value_t = 8080)]
     port: u16,
-    /// Address to listen on; anything but loopback shares the page (there is no authentication).
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1")]
+    /// Address or host name to listen on; anything but loopback shares the page (there is no
+    /// authentication).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1", value_parser = parse_address)]
     bind: std::net::IpAddr,
     /// Directory of the MNIST IDX files [default: $MNIST_DIR, else the vendored datasets/mnist].
     #[arg(long, value_name = "DIR")]
@@ -81,17 +84,17 @@ struct ServeArgs {
 /// What to train: a case or a file, with overrides.
 #[derive(Debug, Args)]
 struct RunArgs {
-    /// Epochs to train (overrides the case; with --resume: the new target).
-    #[arg(long, value_name = "N")]
+    /// Epochs to train (overrides the case).
+    #[arg(long, value_name = "N", value_parser = positive)]
     epochs: Option<usize>,
     /// Images per batch (overrides the case).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = positive)]
     batch_size: Option<usize>,
     /// Seed of data order, noise masks, dropout and initialisation (overrides the case).
     #[arg(long, value_name = "N")]
     seed: Option<u64>,
     /// Train on the first N training images only (the test set stays whole).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = positive)]
     limit: Option<usize>,
     /// Root of the artifacts: the run goes to DIR/<run name>/.
     #[arg(long, value_name = "DIR", default_value = "artifacts")]
@@ -102,7 +105,15 @@ struct RunArgs {
 }
 
 impl RunArgs {
+    /// `config` with the flags' overrides; an absent `--limit` means the whole training set.
     fn apply(&self, mut config: TrainingConfig) -> TrainingConfig {
+        config = self.apply_given(config);
+        config.limit = self.limit;
+        config
+    }
+
+    /// `config` with the overrides that were given, and nothing else changed (a resumed run).
+    fn apply_given(&self, mut config: TrainingConfig) -> TrainingConfig {
         if let Some(epochs) = self.epochs {
             config.epochs = epochs;
         }
@@ -112,7 +123,9 @@ impl RunArgs {
         if let Some(seed) = self.seed {
             config.seed = seed;
         }
-        config.limit = self.limit;
+        if let Some(limit) = self.limit {
+            config.limit = Some(limit);
+        }
         config
     }
 
@@ -124,18 +137,21 @@ impl RunArgs {
 #[derive(Debug, Args)]
 struct TrainArgs {
     /// Study case to train, 1–7 (see configs/).
-    #[arg(long, value_name = "N", conflicts_with = "config")]
+    #[arg(long, value_name = "N", conflicts_with = "config", value_parser = case_number)]
     case: Option<usize>,
     /// A case file (TOML, like configs/case1.toml) instead of a study case.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
-    /// Name of the run directory under --artifacts [default: case<N>, or the config file's stem].
+    /// Name of the run directory under --artifacts [default: case<N>, or the config file's stem];
+    /// with --resume alone, the run to continue.
     #[arg(long, value_name = "NAME")]
     name: Option<String>,
-    /// Backend: flex (default, fastest on CPU), ndarray or wgpu.
-    #[arg(long, default_value = "flex", value_parser = parse_backend)]
-    backend: Backend,
-    /// Continue the run from its newest valid checkpoint (to --epochs, else to its own target).
+    /// Backend: flex (fastest on CPU), ndarray or wgpu [default: flex; with --resume, the run's
+    /// own: a run trains on one backend].
+    #[arg(long, value_parser = parse_backend)]
+    backend: Option<Backend>,
+    /// Continue the run from its newest valid checkpoint, to --epochs if given (the new target),
+    /// else to its own target; also mends a run whose files disagree.
     #[arg(long, conflicts_with = "overwrite")]
     resume: bool,
     /// Replace whatever run the directory holds (its model, checkpoints, logs and figures).
@@ -148,7 +164,8 @@ struct TrainArgs {
 #[derive(Debug, Args)]
 struct VisualizeArgs {
     /// Study case whose run to draw (artifacts/case<N>).
-    #[arg(long, value_name = "N", conflicts_with = "name")]
+    #[arg(long, value_name = "N", conflicts_with = "name", value_parser = case_number,
+          required_unless_present = "name")]
     case: Option<usize>,
     /// Name of the run directory under --artifacts (a --name or a --config file's stem).
     #[arg(long, value_name = "NAME", alias = "run")]
@@ -156,10 +173,12 @@ struct VisualizeArgs {
     /// Root of the artifacts.
     #[arg(long, value_name = "DIR", default_value = "artifacts")]
     artifacts: PathBuf,
-    /// Use the checkpoint of this epoch instead of the final model.
-    #[arg(long, value_name = "N", conflicts_with = "checkpoint")]
+    /// Use the checkpoint of this epoch instead of the final model (figures go to
+    /// <run>/figures/epoch-N/).
+    #[arg(long, value_name = "N", conflicts_with = "checkpoint", value_parser = positive)]
     epoch: Option<usize>,
-    /// Use this model file (.bpk) instead of the final model.
+    /// Use this model file (.bpk) instead of the final model (figures go to
+    /// <run>/figures/file-<stem>/).
     #[arg(long, value_name = "FILE")]
     checkpoint: Option<PathBuf>,
     /// Backend to run the model on: flex, ndarray or wgpu.
@@ -168,7 +187,7 @@ struct VisualizeArgs {
     /// Directory of the MNIST IDX files [default: $MNIST_DIR, else the vendored datasets/mnist].
     #[arg(long, value_name = "DIR")]
     data_dir: Option<PathBuf>,
-    /// Where to write the figures [default: <run>/figures].
+    /// Where to write the figures [default: <run>/figures, or a folder of its own for a checkpoint].
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// Test images in reconstructions.png.
@@ -200,7 +219,8 @@ struct CompareArgs {
         long,
         value_name = "N",
         required_unless_present = "all_cases",
-        conflicts_with = "all_cases"
+        conflicts_with = "all_cases",
+        value_parser = case_number
     )]
     case: Option<usize>,
     /// Compare all seven cases.
@@ -216,7 +236,8 @@ struct CompareArgs {
     #[arg(long, value_name = "NAME")]
     name: Option<String>,
     /// Retrain the comparison's runs, replacing those in its directory (by default a finished
-    /// run of the same configuration is reused, and one of another configuration refused).
+    /// run of the same configuration is reused, an unfinished one continued, and one of another
+    /// configuration refused).
     #[arg(long)]
     overwrite: bool,
     #[command(flatten)]
@@ -251,44 +272,129 @@ fn parse_backend(s: &str) -> Result<Backend, String> {
     s.parse()
 }
 
+/// A whole number ≥ 1.
+fn positive(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("{s:?} is not a whole number")),
+    }
+}
+
+/// A study case, 1–7.
+fn case_number(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if (1..=CASE_COUNT).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "unknown case {s}: the study has cases 1 to {CASE_COUNT}"
+        )),
+    }
+}
+
+/// An IP address, or a host name (`localhost`) resolved to its first address.
+fn parse_address(s: &str) -> Result<std::net::IpAddr, String> {
+    use std::net::ToSocketAddrs;
+    if let Ok(ip) = s.parse() {
+        return Ok(ip);
+    }
+    let addresses: Vec<std::net::IpAddr> = (s, 0)
+        .to_socket_addrs()
+        .map(|a| a.map(|a| a.ip()).collect())
+        .unwrap_or_default();
+    // IPv4 first: `localhost` is 127.0.0.1 wherever IPv6 is off.
+    addresses
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or(addresses.first())
+        .copied()
+        .ok_or_else(|| {
+            format!("{s:?} is neither an IP address nor a host name this machine resolves")
+        })
+}
+
+/// A usage error (exit code 2), in clap's words and format.
+fn usage(message: impl std::fmt::Display) -> anyhow::Error {
+    Cli::command()
+        .error(clap::error::ErrorKind::MissingRequiredArgument, message)
+        .into()
+}
+
 fn run(cli: Cli) -> Result<()> {
-    match cli.command {
-        Some(Command::Visualize(args)) => run_visualize(args),
-        Some(Command::Compare(args)) => run_compare(args),
-        Some(Command::Report(args)) => run_report(args),
-        Some(Command::Serve(args)) => train::serve::serve(train::serve::ServeOptions {
-            artifacts: args.artifacts,
-            bind: args.bind,
-            port: args.port,
-            data_dir: args.data_dir.unwrap_or_else(data::default_dir),
-        }),
-        None => run_train(cli.train),
+    let command = match cli.command {
+        Some(command) => command,
+        None => {
+            train::interrupt::install("continue with --resume");
+            return run_train(cli.train).map_err(|e| explain(e, Way::Train));
+        }
+    };
+    if matches!(command, Command::Compare(_) | Command::Report(_)) {
+        train::interrupt::install("run the same command again to continue");
+    }
+    match command {
+        Command::Visualize(args) => run_visualize(args).map_err(|e| explain(e, Way::Train)),
+        Command::Compare(args) => run_compare(args).map_err(|e| explain(e, Way::Compare)),
+        Command::Report(args) => run_report(args).map_err(|e| explain(e, Way::Report)),
+        Command::Serve(args) => {
+            let resume_command = format!(
+                "train --name {{name}} --resume{}",
+                artifacts_flag(&args.artifacts, true)
+            );
+            train::serve::serve(train::serve::ServeOptions {
+                artifacts: args.artifacts,
+                bind: args.bind,
+                port: args.port,
+                data_dir: args.data_dir.unwrap_or_else(data::default_dir),
+                resume_command,
+            })
+        }
+    }
+}
+
+/// The run to train: a study case, a case file, or (`--name NAME --resume`) the run's own
+/// `config.json`.
+fn chosen_config(args: &TrainArgs) -> Result<TrainingConfig> {
+    match (args.case, &args.config, &args.name) {
+        (Some(case), None, _) => Ok(args.run.apply(TrainingConfig::case(case)?)),
+        (None, Some(path), _) => Ok(args.run.apply(TrainingConfig::from_file(path)?)),
+        (None, None, Some(name)) if args.resume => {
+            check_run_name(name).map_err(usage)?;
+            let dir = args.run.artifacts.join(name);
+            if !dir.join(train::artifacts::CONFIG_FILE).exists() {
+                return Err(RunError::NothingToResume { dir }.into());
+            }
+            Ok(args.run.apply_given(train::artifacts::load_config(&dir)?))
+        }
+        (None, None, Some(_)) => Err(usage(
+            "--name NAME alone continues that run with --resume; to train one, give --case N or --config FILE",
+        )),
+        _ => Err(usage(
+            "choose a study case with --case 1..7 or a case file with --config FILE, or a subcommand: visualize, compare, report, serve (see --help)",
+        )),
     }
 }
 
 fn run_train(args: TrainArgs) -> Result<()> {
-    let mut config = match (args.case, &args.config) {
-        (Some(case), None) => TrainingConfig::case(case)?,
-        (None, Some(path)) => TrainingConfig::from_file(path)?,
-        _ => bail!(
-            "choose a study case with --case 1..7 or a case file with --config FILE, or a subcommand (visualize, compare, report; see --help)"
-        ),
-    };
+    let mut config = chosen_config(&args)?;
+    let by_name = args.case.is_none() && args.config.is_none();
     match &args.name {
+        Some(_) if by_name => {}
         Some(name) => {
-            check_own_name(name, args.case)?;
+            check_own_name(name, args.case, config.seed).map_err(usage)?;
             config.name = name.clone();
         }
-        None if args.config.is_some() => {
-            check_own_name(&config.name, None).map_err(|e| anyhow::anyhow!("--config: {e}"))?
-        }
+        None if args.config.is_some() => check_own_name(&config.name, None, config.seed)
+            .map_err(|e| usage(format!("--config: {e}")))?,
         None => {}
     }
-    let config = args.run.apply(config);
+    let backend = match (args.backend, args.resume) {
+        (Some(backend), _) => backend,
+        (None, true) => saved_backend(&args.run.artifacts.join(&config.name))?,
+        (None, false) => Backend::Flex,
+    };
     let mut options = RunOptions::new(
         args.run.artifacts.join(&config.name),
         args.run.data_dir(),
-        args.backend,
+        backend,
     );
     options.start = match (args.resume, args.overwrite) {
         (true, _) => Start::Resume {
@@ -318,14 +424,28 @@ fn run_train(args: TrainArgs) -> Result<()> {
     Ok(())
 }
 
+/// The backend the run in `dir` trains on (flex for a run that recorded none, or no run).
+fn saved_backend(dir: &Path) -> Result<Backend> {
+    let saved = match train::artifacts::load_config(dir) {
+        Ok(config) => config.backend,
+        Err(_) => None,
+    };
+    match saved {
+        Some(name) => name
+            .parse()
+            .map_err(|e: String| anyhow::anyhow!("{}: the run's backend: {e}", dir.display())),
+        None => Ok(Backend::Flex),
+    }
+}
+
 fn run_visualize(args: VisualizeArgs) -> Result<()> {
     let name = match (args.case, &args.name) {
         (Some(case), None) => case_name(case)?,
         (None, Some(name)) => {
-            check_run_name(name)?;
+            check_run_name(name).map_err(usage)?;
             name.clone()
         }
-        _ => bail!("choose a run with --case 1..7 or --name NAME"),
+        _ => return Err(usage("choose a run with --case 1..7 or --name NAME")),
     };
     let dir = args.artifacts.join(&name);
     let choice = match (args.epoch, args.checkpoint) {
@@ -334,42 +454,35 @@ fn run_visualize(args: VisualizeArgs) -> Result<()> {
         (None, None) => ModelChoice::Final,
     };
     // Everything the figures need is checked before the first file is written.
+    let compare = compared_runs(&args.compare, &args.artifacts, &name)?;
     let run = TrainedRun::load(&dir, &choice, args.backend.device()?)?;
-    let mut compare = Vec::new();
-    for other in &args.compare {
-        if other == "all" {
-            for case in 1..=CASE_COUNT {
-                let label = format!("case{case}");
-                let other_dir = args.artifacts.join(&label);
-                if label != name && other_dir.join("train").is_dir() {
-                    compare.push((label, other_dir));
-                }
-            }
-            if compare.is_empty() {
-                bail!(
-                    "--compare all: no other study case has a run under {}",
-                    args.artifacts.display()
-                );
-            }
-        } else if other == &name {
-            bail!("--compare {other}: that is the run being drawn; name other runs");
-        } else {
-            check_run_name(other)?;
-            compare.push((other.clone(), args.artifacts.join(other)));
-        }
+    let (place, label, suffix) = default_place(&run, &choice);
+    let out_dir = args.out.unwrap_or(place);
+    if out_dir.exists() && !out_dir.is_dir() {
+        bail!("{}: is a file; --out takes a directory", out_dir.display());
     }
-    let options = FigureOptions {
-        data_dir: args.data_dir.unwrap_or_else(data::default_dir),
-        out_dir: args.out.unwrap_or_else(|| dir.join("figures")),
-        samples: args.samples as usize,
-        per_tile_scale: args.per_tile_scale,
-        symmetric_weights: args.symmetric_weights,
-        log_y: args.log_y,
-        zoom: args.zoom,
-        compare,
-    };
+    let mut options = FigureOptions::new(
+        args.data_dir.unwrap_or_else(data::default_dir),
+        out_dir.clone(),
+        label,
+    );
+    options.suffix = suffix;
+    options.samples = args.samples as usize;
+    options.per_tile_scale = args.per_tile_scale;
+    options.symmetric_weights = args.symmetric_weights;
+    options.log_y = args.log_y;
+    options.zoom = args.zoom;
+    options.compare = compare;
     train::out!("{}: drawing from {}", name, run.model_path.display());
+    // The final model's figures are stamped with its hash: `serve` shows them only while it
+    // matches model.bpk.
+    let stamp = out_dir.join(train::visualize::FIGURES_STAMP);
+    std::fs::remove_file(&stamp).ok();
     let drawn = write_figures(&run, &options)?;
+    if matches!(choice, ModelChoice::Final) {
+        let bytes = std::fs::read(&run.model_path)?;
+        stamp_figures(&out_dir, &train::artifacts::sha256_hex(&bytes))?;
+    }
     for path in &drawn.files {
         train::out!("wrote {}", path.display());
     }
@@ -381,10 +494,52 @@ fn run_visualize(args: VisualizeArgs) -> Result<()> {
     Ok(())
 }
 
+/// The runs `--compare` names, each once (`all`: every other study case with logs).
+fn compared_runs(
+    names: &[String],
+    artifacts: &Path,
+    drawn: &str,
+) -> Result<Vec<(String, PathBuf)>> {
+    let mut compare: Vec<(String, PathBuf)> = Vec::new();
+    for other in names {
+        if other == "all" {
+            let before = compare.len();
+            for case in 1..=CASE_COUNT {
+                let label = format!("case{case}");
+                let other_dir = artifacts.join(&label);
+                let listed = compare.iter().any(|(l, _)| *l == label);
+                if label != drawn && !listed && other_dir.join("train").is_dir() {
+                    compare.push((label, other_dir));
+                }
+            }
+            if compare.len() == before {
+                bail!(
+                    "--compare all: no other study case has a run under {}",
+                    artifacts.display()
+                );
+            }
+        } else if other == drawn {
+            return Err(usage(format!(
+                "--compare {other}: that is the run being drawn; name other runs"
+            )));
+        } else if compare.iter().any(|(l, _)| l == other) {
+            return Err(usage(format!(
+                "--compare: {other} is listed twice; name each run once"
+            )));
+        } else {
+            check_run_name(other).map_err(usage)?;
+            compare.push((other.clone(), artifacts.join(other)));
+        }
+    }
+    Ok(compare)
+}
+
 fn run_compare(args: CompareArgs) -> Result<()> {
     for (i, backend) in args.backends.iter().enumerate() {
         if args.backends[..i].contains(backend) {
-            bail!("--backends: {backend} is listed twice; name each backend once");
+            return Err(usage(format!(
+                "--backends: {backend} is listed twice; name each backend once"
+            )));
         }
     }
     let cases: Vec<usize> = match args.case {
@@ -393,7 +548,12 @@ fn run_compare(args: CompareArgs) -> Result<()> {
     };
     let name = match (&args.name, args.case) {
         (Some(name), _) => {
-            check_run_name(name)?;
+            check_run_name(name).map_err(usage)?;
+            if let Some(owner @ (Owner::Case { .. } | Owner::Report)) = Owner::of(name) {
+                return Err(usage(format!(
+                    "--name {name:?} belongs to {owner}'s directory; a comparison needs one of its own (the default is compare-case<N>)"
+                )));
+            }
             name.clone()
         }
         (None, Some(case)) => format!("compare-case{case}"),
@@ -450,6 +610,146 @@ fn run_report(args: ReportArgs) -> Result<()> {
     Ok(())
 }
 
+/// How a command is continued or redone, for the ways out of a refusal or a stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Way {
+    /// `train`: `--resume`, `--overwrite`, `--name`.
+    Train,
+    /// `compare`: the same command again, `--overwrite`, `--name`.
+    Compare,
+    /// `report`: the same command again, `--reuse`, `--artifacts`.
+    Report,
+}
+
+/// ` --artifacts DIR` when `dir` is not the default `artifacts` (empty otherwise); `DIR` itself
+/// when `hide_absolute` and the path is absolute (the page must not show the machine's paths).
+fn artifacts_flag(dir: &Path, hide_absolute: bool) -> String {
+    if dir == Path::new("artifacts") {
+        String::new()
+    } else if hide_absolute && dir.is_absolute() {
+        " --artifacts DIR".into()
+    } else {
+        format!(" --artifacts {}", dir.display())
+    }
+}
+
+/// The `train` command that continues (or mends) the run in `dir`, from its own `config.json`.
+fn resume_command(dir: &Path) -> String {
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let root = dir.parent().unwrap_or(Path::new(""));
+    format!(
+        "train --name {name} --resume{}",
+        artifacts_flag(root, false)
+    )
+}
+
+/// `error` with the ways out that `way`'s command offers, on one line.
+fn explain(error: anyhow::Error, way: Way) -> anyhow::Error {
+    if let Some(refusal) = error.downcast_ref::<RunError>() {
+        return anyhow::anyhow!("{}", refusal_advice(refusal, way));
+    }
+    if let Some(stop) = error.downcast_ref::<Stopped>() {
+        let again = match (stop, way) {
+            (Stopped::Diverged { .. }, Way::Train) => {
+                "lower the learning rate and start again with --overwrite"
+            }
+            (Stopped::Diverged { .. }, _) => "the study's settings should not diverge: report it",
+            (Stopped::Failed { .. }, Way::Train) => "fix the cause, then continue with --resume",
+            (Stopped::Failed { .. }, _) => "fix the cause, then run the same command again",
+            (Stopped::Signal { .. }, Way::Train) => "continue with --resume",
+            (Stopped::Signal { .. }, _) => "run the same command again to continue",
+        };
+        let code = stop.exit_code();
+        return ExitWith(code, format!("{stop}: {again}")).into();
+    }
+    error
+}
+
+/// What a refusal says, and the ways out of it for `way`'s command.
+fn refusal_advice(refusal: &RunError, way: Way) -> String {
+    let other_run = match way {
+        Way::Train => {
+            "keep both with --name NAME or --artifacts DIR, or replace it with --overwrite"
+        }
+        Way::Compare => {
+            "replace it with --overwrite, or keep both with --name NAME or --artifacts DIR"
+        }
+        Way::Report => {
+            "move it away, report on the runs that exist with --reuse, or choose another --artifacts directory"
+        }
+    };
+    match (refusal, way) {
+        (
+            RunError::Conflict {
+                diffs,
+                resuming: true,
+                ..
+            },
+            Way::Train,
+        ) if diffs.iter().all(|d| d.field == "backend") => {
+            format!(
+                "--resume: {refusal}: a run trains on one backend; resume it with --backend {} (or without --backend), or keep both with --name NAME",
+                diffs[0].old
+            )
+        }
+        (RunError::Conflict { resuming: true, .. }, Way::Train) => {
+            format!("--resume: {refusal}: {other_run}")
+        }
+        (RunError::Unfinished { .. }, Way::Train) => {
+            format!("{refusal}: continue it with --resume, or start over with --overwrite")
+        }
+        (RunError::OtherLength { saved, target, .. }, Way::Train) if saved < target => {
+            format!("{refusal}: continue it to {target} epochs with --resume, or {other_run}")
+        }
+        (RunError::Inconsistent { dir, .. }, _) => format!(
+            "{refusal}; mend it with `{}` (it rebuilds the run from its newest checkpoint) or retrain it with --overwrite",
+            resume_command(dir)
+        ),
+        (
+            RunError::NotFinished {
+                dir,
+                newest: Some(n),
+                ..
+            },
+            _,
+        ) => format!(
+            "{refusal}: draw a checkpoint with --epoch {n}, or finish the run with `{}`",
+            resume_command(dir)
+        ),
+        (
+            RunError::NotFinished {
+                dir, newest: None, ..
+            },
+            _,
+        ) => format!(
+            "{refusal}: finish it with `{}` or train it again",
+            resume_command(dir)
+        ),
+        (RunError::NothingToResume { dir }, _) => format!(
+            "--resume needs a previous run: {} holds none; start one without --resume",
+            dir.display()
+        ),
+        _ => format!("{refusal}: {other_run}"),
+    }
+}
+
+/// An error that ends the program with this exit code.
+#[derive(Debug)]
+struct ExitWith(u8, String);
+
+impl std::fmt::Display for ExitWith {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.1)
+    }
+}
+
+impl std::error::Error for ExitWith {}
+
 fn main() -> ExitCode {
-    train::run_cli(run)
+    train::run_cli(run, |e: &anyhow::Error| {
+        e.downcast_ref::<ExitWith>().map(|e| e.0)
+    })
 }

@@ -91,6 +91,12 @@ pub fn truncate_epochs(path: &Path, last: usize) -> std::io::Result<()> {
     crate::artifacts::write_atomic(path, text.as_bytes())
 }
 
+/// Whether stderr is a terminal that understands the progress line's cursor codes (`TERM=dumb`
+/// does not).
+pub fn live_terminal() -> bool {
+    std::io::stderr().is_terminal() && std::env::var("TERM").map_or(true, |t| t != "dumb")
+}
+
 #[derive(Clone, Copy, PartialEq)]
 enum Phase {
     Train,
@@ -172,7 +178,7 @@ impl EpochLines {
             test_seconds: 0.0,
             train_loss: f64::NAN,
             test_mse: f64::NAN,
-            live: std::io::stderr().is_terminal(),
+            live: live_terminal(),
             last_draw: Instant::now(),
             current_epoch: 1,
         }

@@ -42,13 +42,14 @@ pub enum Start {
     /// if it holds this very run, finished.
     Fresh,
     /// Continue the run in the directory from its newest valid checkpoint, to `epochs` if given,
-    /// else to the run's own target.
+    /// else to the run's own target; a finished run whose files disagree is mended.
     Resume {
         /// The new epoch target, if the user gave one.
         epochs: Option<usize>,
     },
-    /// Resume this configuration if it is unfinished, reuse it if finished, start it if absent;
-    /// refuse another configuration (the report and the backend comparison).
+    /// Resume this configuration if it is unfinished (or mend it), reuse it if finished, start
+    /// it if absent; refuse any other configuration, other epochs included (the report and the
+    /// backend comparison).
     Continue,
     /// Replace whatever the directory holds.
     Overwrite,
@@ -67,6 +68,149 @@ pub enum Plan {
     Finished(usize),
 }
 
+/// One setting in which two run configurations differ: `seed 0 → 1`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigDiff {
+    /// The setting, dotted for nested ones (`model.dropout`).
+    pub field: String,
+    /// Its value in the saved run (`none` when absent).
+    pub old: String,
+    /// Its value asked for now.
+    pub new: String,
+}
+
+impl std::fmt::Display for ConfigDiff {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {} → {}", self.field, self.old, self.new)
+    }
+}
+
+/// `a, b, c` of displayable items.
+fn list<T: std::fmt::Display>(items: &[T]) -> String {
+    items
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// How the files of a finished run disagree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Inconsistency {
+    /// `epochs.csv` does not hold exactly the rows 1..=epochs.
+    EpochLog {
+        /// Epochs in `config.json`.
+        epochs: usize,
+        /// Rows in `epochs.csv`.
+        rows: usize,
+    },
+    /// The metric logs in `train/` do not end at the run's last epoch.
+    MetricLogs {
+        /// Epochs in `config.json`.
+        epochs: usize,
+    },
+    /// `model.bpk` differs from the checkpoint of the run's last epoch.
+    NotLastCheckpoint {
+        /// Epochs in `config.json`.
+        epochs: usize,
+    },
+    /// `model.bpk` does not load as this configuration's model.
+    Unreadable {
+        /// Why.
+        reason: String,
+    },
+}
+
+impl std::fmt::Display for Inconsistency {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Inconsistency::EpochLog { epochs, rows } => {
+                write!(
+                    f,
+                    "config.json says {epochs} epochs, {EPOCHS_CSV} has {rows} rows"
+                )
+            }
+            Inconsistency::MetricLogs { epochs } => write!(
+                f,
+                "config.json says {epochs} epochs, the metric logs in train/ do not"
+            ),
+            Inconsistency::NotLastCheckpoint { epochs } => write!(
+                f,
+                "{MODEL_FILE} is not the model of epoch {epochs} ({CHECKPOINT_DIR}/model-{epochs}.bpk)"
+            ),
+            Inconsistency::Unreadable { reason } => write!(f, "{MODEL_FILE} {reason}"),
+        }
+    }
+}
+
+/// Why a run directory cannot be used as asked. Each says what is there and that nothing was
+/// changed; the ways out (which flags) are for the program to add.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum RunError {
+    /// It holds a run of another configuration.
+    #[error("{} holds a run with a different configuration ({}); nothing was changed", dir.display(), list(diffs))]
+    Conflict {
+        /// The run directory.
+        dir: PathBuf,
+        /// What differs, sorted by field.
+        diffs: Vec<ConfigDiff>,
+        /// Whether the refused start was a resume.
+        resuming: bool,
+    },
+    /// It holds this configuration, unfinished (a fresh start was asked for).
+    #[error("{} holds an unfinished run of this configuration ({saved} of {target} epochs saved); nothing was changed", dir.display())]
+    Unfinished {
+        /// The run directory.
+        dir: PathBuf,
+        /// The newest resumable checkpoint's epoch (0: none).
+        saved: usize,
+        /// The run's target.
+        target: usize,
+    },
+    /// It holds this configuration, finished with another number of epochs.
+    #[error("{} holds a finished run of this configuration with epochs {saved} → {target}; nothing was changed", dir.display())]
+    OtherLength {
+        /// The run directory.
+        dir: PathBuf,
+        /// Epochs the run trained.
+        saved: usize,
+        /// Epochs asked for.
+        target: usize,
+    },
+    /// Its files disagree (a fresh start was asked for, or the run was to be used).
+    #[error("{}: files disagree: {what}", dir.display())]
+    Inconsistent {
+        /// The run directory.
+        dir: PathBuf,
+        /// What disagrees.
+        what: Inconsistency,
+    },
+    /// It holds no finished run (to draw or measure).
+    #[error("{}: the run is unfinished (no {MODEL_FILE}{}; it may still be training)", dir.display(), match newest { Some(n) => format!("; newest checkpoint: epoch {n} of {target}"), None => " and no checkpoint".into() })]
+    NotFinished {
+        /// The run directory.
+        dir: PathBuf,
+        /// The newest kept checkpoint, if any.
+        newest: Option<usize>,
+        /// The run's target.
+        target: usize,
+    },
+    /// A resume was asked for where there is no run.
+    #[error("{} holds no run to resume", dir.display())]
+    NothingToResume {
+        /// The run directory.
+        dir: PathBuf,
+    },
+    /// Its `config.json` cannot be read.
+    #[error("{message}")]
+    Unreadable {
+        /// The run directory.
+        dir: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
+}
+
 /// What a run directory holds, as far as [`plan`] needs to know.
 #[derive(Debug, Clone)]
 pub struct Found {
@@ -74,7 +218,10 @@ pub struct Found {
     pub config: Option<Result<TrainingConfig, String>>,
     /// Whether `model.bpk` exists (the run finished).
     pub finished: bool,
-    /// The newest epoch whose checkpoint loads, if any.
+    /// For a finished run: whether its files agree.
+    pub coherent: Result<(), Inconsistency>,
+    /// The newest epoch the run can continue from: its checkpoint loads and the epoch log and
+    /// metric logs record every epoch up to it.
     pub checkpoint: Option<usize>,
 }
 
@@ -86,125 +233,150 @@ impl Found {
             .join(CONFIG_FILE)
             .exists()
             .then(|| artifacts::load_config(dir).map_err(|e| format!("{e:#}")));
-        let checkpoint = match &config {
-            Some(Ok(saved)) => artifacts::latest_valid_checkpoint(dir, saved, true),
-            _ => None,
+        let finished = dir.join(MODEL_FILE).exists();
+        let (coherent, checkpoint) = match &config {
+            Some(Ok(saved)) => (
+                if finished {
+                    coherence(dir, saved)
+                } else {
+                    Ok(())
+                },
+                artifacts::latest_valid_checkpoint(dir, saved, recorded_epochs(dir), true),
+            ),
+            _ => (Ok(()), None),
         };
         Self {
             config,
-            finished: dir.join(MODEL_FILE).exists(),
+            finished,
+            coherent,
             checkpoint,
         }
     }
 }
 
-/// Decides what to do with the run in `dir` (described by `found`) for `config`; an error is a
-/// refusal that names the differences and `hint`, the ways out. `config.epochs` is the target.
-/// Nothing is written: [`check_start`] is this on a directory as it is.
+/// How many epochs the run's logs record completely: the longest `1..=m` such that `epochs.csv`
+/// has their rows in order and `train/` their metric logs.
+pub fn recorded_epochs(dir: &Path) -> usize {
+    let log = |epoch: usize| dir.join(format!("train/epoch-{epoch}/Loss.log"));
+    read_epochs(&dir.join(EPOCHS_CSV))
+        .iter()
+        .enumerate()
+        .take_while(|(i, r)| r.epoch == i + 1 && log(i + 1).exists())
+        .count()
+}
+
+/// Decides what to do with the run in `dir` (described by `found`) for `config`, whose `epochs`
+/// is the target; an error is a refusal. Nothing is written: [`check_start`] is this on a
+/// directory as it is.
+///
+/// A run is its configuration and its backend: a run trains on one backend from its first
+/// epoch to its last, so another backend is another run for a fresh start and for a resume. Only
+/// a finished run may be reused as it is, whatever trained it (the report's measurements).
 pub fn plan(
     dir: &Path,
     found: &Found,
     config: &TrainingConfig,
     start: Start,
-    hint: &str,
-) -> Result<Plan> {
+) -> Result<Plan, RunError> {
     let saved = match (&found.config, start) {
         (_, Start::Overwrite) => return Ok(Plan::Restart),
-        (None, Start::Resume { .. }) => bail!(
-            "--resume needs a previous run: {} holds none; start one without --resume",
-            dir.display()
-        ),
+        (None, Start::Resume { .. }) => {
+            return Err(RunError::NothingToResume {
+                dir: dir.to_path_buf(),
+            });
+        }
         (None, _) => return Ok(Plan::Restart),
-        (Some(Err(e)), _) => bail!("{e}; {hint}"),
+        (Some(Err(message)), _) => {
+            return Err(RunError::Unreadable {
+                dir: dir.to_path_buf(),
+                message: message.clone(),
+            });
+        }
         (Some(Ok(saved)), _) => saved,
     };
-    // The backend tells runs apart only for a fresh start: a run may continue on another device,
-    // and the report reuses runs whatever trained them.
-    let diffs: Vec<String> = config_diff(saved, config, false)
+    let resuming = matches!(start, Start::Resume { .. });
+    let usable = found.finished && found.coherent.is_ok();
+    let reused = start == Start::Continue && usable && saved.epochs == config.epochs;
+    let diffs: Vec<ConfigDiff> = config_diff(saved, config)
         .into_iter()
         .filter(|d| {
-            !d.starts_with("backend ") || (start == Start::Fresh && saved.backend.is_some())
+            let either_unknown = saved.backend.is_none() || config.backend.is_none();
+            d.field != "backend" || !(either_unknown || reused)
         })
+        .filter(|d| d.field != "epochs" || !resuming)
         .collect();
-    let only_epochs = diffs.iter().all(|d| d.starts_with("epochs "));
-    if !only_epochs {
-        let what = match start {
-            Start::Resume { .. } => "--resume: ".to_string(),
-            _ => String::new(),
-        };
-        bail!(
-            "{what}{} holds a run with a different configuration ({}); nothing was changed: {hint}",
-            dir.display(),
-            diffs.join(", ")
-        );
+    // The epochs are the target of a fresh start or a resume, part of the run for the report.
+    if diffs
+        .iter()
+        .any(|d| d.field != "epochs" || start == Start::Continue)
+    {
+        return Err(RunError::Conflict {
+            dir: dir.to_path_buf(),
+            diffs,
+            resuming,
+        });
     }
     let target = config.epochs;
-    let saved_epochs = saved.epochs;
-    let checkpoint = found.checkpoint.unwrap_or(0);
-    match start {
-        Start::Overwrite => unreachable!("handled above"),
-        Start::Fresh => {
-            if !found.finished {
-                bail!(
-                    "{} holds an unfinished run of this configuration ({} of {saved_epochs} epochs saved); nothing was changed: continue it with --resume, or start over with --overwrite",
-                    dir.display(),
-                    found.checkpoint.unwrap_or(0)
-                );
-            }
-            if saved_epochs != target {
-                bail!(
-                    "{} holds a finished run of this configuration with epochs {saved_epochs} → {target}; nothing was changed: continue it to {target} epochs with --resume, or {hint}",
-                    dir.display()
-                );
-            }
-            Ok(Plan::Finished(saved_epochs))
-        }
-        Start::Resume { .. } | Start::Continue => {
-            if found.finished && target <= saved_epochs {
-                return Ok(Plan::Finished(saved_epochs));
-            }
-            if start == Start::Continue && found.finished {
-                bail!(
-                    "{} holds a finished run of this configuration with epochs {saved_epochs} → {target}; nothing was changed: {hint}",
-                    dir.display()
-                );
-            }
-            if checkpoint >= target {
-                Ok(Plan::FinishAt(checkpoint))
-            } else if checkpoint > 0 {
-                Ok(Plan::ResumeAfter(checkpoint))
-            } else {
-                Ok(Plan::Restart)
-            }
-        }
+    if start == Start::Fresh {
+        return if !found.finished {
+            Err(RunError::Unfinished {
+                dir: dir.to_path_buf(),
+                saved: found.checkpoint.unwrap_or(0),
+                target: saved.epochs,
+            })
+        } else if let Err(what) = &found.coherent {
+            Err(RunError::Inconsistent {
+                dir: dir.to_path_buf(),
+                what: what.clone(),
+            })
+        } else if saved.epochs != target {
+            Err(RunError::OtherLength {
+                dir: dir.to_path_buf(),
+                saved: saved.epochs,
+                target,
+            })
+        } else {
+            Ok(Plan::Finished(saved.epochs))
+        };
     }
+    if usable && target <= saved.epochs {
+        return Ok(Plan::Finished(saved.epochs));
+    }
+    // Unfinished, to be continued, or finished with files that disagree: from the newest
+    // checkpoint the logs vouch for (this mends a damaged final model or epoch log).
+    Ok(match found.checkpoint.unwrap_or(0) {
+        0 => Plan::Restart,
+        k if k >= target => Plan::FinishAt(k),
+        k => Plan::ResumeAfter(k),
+    })
 }
 
-/// What [`plan`] would decide for `config` in `dir` as it is now, with `hint` as the ways out of
-/// a refusal (for checking several runs before training any).
-pub fn check_start(dir: &Path, config: &TrainingConfig, start: Start, hint: &str) -> Result<Plan> {
-    plan(dir, &Found::read(dir), config, start, hint)
+/// What [`plan`] would decide for `config` in `dir` as it is now (for checking several runs
+/// before training any).
+pub fn check_start(dir: &Path, config: &TrainingConfig, start: Start) -> Result<Plan, RunError> {
+    plan(dir, &Found::read(dir), config, start)
 }
 
-/// The fields in which `new` differs from `old`, as `seed 0 → 1` (nested fields dotted:
-/// `model.dropout 0.5 → 0.0`; an absent limit reads `none`), sorted; the name and description
-/// are not compared, nor `epochs` when `skip_epochs`.
-pub fn config_diff(old: &TrainingConfig, new: &TrainingConfig, skip_epochs: bool) -> Vec<String> {
+/// The settings in which `new` differs from `old`, as `seed 0 → 1` (nested fields dotted:
+/// `model.dropout 0.5 → 0.0`; an absent limit reads `none`), sorted by field; the name and
+/// description are not compared.
+pub fn config_diff(old: &TrainingConfig, new: &TrainingConfig) -> Vec<ConfigDiff> {
     let mut diffs = Vec::new();
     let (a, b) = (
         serde_json::to_value(old).unwrap_or_default(),
         serde_json::to_value(new).unwrap_or_default(),
     );
     diff_values("", &a, &b, &mut diffs);
-    diffs.retain(|d| {
-        !(d.starts_with("name ")
-            || d.starts_with("description ")
-            || (skip_epochs && d.starts_with("epochs ")))
-    });
+    diffs.retain(|d| d.field != "name" && d.field != "description");
     diffs
 }
 
-fn diff_values(path: &str, a: &serde_json::Value, b: &serde_json::Value, out: &mut Vec<String>) {
+fn diff_values(
+    path: &str,
+    a: &serde_json::Value,
+    b: &serde_json::Value,
+    out: &mut Vec<ConfigDiff>,
+) {
     use serde_json::Value;
     match (a, b) {
         (Value::Object(x), Value::Object(y)) => {
@@ -226,7 +398,11 @@ fn diff_values(path: &str, a: &serde_json::Value, b: &serde_json::Value, out: &m
             }
         }
         _ if a == b => {}
-        _ => out.push(format!("{path} {} → {}", show(a), show(b))),
+        _ => out.push(ConfigDiff {
+            field: path.to_string(),
+            old: show(a),
+            new: show(b),
+        }),
     }
 }
 
@@ -238,43 +414,35 @@ fn show(v: &serde_json::Value) -> String {
     }
 }
 
+/// Removes `path`, a file or a directory; an absent one is fine.
+fn remove(path: &Path) -> Result<()> {
+    let removed = if path.is_dir() {
+        std::fs::remove_dir_all(path)
+    } else {
+        std::fs::remove_file(path)
+    };
+    match removed {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(e).with_context(|| format!("{}: cannot remove", path.display()))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Removes the run files of `dir` (the final model first, so that a kill part-way leaves a
 /// clearly unfinished directory), keeping the lock and anything the run did not write.
 pub fn clear(dir: &Path) -> Result<()> {
-    for entry in RUN_ENTRIES {
-        let path = dir.join(entry);
-        let removed = if path.is_dir() {
-            std::fs::remove_dir_all(&path)
-        } else {
-            std::fs::remove_file(&path)
-        };
-        match removed {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                return Err(e).with_context(|| format!("{}: cannot remove", path.display()));
-            }
-            _ => {}
-        }
-    }
-    Ok(())
+    RUN_ENTRIES
+        .iter()
+        .try_for_each(|entry| remove(&dir.join(entry)))
 }
 
 /// Makes `dir` the run of `config` continued after epoch `last`: the final model and figures
 /// go (the run is unfinished again), `config.json` gets the new target, and the epoch log and
 /// metric logs lose the epochs after `last`.
 pub fn reopen(dir: &Path, config: &TrainingConfig, last: usize) -> Result<()> {
-    for entry in [MODEL_FILE, "figures"] {
-        let path = dir.join(entry);
-        let removed = if path.is_dir() {
-            std::fs::remove_dir_all(&path)
-        } else {
-            std::fs::remove_file(&path)
-        };
-        if let Err(e) = removed
-            && e.kind() != std::io::ErrorKind::NotFound
-        {
-            return Err(e).with_context(|| format!("{}: cannot remove", path.display()));
-        }
-    }
+    remove(&dir.join(MODEL_FILE))?;
+    remove(&dir.join("figures"))?;
     artifacts::save_config(config, dir)?;
     trim_to_epoch(dir, last)
 }
@@ -305,56 +473,53 @@ pub fn trim_to_epoch(dir: &Path, last: usize) -> Result<()> {
     Ok(())
 }
 
-/// Checks that `dir` holds a finished, coherent run: its final model, a `config.json` whose
-/// epochs match the epoch log and the metric logs, and (when the newest checkpoint is kept) a
-/// final model equal to that checkpoint. The error says what disagrees and how to mend it.
-pub fn check_finished(dir: &Path, config: &TrainingConfig) -> Result<()> {
+/// Checks that the finished run in `dir` (it has `model.bpk`) is coherent: a `config.json` whose
+/// epochs match the epoch log and the metric logs, and a final model equal to the checkpoint of
+/// the last epoch when that is kept, else one that loads.
+pub fn coherence(dir: &Path, config: &TrainingConfig) -> Result<(), Inconsistency> {
     let epochs = config.epochs;
-    let model = dir.join(MODEL_FILE);
-    if !model.exists() {
-        let kept = artifacts::checkpoint_epochs(&dir.join(CHECKPOINT_DIR));
-        match kept.first() {
-            Some(&newest) => bail!(
-                "{}: the run is unfinished (no {MODEL_FILE}; newest checkpoint: epoch {newest} of {epochs}; it may still be training): draw a checkpoint with --epoch {newest}, or finish the run with `train … --resume`",
-                dir.display()
-            ),
-            None => bail!(
-                "{}: the run is unfinished (no {MODEL_FILE} and no checkpoint; it may still be training): finish it with `train … --resume` or train it again",
-                dir.display()
-            ),
+    let rows = read_epochs(&dir.join(EPOCHS_CSV)).len();
+    if recorded_epochs(dir) != epochs || rows != epochs {
+        let log = |epoch: usize| dir.join(format!("train/epoch-{epoch}/Loss.log"));
+        if rows == epochs && (!log(epochs).exists() || log(epochs + 1).exists()) {
+            return Err(Inconsistency::MetricLogs { epochs });
         }
+        return Err(Inconsistency::EpochLog { epochs, rows });
     }
-    let mend = "mend it with `train … --resume` (it rebuilds the final model from the newest checkpoint) or retrain it with --overwrite";
-    let logged: Vec<usize> = read_epochs(&dir.join(EPOCHS_CSV))
-        .iter()
-        .map(|r| r.epoch)
-        .collect();
-    if logged != (1..=epochs).collect::<Vec<_>>() {
-        bail!(
-            "{}: files disagree: config.json says {epochs} epochs, {EPOCHS_CSV} has {} rows; {mend}",
-            dir.display(),
-            logged.len()
-        );
-    }
-    let log = |epoch: usize| dir.join(format!("train/epoch-{epoch}/Loss.log"));
-    if !log(epochs).exists() || log(epochs + 1).exists() {
-        bail!(
-            "{}: files disagree: config.json says {epochs} epochs, the metric logs in train/ do not; {mend}",
-            dir.display()
-        );
-    }
+    let model = dir.join(MODEL_FILE);
     let newest = artifacts::checkpoint_path(&dir.join(CHECKPOINT_DIR), "model", epochs);
     if newest.exists() {
-        let same = std::fs::read(&newest).ok() == std::fs::read(&model).ok();
-        if !same {
-            bail!(
-                "{}: files disagree: {MODEL_FILE} is not the model of epoch {epochs} ({}); {mend}",
-                dir.display(),
-                newest.display()
-            );
+        if std::fs::read(&newest).ok() != std::fs::read(&model).ok() {
+            return Err(Inconsistency::NotLastCheckpoint { epochs });
         }
+    } else if let Err(e) = artifacts::load_model_file(&model, config, &burn::tensor::Device::flex())
+    {
+        let reason = format!("{e:#}");
+        let reason = reason
+            .strip_prefix(&format!("{}: ", model.display()))
+            .unwrap_or(&reason);
+        return Err(Inconsistency::Unreadable {
+            reason: reason.to_string(),
+        });
     }
     Ok(())
+}
+
+/// Checks that `dir` holds a finished, coherent run (see [`coherence`]).
+pub fn check_finished(dir: &Path, config: &TrainingConfig) -> Result<(), RunError> {
+    if !dir.join(MODEL_FILE).exists() {
+        return Err(RunError::NotFinished {
+            dir: dir.to_path_buf(),
+            newest: artifacts::checkpoint_epochs(&dir.join(CHECKPOINT_DIR))
+                .first()
+                .copied(),
+            target: config.epochs,
+        });
+    }
+    coherence(dir, config).map_err(|what| RunError::Inconsistent {
+        dir: dir.to_path_buf(),
+        what,
+    })
 }
 
 /// Checks a run name given by the user: one plain path component.
@@ -373,27 +538,83 @@ pub fn check_run_name(name: &str) -> Result<()> {
     Ok(())
 }
 
-/// Checks that a run of the user's own (a `--name`, or a config file's stem) does not take a
-/// directory that a study case, the report or a comparison owns; `case` is the study case being
-/// trained, whose own name is allowed.
-pub fn check_own_name(name: &str, case: Option<usize>) -> Result<()> {
-    check_run_name(name)?;
-    let owner = (1..=CASE_COUNT)
-        .find(|n| {
-            name == format!("case{n}") || name.starts_with(&format!("case{n}-hidden-dropout"))
-        })
-        .map(|n| (Some(n), format!("study case {n}")))
-        .or_else(|| match name {
-            "report" | "quick" => Some((None, "the report".to_string())),
-            _ if name.starts_with("compare-") => Some((None, "the backend comparison".to_string())),
-            _ => None,
-        });
-    match owner {
-        Some((Some(n), _)) if case == Some(n) && name == format!("case{n}") => Ok(()),
-        Some((_, who)) => {
-            bail!("run name {name:?} belongs to {who}'s directory; choose another with --name NAME")
+/// Who a run directory's name belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Owner {
+    /// Study case `case`'s runs: `caseN`, `caseN-seedK`, and the report's variants
+    /// `caseN-hidden-dropout[-seedK]`.
+    Case {
+        /// The study case.
+        case: usize,
+        /// `K` of a `-seedK` name.
+        seed: Option<u64>,
+        /// Whether it is the report's hidden-dropout variant.
+        variant: bool,
+    },
+    /// The report (`report`, `quick`).
+    Report,
+    /// A backend comparison (`compare-…`).
+    Compare,
+}
+
+impl Owner {
+    /// Who owns `name`, if anyone.
+    pub fn of(name: &str) -> Option<Owner> {
+        match name {
+            "report" | "quick" => return Some(Owner::Report),
+            _ if name.starts_with("compare-") => return Some(Owner::Compare),
+            _ => {}
         }
+        let (run, seed) = match name.rsplit_once("-seed") {
+            Some((run, k)) if k.parse::<u64>().is_ok() => (run, k.parse().ok()),
+            _ => (name, None),
+        };
+        let (case, variant) = match run.strip_suffix("-hidden-dropout") {
+            Some(case) => (case, true),
+            None => (run, false),
+        };
+        let case: usize = case.strip_prefix("case")?.parse().ok()?;
+        (1..=CASE_COUNT).contains(&case).then_some(Owner::Case {
+            case,
+            seed,
+            variant,
+        })
+    }
+}
+
+impl std::fmt::Display for Owner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Owner::Case {
+                case,
+                seed: Some(seed),
+                ..
+            } => write!(f, "study case {case}'s run of seed {seed}"),
+            Owner::Case { case, .. } => write!(f, "study case {case}"),
+            Owner::Report => f.write_str("the report"),
+            Owner::Compare => f.write_str("the backend comparison"),
+        }
+    }
+}
+
+/// Checks that a run of the user's own (a `--name`, or a config file's stem) does not take a
+/// directory that a study case, the report or a comparison owns. `case` and `seed` are the
+/// study case and seed being trained: case N's own names (`caseN`, and `caseN-seedK` for seed K)
+/// are theirs.
+pub fn check_own_name(name: &str, case: Option<usize>, seed: u64) -> Result<()> {
+    check_run_name(name)?;
+    match Owner::of(name) {
         None => Ok(()),
+        Some(Owner::Case {
+            case: n,
+            seed: k,
+            variant: false,
+        }) if case == Some(n) && k.is_none_or(|k| k == seed) => Ok(()),
+        Some(owner) => {
+            bail!(
+                "run name {name:?} belongs to {owner}'s directory; choose another with --name NAME"
+            )
+        }
     }
 }
 
@@ -580,17 +801,17 @@ mod tests {
         Found {
             config: config.map(Ok),
             finished,
+            coherent: Ok(()),
             checkpoint,
         }
     }
 
-    const HINT: &str = "ways out";
+    fn p(found: &Found, config: &TrainingConfig, start: Start) -> Result<Plan, RunError> {
+        plan(Path::new("runs/case7"), found, config, start)
+    }
 
     fn refusal(found: &Found, config: &TrainingConfig, start: Start) -> String {
-        format!(
-            "{:#}",
-            plan(Path::new("runs/case7"), found, config, start, HINT).unwrap_err()
-        )
+        p(found, config, start).unwrap_err().to_string()
     }
 
     #[test]
@@ -599,8 +820,12 @@ mod tests {
         let mut new = other();
         new.model.dropout = 0.25;
         new.description = "other words".into();
+        let diffs: Vec<String> = config_diff(&old, &new)
+            .iter()
+            .map(|d| d.to_string())
+            .collect();
         assert_eq!(
-            config_diff(&old, &new, false),
+            diffs,
             vec![
                 "epochs 20 → 1",
                 "limit none → 1000",
@@ -608,136 +833,177 @@ mod tests {
                 "seed 0 → 1"
             ]
         );
-        assert_eq!(config_diff(&old, &new, true).len(), 3);
-        assert!(config_diff(&old, &old, false).is_empty());
+        assert!(config_diff(&old, &old).is_empty());
     }
 
     #[test]
-    fn another_configuration_is_refused_naming_fields_and_ways_out() {
+    fn another_configuration_is_refused_naming_fields() {
         let saved = found(Some(case7()), true, Some(20));
         let new = other();
         let e = refusal(&saved, &new, Start::Fresh);
-        assert!(
-            e.contains("runs/case7 holds a run with a different configuration"),
-            "{e}"
-        );
-        assert!(
-            e.contains("(epochs 20 → 1, limit none → 1000, seed 0 → 1); nothing was changed")
-                && e.contains(HINT),
-            "{e}"
-        );
-        let e = refusal(&saved, &new, Start::Resume { epochs: None });
-        assert!(
-            e.starts_with("--resume: ") && e.contains("seed 0 → 1"),
-            "{e}"
-        );
-        assert!(refusal(&saved, &new, Start::Continue).contains("seed 0 → 1"));
         assert_eq!(
-            plan(Path::new("d"), &saved, &new, Start::Overwrite, HINT).unwrap(),
-            Plan::Restart
+            e,
+            "runs/case7 holds a run with a different configuration (epochs 20 → 1, limit none → 1000, seed 0 → 1); nothing was changed"
         );
+        let resume = Start::Resume { epochs: None };
+        assert!(matches!(
+            p(&saved, &new, resume),
+            Err(RunError::Conflict { resuming: true, .. })
+        ));
+        // The report and the comparison take the epochs as part of the run.
+        assert!(
+            refusal(&saved, &new, Start::Continue)
+                .contains("epochs 20 → 1, limit none → 1000, seed 0 → 1")
+        );
+        assert_eq!(p(&saved, &new, Start::Overwrite).unwrap(), Plan::Restart);
     }
 
     #[test]
-    fn another_backend_is_another_run_only_for_a_fresh_start() {
+    fn a_run_trains_on_one_backend_but_a_finished_one_is_reused_by_any() {
         let mut flex = case7();
         flex.backend = Some("flex".into());
-        let mut wgpu = case7();
-        wgpu.backend = Some("wgpu".into());
-        let saved = found(Some(flex.clone()), true, Some(20));
-        let e = refusal(&saved, &wgpu, Start::Fresh);
-        assert!(e.contains("(backend flex → wgpu)"), "{e}");
-        let d = Path::new("d");
+        let mut ndarray = case7();
+        ndarray.backend = Some("ndarray".into());
+        let finished = found(Some(flex.clone()), true, Some(20));
+        assert!(refusal(&finished, &ndarray, Start::Fresh).contains("(backend flex → ndarray)"));
         assert_eq!(
-            plan(d, &saved, &wgpu, Start::Continue, HINT).unwrap(),
+            p(&finished, &ndarray, Start::Continue).unwrap(),
             Plan::Finished(20)
         );
-        wgpu.epochs = 30;
+        let mut more = ndarray.clone();
+        more.epochs = 30;
         let resume = Start::Resume { epochs: Some(30) };
-        assert_eq!(
-            plan(d, &saved, &wgpu, resume, HINT).unwrap(),
-            Plan::ResumeAfter(20)
-        );
+        assert!(refusal(&finished, &more, resume).contains("(backend flex → ndarray)"));
+        // Unfinished: continuing on another backend would mix two in one run.
+        let unfinished = found(Some(flex.clone()), false, Some(3));
+        assert!(refusal(&unfinished, &ndarray, Start::Continue).contains("backend flex → ndarray"));
+        assert!(refusal(&unfinished, &ndarray, resume).contains("backend flex → ndarray"));
         // A run saved before the backend was recorded matches any backend.
         let old = found(Some(case7()), true, Some(20));
-        assert_eq!(
-            plan(d, &old, &flex, Start::Fresh, HINT).unwrap(),
-            Plan::Finished(20)
-        );
+        assert_eq!(p(&old, &flex, Start::Fresh).unwrap(), Plan::Finished(20));
     }
 
     #[test]
     fn the_same_run_is_finished_resumed_or_refused() {
-        let p = |f: &Found, epochs: usize, start: Start| {
-            plan(Path::new("d"), f, &with_epochs(epochs), start, HINT)
-        };
+        let q = |f: &Found, epochs: usize, start: Start| p(f, &with_epochs(epochs), start);
         let finished = found(Some(case7()), true, Some(20));
-        assert_eq!(p(&finished, 20, Start::Fresh).unwrap(), Plan::Finished(20));
+        assert_eq!(q(&finished, 20, Start::Fresh).unwrap(), Plan::Finished(20));
         assert_eq!(
-            p(&finished, 20, Start::Continue).unwrap(),
+            q(&finished, 20, Start::Continue).unwrap(),
             Plan::Finished(20)
         );
+        assert!(refusal(&finished, &with_epochs(30), Start::Continue).contains("epochs 20 → 30"));
+        assert!(refusal(&finished, &with_epochs(5), Start::Continue).contains("epochs 20 → 5"));
         let resume = Start::Resume { epochs: None };
-        assert_eq!(p(&finished, 20, resume).unwrap(), Plan::Finished(20));
-        assert_eq!(p(&finished, 5, resume).unwrap(), Plan::Finished(20));
-        assert_eq!(p(&finished, 30, resume).unwrap(), Plan::ResumeAfter(20));
-        let e = format!("{:#}", p(&finished, 30, Start::Fresh).unwrap_err());
-        assert!(
-            e.contains("epochs 20 → 30") && e.contains("--resume"),
-            "{e}"
-        );
+        assert_eq!(q(&finished, 20, resume).unwrap(), Plan::Finished(20));
+        assert_eq!(q(&finished, 5, resume).unwrap(), Plan::Finished(20));
+        assert_eq!(q(&finished, 30, resume).unwrap(), Plan::ResumeAfter(20));
+        assert!(matches!(
+            q(&finished, 30, Start::Fresh),
+            Err(RunError::OtherLength {
+                saved: 20,
+                target: 30,
+                ..
+            })
+        ));
+        assert!(matches!(
+            q(&finished, 2, Start::Fresh),
+            Err(RunError::OtherLength {
+                saved: 20,
+                target: 2,
+                ..
+            })
+        ));
 
         let unfinished = found(Some(case7()), false, Some(3));
-        let e = format!("{:#}", p(&unfinished, 20, Start::Fresh).unwrap_err());
+        let e = refusal(&unfinished, &with_epochs(20), Start::Fresh);
         assert!(e.contains("unfinished run") && e.contains("3 of 20"), "{e}");
-        assert_eq!(p(&unfinished, 20, resume).unwrap(), Plan::ResumeAfter(3));
+        assert_eq!(q(&unfinished, 20, resume).unwrap(), Plan::ResumeAfter(3));
         assert_eq!(
-            p(&unfinished, 20, Start::Continue).unwrap(),
+            q(&unfinished, 20, Start::Continue).unwrap(),
             Plan::ResumeAfter(3)
         );
-        assert_eq!(p(&unfinished, 3, resume).unwrap(), Plan::FinishAt(3));
-        assert_eq!(p(&unfinished, 1, resume).unwrap(), Plan::FinishAt(3));
+        assert_eq!(q(&unfinished, 3, resume).unwrap(), Plan::FinishAt(3));
+        assert_eq!(q(&unfinished, 1, resume).unwrap(), Plan::FinishAt(3));
         let nothing_saved = found(Some(case7()), false, None);
-        assert_eq!(p(&nothing_saved, 20, resume).unwrap(), Plan::Restart);
+        assert_eq!(q(&nothing_saved, 20, resume).unwrap(), Plan::Restart);
 
         let empty = found(None, false, None);
-        assert_eq!(p(&empty, 20, Start::Fresh).unwrap(), Plan::Restart);
-        assert!(
-            format!("{:#}", p(&empty, 20, resume).unwrap_err())
-                .contains("--resume needs a previous run")
-        );
+        assert_eq!(q(&empty, 20, Start::Fresh).unwrap(), Plan::Restart);
+        assert!(matches!(
+            q(&empty, 20, resume),
+            Err(RunError::NothingToResume { .. })
+        ));
         let unreadable = Found {
             config: Some(Err("d/config.json: not a valid run config".into())),
             finished: true,
+            coherent: Ok(()),
             checkpoint: None,
         };
-        let e = format!("{:#}", p(&unreadable, 20, Start::Fresh).unwrap_err());
-        assert!(
-            e.contains("not a valid run config") && e.contains(HINT),
-            "{e}"
+        let e = refusal(&unreadable, &with_epochs(20), Start::Fresh);
+        assert!(e.contains("not a valid run config"), "{e}");
+    }
+
+    #[test]
+    fn a_finished_run_whose_files_disagree_is_mended_by_a_resume_and_refused_otherwise() {
+        let mut damaged = found(Some(case7()), true, Some(19));
+        damaged.coherent = Err(Inconsistency::EpochLog {
+            epochs: 20,
+            rows: 19,
+        });
+        assert!(matches!(
+            p(&damaged, &with_epochs(20), Start::Fresh),
+            Err(RunError::Inconsistent { .. })
+        ));
+        let resume = Start::Resume { epochs: None };
+        assert_eq!(
+            p(&damaged, &with_epochs(20), resume).unwrap(),
+            Plan::ResumeAfter(19)
+        );
+        assert_eq!(
+            p(&damaged, &with_epochs(20), Start::Continue).unwrap(),
+            Plan::ResumeAfter(19)
+        );
+        damaged.checkpoint = Some(20);
+        damaged.coherent = Err(Inconsistency::NotLastCheckpoint { epochs: 20 });
+        assert_eq!(
+            p(&damaged, &with_epochs(20), resume).unwrap(),
+            Plan::FinishAt(20)
         );
     }
 
     #[test]
     fn names_are_one_plain_component_and_owned_names_are_refused() {
-        for good in ["seed1", "case7-seed.2", "my_run"] {
-            check_own_name(good, None).unwrap();
+        for good in ["seed1", "case7x", "my_run", "case8", "case7-seedling"] {
+            check_own_name(good, None, 0).unwrap();
         }
         for bad in ["", "..", ".hidden", "a/b", "a b", "/abs", "é"] {
             assert!(check_run_name(bad).is_err(), "{bad:?}");
         }
-        check_own_name("case7", Some(7)).unwrap();
-        for (owned, case) in [
-            ("case1", None),
-            ("case7", Some(3)),
-            ("case3-hidden-dropout", Some(3)),
-            ("report", None),
-            ("quick", None),
-            ("compare-case7", None),
+        check_own_name("case7", Some(7), 0).unwrap();
+        check_own_name("case7-seed2", Some(7), 2).unwrap();
+        for (owned, case, seed) in [
+            ("case1", None, 0),
+            ("case7", Some(3), 0),
+            ("case1-seed2", Some(7), 2),
+            ("case7-seed2", Some(7), 1),
+            ("case3-hidden-dropout", Some(3), 0),
+            ("case3-hidden-dropout-seed1", Some(3), 1),
+            ("report", None, 0),
+            ("quick", None, 0),
+            ("compare-case7", None, 0),
         ] {
-            let e = check_own_name(owned, case).unwrap_err().to_string();
+            let e = check_own_name(owned, case, seed).unwrap_err().to_string();
             assert!(e.contains("belongs to") && e.contains("--name"), "{e}");
         }
+        assert_eq!(
+            Owner::of("case1-hidden-dropout-seed2"),
+            Some(Owner::Case {
+                case: 1,
+                seed: Some(2),
+                variant: true
+            })
+        );
     }
 
     #[test]

@@ -14,8 +14,10 @@
 //! ```
 //!
 //! Files are served only by name from a fixed list, inside a run directory whose name is one plain
-//! component, after resolving links: nothing outside the artifacts directory can be reached. Bad
-//! requests get HTTP 400 and `{"error": "…"}` on one line; a handler never panics the server.
+//! component; a run directory holding a link that leads out of the artifacts directory is not
+//! served at all, so nothing outside it can be read. Answers name files relative to the artifacts
+//! directory, never the machine's paths, processes or host name. Bad requests get HTTP 400 and
+//! `{"error": "…"}` on one line; a handler never panics the server.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -41,8 +43,8 @@ use crate::artifacts::{self, MODEL_FILE};
 use crate::config::TrainingConfig;
 use crate::inference::{ModelChoice, TrainedRun};
 use crate::renderer::{EPOCHS_CSV, read_epochs};
-use crate::run::{active_writer, check_finished, check_run_name, process_alive};
-use crate::visualize::{FigureOptions, write_figures};
+use crate::run::{RunError, active_writer, check_finished, check_run_name, process_alive};
+use crate::visualize::{FIGURES_STAMP, FigureOptions, default_place, figures_show, write_figures};
 
 /// The page, with its script and styles.
 const PAGE: &str = include_str!("serve/page.html");
@@ -74,25 +76,34 @@ pub struct ServeOptions {
     pub port: u16,
     /// Directory of the MNIST files (for the sample digits).
     pub data_dir: PathBuf,
+    /// The `train` command that continues run `NAME` under these artifacts, with `{name}` where
+    /// the name goes (the page's advice for a run whose files disagree).
+    pub resume_command: String,
 }
 
 struct AppState {
     /// The artifacts directory, resolved.
     root: PathBuf,
+    /// See [`ServeOptions::resume_command`].
+    resume_command: String,
     /// Directory of the MNIST files (figures need the test images).
     data_dir: PathBuf,
     /// Where the server draws figures for runs that have none of their own (removed on exit).
     cache: PathBuf,
-    /// Figures drawn into `cache`, by run: the model they show and their directory.
-    drawn: Mutex<HashMap<String, (ModelStamp, PathBuf)>>,
-    /// Models loaded once per run, reloaded when its `model.bpk` changes.
-    models: Mutex<HashMap<String, (ModelStamp, Arc<TrainedRun>)>>,
+    /// Figures drawn into `cache`, by run: the model they show (its SHA-256) and their directory.
+    drawn: Mutex<HashMap<String, (String, PathBuf)>>,
+    /// Models loaded once per run, reloaded when its `model.bpk` changes (by content).
+    models: Mutex<HashMap<String, (String, Arc<TrainedRun>)>>,
+    /// The SHA-256 of each run's `model.bpk`, computed again when its file changes.
+    hashes: Mutex<HashMap<PathBuf, (FileStamp, String)>>,
     /// Sample test digits with their labels.
     digits: Vec<(u8, Vec<f32>)>,
 }
 
-/// What identifies a model file's version: its length and modification time.
-type ModelStamp = (u64, Option<SystemTime>);
+/// What tells that a file was replaced or rewritten without reading it: its inode, length and
+/// modification and change times (the change time moves with any write or rename, whatever the
+/// modification time is set to).
+type FileStamp = (u64, u64, Option<SystemTime>, i64, i64);
 
 /// A JSON error answer: `{"error": "..."}` with a status.
 struct ApiError(StatusCode, String);
@@ -116,6 +127,12 @@ impl IntoResponse for ApiError {
 
 /// Starts the server and serves until Ctrl-C.
 pub fn serve(options: ServeOptions) -> Result<()> {
+    if options.artifacts.is_file() {
+        bail!(
+            "{}: is a file; point --artifacts at the directory that holds the runs",
+            options.artifacts.display()
+        );
+    }
     if !options.artifacts.is_dir() {
         bail!(
             "{}: no such artifacts directory (train a run first, or point --artifacts at one)",
@@ -151,6 +168,8 @@ pub fn serve(options: ServeOptions) -> Result<()> {
     remove_stale_caches();
     let state = Arc::new(AppState {
         root,
+        resume_command: options.resume_command.clone(),
+        hashes: Mutex::new(HashMap::new()),
         data_dir: options.data_dir.clone(),
         cache: cache.clone(),
         drawn: Mutex::new(HashMap::new()),
@@ -164,14 +183,11 @@ pub fn serve(options: ServeOptions) -> Result<()> {
         .build()
         .context("cannot start the server's runtime")?;
     let served = runtime.block_on(async move {
+        let stop = stop_signals()?;
         let address = SocketAddr::new(options.bind, options.port);
         let listener = tokio::net::TcpListener::bind(address)
             .await
-            .with_context(|| {
-                format!(
-                    "cannot listen on {address} (another server there? choose another --port, or --port 0 for any free one)"
-                )
-            })?;
+            .map_err(|e| bind_error(address, &e))?;
         let address = listener.local_addr()?;
         crate::out!(
             "serving {} at http://{address}/ (Ctrl-C to stop)",
@@ -183,14 +199,37 @@ pub fn serve(options: ServeOptions) -> Result<()> {
                 options.bind
             );
         }
+        let (sender, signal) = tokio::sync::oneshot::channel();
         axum::serve(listener, router(state))
-            .with_graceful_shutdown(stop_signal())
+            .with_graceful_shutdown(async move {
+                sender.send(stop.await).ok();
+            })
             .await
-            .context("the server stopped")
+            .context("the server stopped")?;
+        anyhow::Ok(signal.await.unwrap_or(2))
     });
     // Only figures the server drew itself live here; the runs are never written.
     std::fs::remove_dir_all(&cache).ok();
-    served
+    // Stopped as asked, with the exit code of the signal, like every other command.
+    Err(crate::interrupt::Interrupted { signal: served? }.into())
+}
+
+/// Why the server cannot listen on `address`, with the way out.
+fn bind_error(address: SocketAddr, error: &std::io::Error) -> anyhow::Error {
+    use std::io::ErrorKind;
+    match error.kind() {
+        ErrorKind::AddrInUse => anyhow::anyhow!(
+            "cannot listen on {address}: the port is in use (another server there?); choose another --port, or --port 0 for any free one"
+        ),
+        ErrorKind::AddrNotAvailable => anyhow::anyhow!(
+            "cannot listen on {address}: no network interface of this machine has the address {}; choose another --bind",
+            address.ip()
+        ),
+        ErrorKind::PermissionDenied => anyhow::anyhow!(
+            "cannot listen on {address}: not allowed (ports below 1024 need privileges); choose another --port"
+        ),
+        _ => anyhow::anyhow!("cannot listen on {address}: {error}"),
+    }
 }
 
 /// Figures drawn by servers live in `<temp>/train-serve-<pid>`.
@@ -214,14 +253,22 @@ fn remove_stale_caches() {
     }
 }
 
-/// Resolves on Ctrl-C or SIGTERM.
-async fn stop_signal() {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
-    }
-    crate::out!("stopped");
+/// The stop signals, listened for from the moment this is called (before the address is printed:
+/// a signal sent as soon as the server says it serves must stop it cleanly); resolves with the
+/// number of the first that comes.
+fn stop_signals() -> Result<impl Future<Output = i32>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let listen = |kind| signal(kind).context("cannot listen for signals");
+    let mut interrupt = listen(SignalKind::interrupt())?;
+    let mut terminate = listen(SignalKind::terminate())?;
+    let mut hangup = listen(SignalKind::hangup())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => 2,
+            _ = terminate.recv() => 15,
+            _ = hangup.recv() => 1,
+        }
+    })
 }
 
 fn router(state: Arc<AppState>) -> Router {
@@ -243,14 +290,27 @@ fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
+/// Where a run stands, as the page shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+enum Status {
+    /// Its final model is there and its files agree.
+    Finished,
+    /// A live process holds its lock.
+    Training,
+    /// No final model and no writer: stopped part-way.
+    Interrupted,
+    /// Its files disagree.
+    Inconsistent,
+}
+
 /// One run as the page lists it.
 #[derive(Serialize)]
 struct RunInfo {
     name: String,
     summary: String,
-    /// `finished`, `training`, `interrupted`, or `inconsistent` (files disagree).
-    status: &'static str,
-    /// Why, for `inconsistent`; who, for `training`.
+    status: Status,
+    /// Why, for `inconsistent` (with the way out); since when, for `training`.
     detail: Option<String>,
     epochs_done: usize,
     epochs_target: usize,
@@ -259,30 +319,76 @@ struct RunInfo {
 }
 
 /// The run directory `name` inside the artifacts, if the name is a plain component and the
-/// directory exists (links resolved, still inside).
+/// directory exists inside them (links resolved).
 fn run_dir(state: &AppState, name: &str) -> Result<PathBuf, ApiError> {
     check_run_name(name).map_err(|e| ApiError::bad(e.to_string()))?;
     let dir = state.root.join(name);
     let resolved = dir
         .canonicalize()
         .map_err(|_| ApiError::not_found(format!("no run named {name}")))?;
-    if !resolved.starts_with(&state.root) || !resolved.is_dir() {
-        return Err(ApiError::not_found(format!("no run named {name}")));
+    if resolved.starts_with(&state.root) && resolved.is_dir() {
+        Ok(resolved)
+    } else {
+        Err(ApiError::not_found(format!("no run named {name}")))
     }
-    Ok(resolved)
 }
 
-/// The runs directly inside `root` (sorted) that hold `file`; a link that leads outside `root`
-/// is not a run of it.
+/// Whether `path`, links followed, is inside `root` (an absent path is: there is nothing to
+/// read): the one rule for every file the server reads.
+fn inside(root: &Path, path: &Path) -> bool {
+    path.symlink_metadata().is_err()
+        || path
+            .canonicalize()
+            .is_ok_and(|target| target.starts_with(root))
+}
+
+/// Whether every file the server reads to load or draw the model of run `dir` is inside `root`:
+/// its configuration, epoch log, final model, checkpoints and metric logs.
+fn model_files_inside(root: &Path, dir: &Path) -> bool {
+    let mut stack: Vec<PathBuf> = [
+        "config.json",
+        "epochs.csv",
+        MODEL_FILE,
+        "checkpoint",
+        "train",
+        "valid",
+    ]
+    .iter()
+    .map(|f| dir.join(f))
+    .collect();
+    while let Some(path) = stack.pop() {
+        if !inside(root, &path) {
+            return false;
+        }
+        let real_dir = path.symlink_metadata().is_ok_and(|m| m.is_dir());
+        if real_dir {
+            stack.extend(
+                std::fs::read_dir(&path)
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+                    .map(|e| e.path()),
+            );
+        }
+    }
+    true
+}
+
+/// The runs directly inside `root` (sorted) that hold `file`, whose configuration and epoch log
+/// are inside `root`.
 fn run_names(root: &Path, file: &str) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(root)
         .into_iter()
         .flatten()
         .flatten()
         .filter(|e| {
-            e.path()
-                .canonicalize()
-                .is_ok_and(|p| p.starts_with(root) && p.join(file).is_file())
+            e.path().canonicalize().is_ok_and(|p| {
+                p.starts_with(root)
+                    && p.join(file).is_file()
+                    && [artifacts::CONFIG_FILE, EPOCHS_CSV, file]
+                        .iter()
+                        .all(|f| inside(root, &p.join(f)))
+            })
         })
         .filter_map(|e| e.file_name().into_string().ok())
         .filter(|n| check_run_name(n).is_ok())
@@ -291,28 +397,35 @@ fn run_names(root: &Path, file: &str) -> Vec<String> {
     names
 }
 
-fn run_info(dir: &Path, name: &str) -> Option<RunInfo> {
+fn run_info(state: &AppState, dir: &Path, name: &str) -> Option<RunInfo> {
     let config: TrainingConfig = artifacts::load_config(dir).ok()?;
     let epochs_done = read_epochs(&dir.join(EPOCHS_CSV)).len();
     let (status, detail) = if dir.join(MODEL_FILE).exists() {
         match check_finished(dir, &config) {
-            Ok(()) => ("finished", None),
-            Err(e) => ("inconsistent", Some(format!("{e:#}"))),
+            Ok(()) => (Status::Finished, None),
+            Err(RunError::Inconsistent { what, .. }) => (
+                Status::Inconsistent,
+                Some(format!(
+                    "files disagree: {what}; mend it with `{}`",
+                    state.resume_command.replace("{name}", name)
+                )),
+            ),
+            Err(e) => (Status::Inconsistent, Some(e.to_string())),
         }
     } else if let Some(writer) = active_writer(dir) {
-        ("training", Some(writer))
+        let since = writer.split_once("started ").map(|(_, t)| t.to_string());
+        (
+            Status::Training,
+            since.map(|t| format!("training since {t}")),
+        )
     } else {
-        ("interrupted", None)
+        (Status::Interrupted, None)
     };
     // A finished run's figures are drawn on request when it has none of its own.
-    let figures = if status == "finished" {
+    let figures = if status == Status::Finished {
         FIGURES
             .into_iter()
-            .filter(|&f| match f {
-                "noised.png" => config.noise > 0.0,
-                "loss-compare.png" => dir.join("figures").join(f).is_file(),
-                _ => true,
-            })
+            .filter(|&f| offered(dir, &config, f))
             .collect()
     } else {
         Vec::new()
@@ -329,12 +442,23 @@ fn run_info(dir: &Path, name: &str) -> Option<RunInfo> {
     })
 }
 
+/// Whether a finished run has figure `file`: noised inputs only with noise, the loss comparison
+/// only when `visualize --compare` drew one.
+fn offered(dir: &Path, config: &TrainingConfig, file: &str) -> bool {
+    match file {
+        "noised.png" => config.noise > 0.0,
+        "loss-compare.png" => dir.join("figures").join(file).is_file(),
+        _ => true,
+    }
+}
+
 async fn runs(State(state): State<Arc<AppState>>) -> Result<axum::Json<Vec<RunInfo>>, ApiError> {
     let root = state.root.clone();
     let list = tokio::task::spawn_blocking(move || {
+        let state = &state;
         run_names(&root, artifacts::CONFIG_FILE)
             .iter()
-            .filter_map(|n| run_info(&root.join(n), n))
+            .filter_map(|n| run_info(&state, &root.join(n), n))
             .collect::<Vec<_>>()
     })
     .await
@@ -348,6 +472,9 @@ async fn epochs(
 ) -> Result<axum::Json<serde_json::Value>, ApiError> {
     let UrlPath(run) = run.map_err(bad_path)?;
     let dir = run_dir(&state, &run)?;
+    if !inside(&state.root, &dir.join(EPOCHS_CSV)) {
+        return Err(ApiError::not_found(format!("no run named {run}")));
+    }
     // Rows being appended are read whole or not at all (a torn last line does not parse).
     let rows: Vec<serde_json::Value> = read_epochs(&dir.join(EPOCHS_CSV))
         .iter()
@@ -393,50 +520,67 @@ fn bad_path(rejection: PathRejection) -> ApiError {
     ApiError::bad(format!("bad path: {}", rejection.body_text()))
 }
 
-/// Modification stamp of a run's model file, if it has one.
-fn model_stamp(dir: &Path) -> Option<ModelStamp> {
-    let meta = std::fs::metadata(dir.join(MODEL_FILE)).ok()?;
-    Some((meta.len(), meta.modified().ok()))
+/// The SHA-256 of `dir`'s `model.bpk`, if it has one: read again only when the file changed.
+fn model_hash(state: &AppState, dir: &Path) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    if !model_files_inside(&state.root, dir) {
+        return None;
+    }
+    let path = dir.join(MODEL_FILE);
+    let meta = std::fs::metadata(&path).ok()?;
+    let stamp: FileStamp = (
+        meta.ino(),
+        meta.len(),
+        meta.modified().ok(),
+        meta.ctime(),
+        meta.ctime_nsec(),
+    );
+    let mut hashes = state.hashes.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((seen, hash)) = hashes.get(&path)
+        && *seen == stamp
+    {
+        return Some(hash.clone());
+    }
+    let hash = artifacts::sha256_hex(&std::fs::read(&path).ok()?);
+    hashes.insert(path, (stamp, hash.clone()));
+    Some(hash)
 }
 
-/// Where figure `file` of run `name` is: the run's own (drawn by `train visualize` from its
-/// current model), else drawn once by the server into its cache with `visualize`'s defaults.
+/// Where figure `file` of run `name` is: the run's own, drawn by `train visualize` from the model
+/// it has now (their stamp says so), else drawn once by the server into its cache with
+/// `visualize`'s defaults. A checkpoint's figures are never taken for the final model's.
 fn figure_path(state: &AppState, name: &str, dir: &Path, file: &str) -> Result<PathBuf, ApiError> {
     let missing = || ApiError::not_found(format!("{name} has no {file}"));
-    let own = dir.join("figures").join(file);
-    let model_time = std::fs::metadata(dir.join(MODEL_FILE))
-        .and_then(|m| m.modified())
-        .ok();
-    let own_time = std::fs::metadata(&own).and_then(|m| m.modified()).ok();
-    match (own_time, model_time) {
-        (Some(own_time), Some(model_time)) if own_time >= model_time => return Ok(own),
-        _ if file == "loss-compare.png" => return Err(missing()),
-        _ => {}
-    }
-    let stamp = model_stamp(dir).ok_or_else(|| {
+    let config = artifacts::load_config(dir).map_err(|_| missing())?;
+    let hash = model_hash(state, dir).ok_or_else(|| {
         ApiError::not_found(format!(
             "{name} has no model yet: figures come when it finishes"
         ))
     })?;
+    if !offered(dir, &config, file) {
+        return Err(missing());
+    }
+    let own = dir.join("figures");
+    if !inside(&state.root, &own.join(file)) || !inside(&state.root, &own.join(FIGURES_STAMP)) {
+        return Err(missing());
+    }
+    if figures_show(&own, &hash) && own.join(file).is_file() {
+        return Ok(own.join(file));
+    }
+    if file == "loss-compare.png" {
+        return Err(missing());
+    }
     let mut drawn = state.drawn.lock().unwrap_or_else(|e| e.into_inner());
     if let Some((seen, out)) = drawn.get(name)
-        && *seen == stamp
+        && *seen == hash
     {
         return Ok(out.join(file));
     }
     let run = loaded(state, name, dir)
         .ok_or_else(|| ApiError::not_found(format!("{name}: its files disagree; no figures")))?;
     let out = state.cache.join(format!("{name}-{}", drawn.len()));
-    let options = FigureOptions {
-        data_dir: state.data_dir.clone(),
-        out_dir: out.clone(),
-        samples: 50,
-        per_tile_scale: false,
-        symmetric_weights: false,
-        log_y: false,
-        zoom: 2,
-        compare: Vec::new(),
-    };
+    let (_, label, _) = default_place(&run, &ModelChoice::Final);
+    let options = FigureOptions::new(state.data_dir.clone(), out.clone(), label);
     let started = Instant::now();
     write_figures(&run, &options).map_err(|e| {
         ApiError(
@@ -448,7 +592,7 @@ fn figure_path(state: &AppState, name: &str, dir: &Path, file: &str) -> Result<P
         "{name}: figures drawn in {:.1} s",
         started.elapsed().as_secs_f64()
     );
-    drawn.insert(name.to_string(), (stamp, out.clone()));
+    drawn.insert(name.to_string(), (hash, out.clone()));
     Ok(out.join(file))
 }
 
@@ -505,17 +649,17 @@ fn noised_input(request: &ReconstructRequest) -> Result<Vec<f32>, ApiError> {
     Ok(input)
 }
 
-/// The finished run `name`, loaded once and reloaded when its model file changes.
+/// The finished run `name`, loaded once and reloaded when its model file's content changes.
 fn loaded(state: &AppState, name: &str, dir: &Path) -> Option<Arc<TrainedRun>> {
-    let stamp = model_stamp(dir)?;
+    let hash = model_hash(state, dir)?;
     let mut models = state.models.lock().unwrap_or_else(|e| e.into_inner());
     if let Some((seen, run)) = models.get(name)
-        && *seen == stamp
+        && *seen == hash
     {
         return Some(run.clone());
     }
     let run = Arc::new(TrainedRun::load(dir, &ModelChoice::Final, Device::flex()).ok()?);
-    models.insert(name.to_string(), (stamp, run.clone()));
+    models.insert(name.to_string(), (hash, run.clone()));
     Some(run)
 }
 

@@ -10,14 +10,13 @@ use burn::train::metric::LossMetric;
 use burn::train::{Learner, SupervisedTraining, TrainingError};
 use data::{Mnist, NoisedMnist, Split};
 
-use crate::artifacts::{self, AtomicFileCheckpointer, CHECKPOINT_DIR};
+use crate::artifacts::{self, AtomicFileCheckpointer, CHECKPOINT_DIR, KeepRecentAndBest};
 use crate::backend::Backend;
 use crate::config::TrainingConfig;
-use crate::interrupt::Interrupted;
 use crate::loader::EpochLoader;
 use crate::logs::RunLogs;
 use crate::progress::RunProgress;
-use crate::renderer::{EPOCHS_CSV, EpochLines, EpochRecord};
+use crate::renderer::{Divergence, EPOCHS_CSV, EpochLines, EpochRecord};
 use crate::run::{self, Found, Plan, RunLock, Start};
 
 /// Where and how to run a [`TrainingConfig`].
@@ -31,8 +30,6 @@ pub struct RunOptions {
     pub backend: Backend,
     /// What to do with a run the directory already holds.
     pub start: Start,
-    /// The ways out offered when the directory holds another run (the caller's own flags).
-    pub conflict_hint: String,
     /// Start from the weights in this model file instead of a fresh initialisation.
     pub initial_model: Option<PathBuf>,
     /// Keep every epoch's checkpoint (default: the last two and the best).
@@ -40,10 +37,6 @@ pub struct RunOptions {
     /// The job this run is part of, told after each epoch (the report's progress).
     pub progress: Option<RunProgress>,
 }
-
-/// The ways out of a refused start, for the `train` command.
-pub const TRAIN_HINT: &str =
-    "keep both with --name NAME or --artifacts DIR, or replace it with --overwrite";
 
 impl RunOptions {
     /// Options for a fresh run in `run_dir` on `backend`, reading MNIST from `data_dir`.
@@ -53,7 +46,6 @@ impl RunOptions {
             data_dir,
             backend,
             start: Start::Fresh,
-            conflict_hint: TRAIN_HINT.to_string(),
             initial_model: None,
             keep_all_checkpoints: false,
             progress: None,
@@ -72,6 +64,58 @@ pub struct RunSummary {
     pub train_images: usize,
     /// Wall-clock seconds of the whole invocation, data loading included.
     pub seconds: f64,
+}
+
+/// Why a run stopped before its last epoch, and what of it is kept; the program adds how to go on.
+#[derive(Debug, thiserror::Error)]
+pub enum Stopped {
+    /// Ctrl-C, SIGTERM or SIGHUP.
+    #[error("stopped by {} during epoch {during}; {}", crate::interrupt::describe(*signal), kept_text(*kept))]
+    Signal {
+        /// The signal number.
+        signal: i32,
+        /// The epoch that was cut short.
+        during: usize,
+        /// The newest epoch whose checkpoint is kept (0: none).
+        kept: usize,
+    },
+    /// A loss became NaN or infinite.
+    #[error("training diverged: {divergence} (learning rate {learning_rate:?}); {}", kept_text(*kept))]
+    Diverged {
+        /// Where.
+        divergence: Divergence,
+        /// The run's learning rate.
+        learning_rate: f64,
+        /// The newest epoch whose checkpoint is kept (0: none).
+        kept: usize,
+    },
+    /// Writing a checkpoint or a log failed (a full disk, say), or training failed otherwise.
+    #[error("{message}; {}{}", match unsaved { Some(e) => format!("epoch {e} was shown but could not be saved; "), None => String::new() }, kept_text(*kept))]
+    Failed {
+        /// What failed.
+        message: String,
+        /// The newest epoch that finished but has no checkpoint, if any.
+        unsaved: Option<usize>,
+        /// The newest epoch whose checkpoint is kept (0: none).
+        kept: usize,
+    },
+}
+
+impl Stopped {
+    /// The process exit code a shell gives this stop: 128 + the signal, else 1.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Stopped::Signal { signal, .. } => (128 + signal).clamp(0, 255) as u8,
+            _ => 1,
+        }
+    }
+}
+
+fn kept_text(kept: usize) -> String {
+    match kept {
+        0 => "no epoch was saved".to_string(),
+        k => format!("the checkpoint of epoch {k} is kept"),
+    }
 }
 
 /// Seed of the test set's noise masks, distinct from the training set's.
@@ -110,8 +154,10 @@ pub fn train(config: &TrainingConfig, options: &RunOptions) -> Result<RunSummary
     let (train_set, test_set) = datasets(&config, &options.data_dir)?;
     if config.batch_size > train_set.len() {
         bail!(
-            "training.batch_size: {} is larger than the {} training images",
+            "the batch size ({}) is larger than the {} training image{} this run uses: choose a batch size of at most {} (--batch-size) or more images (--limit)",
             config.batch_size,
+            train_set.len(),
+            plural(train_set.len()),
             train_set.len()
         );
     }
@@ -130,13 +176,7 @@ pub fn train(config: &TrainingConfig, options: &RunOptions) -> Result<RunSummary
         train_images,
         seconds: started.elapsed().as_secs_f64(),
     };
-    let start_epoch = match run::plan(
-        run_dir,
-        &found,
-        &config,
-        options.start,
-        &options.conflict_hint,
-    )? {
+    let start_epoch = match run::plan(run_dir, &found, &config, options.start)? {
         Plan::Finished(epochs) => {
             crate::out!(
                 "{}: this run is finished ({epochs} epoch{}); nothing to do (--overwrite trains it again)",
@@ -146,6 +186,7 @@ pub fn train(config: &TrainingConfig, options: &RunOptions) -> Result<RunSummary
             return Ok(nothing_to_do());
         }
         Plan::FinishAt(epoch) => {
+            say_mending(run_dir, &found, epoch);
             finish_at_checkpoint(&config, run_dir, epoch)?;
             crate::out!(
                 "{}: already trained for {epoch} epoch{} (asked for {}); saved the model of epoch {epoch} as {}",
@@ -174,6 +215,7 @@ pub fn train(config: &TrainingConfig, options: &RunOptions) -> Result<RunSummary
             0
         }
         Plan::ResumeAfter(epoch) => {
+            say_mending(run_dir, &found, epoch);
             artifacts::check_free_space(run_dir, artifacts::disk_reserve(&config))?;
             run::reopen(run_dir, &config, epoch)?;
             epoch
@@ -210,14 +252,13 @@ pub fn train(config: &TrainingConfig, options: &RunOptions) -> Result<RunSummary
     let history = Arc::new(Mutex::new(Vec::new()));
     let divergence = Arc::new(Mutex::new(None));
     let checkpoints = run_dir.join(CHECKPOINT_DIR);
+    let (model_checkpoints, optim_checkpoints, scheduler_checkpoints) =
+        AtomicFileCheckpointer::set(&checkpoints);
     let mut training = SupervisedTraining::new(run_dir, loader_train, loader_test)
         .metric_train_numeric(LossMetric::new())
         .metric_valid_numeric(LossMetric::new())
-        .with_custom_checkpointers(
-            AtomicFileCheckpointer::new(&checkpoints, "model"),
-            AtomicFileCheckpointer::new(&checkpoints, "optim"),
-            AtomicFileCheckpointer::new(&checkpoints, "scheduler"),
-        )
+        .with_custom_checkpointers(model_checkpoints, optim_checkpoints, scheduler_checkpoints)
+        .with_checkpointing_strategy(KeepRecentAndBest::new(run_dir))
         .num_epochs(config.epochs);
     let interrupter = training.interrupter();
     training = training
@@ -255,36 +296,8 @@ pub fn train(config: &TrainingConfig, options: &RunOptions) -> Result<RunSummary
     let divergence = *divergence.lock().unwrap();
     let stopped = result.error.is_some() || divergence.is_some() || result.interrupted.is_some();
     if stopped {
-        // Only whole, checkpointed epochs stay on record.
-        let kept = artifacts::latest_valid_checkpoint(run_dir, &config, false).unwrap_or(0);
-        run::trim_to_epoch(run_dir, kept).ok();
-        let kept = match kept {
-            0 => "no epoch was saved".to_string(),
-            k => format!("the checkpoint of epoch {k} is kept"),
-        };
-        if let Some(error) = &result.error {
-            let what = match error.as_ref() {
-                TrainingError::Checkpoint(CheckpointerError::IOError(e)) => e.to_string(),
-                other => format!("training failed: {other}"),
-            };
-            bail!("{what}; {kept}: fix the cause, then continue with --resume");
-        }
-        if let Some(divergence) = divergence {
-            bail!(
-                "training diverged: {divergence} (learning rate {:?}); {kept}: lower the learning rate and start again with --overwrite",
-                config.learning_rate
-            );
-        }
-        let signal = crate::interrupt::received().unwrap_or(2);
-        let during = epochs.last().map_or(start_epoch, |r| r.epoch) + 1;
-        return Err(Interrupted {
-            signal,
-            message: format!(
-                "stopped by {} during epoch {during}; {kept}: continue with --resume",
-                crate::interrupt::describe(signal)
-            ),
-        }
-        .into());
+        let error = result.error.as_deref();
+        return Err(explain_stop(&config, run_dir, error, divergence, &epochs, start_epoch).into());
     }
     // config.json first, the final model last: a run with model.bpk is a finished one.
     artifacts::save_config(&config, run_dir)?;
@@ -295,6 +308,53 @@ pub fn train(config: &TrainingConfig, options: &RunOptions) -> Result<RunSummary
         train_images,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// What stopped a run, after keeping only its whole, checkpointed epochs on record.
+fn explain_stop(
+    config: &TrainingConfig,
+    run_dir: &Path,
+    error: Option<&TrainingError>,
+    divergence: Option<Divergence>,
+    epochs: &[EpochRecord],
+    start_epoch: usize,
+) -> Stopped {
+    let kept = artifacts::latest_valid_checkpoint(run_dir, config, usize::MAX, false).unwrap_or(0);
+    run::trim_to_epoch(run_dir, kept).ok();
+    let shown = epochs.last().map_or(start_epoch, |r| r.epoch);
+    if let Some(error) = error {
+        let message = match error {
+            TrainingError::Checkpoint(CheckpointerError::IOError(e)) => e.to_string(),
+            other => format!("training failed: {other}"),
+        };
+        return Stopped::Failed {
+            message,
+            unsaved: (shown > kept).then_some(shown),
+            kept,
+        };
+    }
+    if let Some(divergence) = divergence {
+        return Stopped::Diverged {
+            divergence,
+            learning_rate: config.learning_rate,
+            kept,
+        };
+    }
+    Stopped::Signal {
+        signal: crate::interrupt::received().unwrap_or(2),
+        during: shown + 1,
+        kept,
+    }
+}
+
+/// Says that a finished run whose files disagree is being mended from the checkpoint of `epoch`.
+fn say_mending(run_dir: &Path, found: &Found, epoch: usize) {
+    if let (true, Err(what)) = (found.finished, &found.coherent) {
+        crate::err!(
+            "note: {}: files disagree ({what}); mending the run from the checkpoint of epoch {epoch}",
+            run_dir.display()
+        );
+    }
 }
 
 /// Finishes a run that has nothing left to train: its newest checkpoint (of `epoch`) becomes the

@@ -12,7 +12,7 @@ use crate::codes::{CodeMap, CodeMapSummary};
 
 use crate::artifacts::write_atomic;
 use crate::inference::{
-    TrainedRun, decoder_filters, encoder_filters, logged_losses, pairs, sample_indices,
+    ModelChoice, TrainedRun, decoder_filters, encoder_filters, logged_losses, pairs, sample_indices,
 };
 use crate::training::datasets;
 
@@ -34,6 +34,12 @@ pub struct FigureOptions {
     pub data_dir: PathBuf,
     /// Where the PNG files go.
     pub out_dir: PathBuf,
+    /// Which model the figures show, for their titles: `case7 (20 epochs)`, `case7 at epoch 2
+    /// of 3`.
+    pub label: String,
+    /// Added to every file name before `.png` (`-epoch-2` for a checkpoint; empty for the final
+    /// model), so that a checkpoint's figures never carry the final figures' names.
+    pub suffix: String,
     /// Test images in reconstructions.png (at least 50 in the study).
     pub samples: usize,
     /// Scale each reconstruction tile to its own min–max (the study's look) instead of 0–1.
@@ -48,6 +54,25 @@ pub struct FigureOptions {
     pub compare: Vec<(String, PathBuf)>,
 }
 
+impl FigureOptions {
+    /// `visualize`'s defaults: 50 samples on a fixed 0–1 scale, weight tiles each on its own
+    /// scale, a linear loss axis, zoom 2, no other runs.
+    pub fn new(data_dir: PathBuf, out_dir: PathBuf, label: String) -> Self {
+        Self {
+            data_dir,
+            out_dir,
+            label,
+            suffix: String::new(),
+            samples: 50,
+            per_tile_scale: false,
+            symmetric_weights: false,
+            log_y: false,
+            zoom: 2,
+            compare: Vec::new(),
+        }
+    }
+}
+
 /// What [`write_figures`] drew.
 #[derive(Debug, Clone)]
 pub struct Drawn {
@@ -59,9 +84,9 @@ pub struct Drawn {
 
 /// Writes every figure of `run` and returns the files written.
 pub fn write_figures(run: &TrainedRun, options: &FigureOptions) -> Result<Drawn> {
-    let name = &run.config.name;
+    let name = &options.label;
     // Everything that can fail for want of input is read before the first file is written.
-    let curves = logged_losses(&run.dir, name)?;
+    let curves = logged_losses(&run.dir, &run.config.name)?;
     let mut compared = vec![curves.clone()];
     for (label, dir) in &options.compare {
         if !dir.is_dir() {
@@ -88,7 +113,10 @@ pub fn write_figures(run: &TrainedRun, options: &FigureOptions) -> Result<Drawn>
         .with_context(|| format!("{}: cannot create", options.out_dir.display()))?;
     let mut written = Vec::new();
     let mut save = |name: &str, image: DynamicImage| -> Result<()> {
-        let path = options.out_dir.join(name);
+        let stem = name.strip_suffix(".png").unwrap_or(name);
+        let path = options
+            .out_dir
+            .join(format!("{stem}{}.png", options.suffix));
         let bytes = figures::encode_png(&image)?;
         write_atomic(&path, &bytes).map_err(|e| crate::artifacts::io_error_at(&path, e))?;
         written.push(path);
@@ -99,7 +127,7 @@ pub fn write_figures(run: &TrainedRun, options: &FigureOptions) -> Result<Drawn>
         "loss.png",
         loss_figure(
             &[curves],
-            &format!("{name}: training and test loss"),
+            &format!("{}: training and test loss", run.config.name),
             options.log_y,
         )?,
     )?;
@@ -309,9 +337,73 @@ fn loss_figure(curves: &[LossCurves], title: &str, log_y: bool) -> Result<Dynami
     ))
 }
 
-/// The run directory of `name` under the artifacts root.
-pub fn run_dir(artifacts: &Path, name: &str) -> PathBuf {
-    artifacts.join(name)
+/// File beside a run's own figures that holds the SHA-256 of the model they show: figures
+/// count as the final model's only while it matches `model.bpk`.
+pub const FIGURES_STAMP: &str = "model.sha256";
+
+/// Where, under which names and titles, the figures of `run`'s chosen model go by default:
+/// `<run>/figures/` for the final model, `<run>/figures/epoch-N/` with `-epoch-N` names for a
+/// checkpoint, `<run>/figures/file-STEM/` for another model file.
+pub fn default_place(run: &TrainedRun, choice: &ModelChoice) -> (PathBuf, String, String) {
+    let figures = run.dir.join("figures");
+    let name = &run.config.name;
+    let epochs = run.config.epochs;
+    match choice {
+        ModelChoice::Final => (
+            figures,
+            format!("{name} ({})", epochs_text(epochs)),
+            String::new(),
+        ),
+        ModelChoice::Epoch(n) => (
+            figures.join(format!("epoch-{n}")),
+            format!("{name} at epoch {n} of {epochs}"),
+            format!("-epoch-{n}"),
+        ),
+        ModelChoice::File(path) => {
+            let stem: String = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "model".into())
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            let shown = path.file_name().map_or_else(
+                || path.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            );
+            (
+                figures.join(format!("file-{stem}")),
+                format!("{name}, weights of {shown}"),
+                format!("-file-{stem}"),
+            )
+        }
+    }
+}
+
+fn epochs_text(n: usize) -> String {
+    if n == 1 {
+        "1 epoch".into()
+    } else {
+        format!("{n} epochs")
+    }
+}
+
+/// Records that the figures in `dir` show the model whose SHA-256 is `model_hash`.
+pub fn stamp_figures(dir: &Path, model_hash: &str) -> Result<()> {
+    let path = dir.join(FIGURES_STAMP);
+    write_atomic(&path, format!("{model_hash}\n").as_bytes())
+        .map_err(|e| crate::artifacts::io_error_at(&path, e).into())
+}
+
+/// Whether the figures in `dir` were drawn from the model whose SHA-256 is `model_hash`.
+pub fn figures_show(dir: &Path, model_hash: &str) -> bool {
+    std::fs::read_to_string(dir.join(FIGURES_STAMP)).is_ok_and(|s| s.trim() == model_hash)
 }
 
 #[cfg(test)]

@@ -142,6 +142,8 @@ pub struct CaseReport {
     pub epochs: usize,
     /// Training images per epoch.
     pub train_images: usize,
+    /// The backend that trained it (absent for runs saved before it was recorded).
+    pub backend: Option<String>,
     /// Final mean training loss (with dropout active, as logged).
     pub train_loss: f64,
     /// Final test MSE as logged by the learner.
@@ -206,7 +208,7 @@ pub struct Report {
     pub quick: bool,
     /// Seeds per run.
     pub seeds: u64,
-    /// Backend that trained missing runs, and the machine.
+    /// The machine that measured.
     pub machine: String,
     /// Pixels counted in the filter-structure measure (see [`measure::active_pixels`]).
     pub active_pixels: usize,
@@ -222,7 +224,7 @@ pub struct Report {
     pub fine_tune: Option<FineTune>,
     /// The study's claims, judged on every seed.
     pub claims: Vec<Claim>,
-    /// Seconds spent training in this invocation.
+    /// Seconds of the epochs trained in this invocation.
     pub training_seconds: f64,
     /// Seconds spent measuring and drawing.
     pub analysis_seconds: f64,
@@ -237,74 +239,20 @@ pub fn report_dir(root: &Path) -> PathBuf {
 /// the path of `index.html`.
 pub fn build_report(options: &ReportOptions) -> Result<(Report, PathBuf)> {
     let configs = planned_configs(options.quick, options.seeds)?;
-    let started = Instant::now();
-    let mut available = Vec::new();
-    let mut missing = Vec::new();
-    let hint = "move it away, report on the runs that exist with --reuse, or choose another --artifacts directory";
-    // Every run is checked before the first one trains (a refusal changes nothing), and what it
-    // needs measures the job.
-    let mut plans = Vec::new();
-    if !options.reuse {
-        for config in &configs {
-            let dir = options.root.join(&config.name);
-            plans.push(crate::run::check_start(
-                &dir,
-                config,
-                Start::Continue,
-                hint,
-            )?);
-        }
-    }
-    let images = |config: &TrainingConfig| config.limit.unwrap_or(60_000);
-    let remaining = |config: &TrainingConfig, plan: &Plan| match plan {
-        Plan::Restart => config.epochs,
-        Plan::ResumeAfter(k) => config.epochs.saturating_sub(*k),
-        Plan::FinishAt(_) | Plan::Finished(_) => 0,
+    let (available, missing, training_seconds) = if options.reuse {
+        let (available, missing) = finished_runs(&options.root, &configs)?;
+        (available, missing, 0.0)
+    } else {
+        let (available, seconds) = train_missing(options, &configs)?;
+        (available, Vec::new(), seconds)
     };
-    let total: f64 = configs
-        .iter()
-        .zip(&plans)
-        .map(|(c, p)| remaining(c, p) as f64 * epoch_units(images(c), c.model.hidden))
-        .sum();
-    let job = JobProgress::new(configs.len(), total);
-    for (i, config) in configs.iter().enumerate() {
-        let dir = options.root.join(&config.name);
-        if options.reuse {
-            // A finished run is used (and refused later if its files disagree); others are not.
-            if dir.join(artifacts::MODEL_FILE).exists() {
-                available.push(dir);
-            } else {
-                crate::out!("{}: no finished run; left out (--reuse)", dir.display());
-                missing.push(config.name.clone());
-            }
-            continue;
-        }
-        let what = match &plans[i] {
-            Plan::Restart => match config.epochs {
-                1 => "training 1 epoch".to_string(),
-                n => format!("training {n} epochs"),
-            },
-            Plan::ResumeAfter(k) => format!("resuming after epoch {k} of {}", config.epochs),
-            Plan::FinishAt(_) | Plan::Finished(_) => "finished, reused".into(),
-        };
-        crate::out!("{}", job.start_run(&config.name, &what));
-        let mut run = RunOptions::new(dir.clone(), options.data_dir.clone(), options.backend);
-        run.start = Start::Continue;
-        run.conflict_hint = hint.into();
-        run.progress = Some(RunProgress {
-            job: job.clone(),
-            epoch_units: epoch_units(images(config), config.model.hidden),
-        });
-        train(config, &run)?;
-        available.push(dir);
-    }
-    let training_seconds = started.elapsed().as_secs_f64();
     if available.is_empty() {
         bail!(
             "{}: no finished runs to report on (run without --reuse to train them)",
             options.root.display()
         );
     }
+    check_pooled(&available)?;
 
     let analysis_started = Instant::now();
     let out = report_dir(&options.root);
@@ -319,6 +267,124 @@ pub fn build_report(options: &ReportOptions) -> Result<(Report, PathBuf)> {
     let index = out.join("index.html");
     write_atomic(&index, page::html(&report).as_bytes())?;
     Ok((report, index))
+}
+
+/// Trains what is missing of `configs` (every run is checked before the first one trains: a
+/// refusal changes nothing); returns the run directories and the seconds of the epochs trained.
+fn train_missing(
+    options: &ReportOptions,
+    configs: &[TrainingConfig],
+) -> Result<(Vec<PathBuf>, f64)> {
+    // What `train` will check, with the backend it will record.
+    let configs: Vec<TrainingConfig> = configs
+        .iter()
+        .map(|c| {
+            c.clone()
+                .with_backend(Some(options.backend.name().to_string()))
+        })
+        .collect();
+    let configs = &configs[..];
+    let mut plans = Vec::new();
+    for config in configs {
+        let dir = options.root.join(&config.name);
+        plans.push(crate::run::check_start(&dir, config, Start::Continue)?);
+    }
+    let images = |config: &TrainingConfig| config.limit.unwrap_or(60_000);
+    let remaining = |config: &TrainingConfig, plan: &Plan| match plan {
+        Plan::Restart => config.epochs,
+        Plan::ResumeAfter(k) => config.epochs.saturating_sub(*k),
+        Plan::FinishAt(_) | Plan::Finished(_) => 0,
+    };
+    let total: f64 = configs
+        .iter()
+        .zip(&plans)
+        .map(|(c, p)| remaining(c, p) as f64 * epoch_units(images(c), c.model.hidden))
+        .sum();
+    let job = JobProgress::new(configs.len(), total);
+    let mut available = Vec::new();
+    let mut seconds = 0.0;
+    for (config, plan) in configs.iter().zip(&plans) {
+        let dir = options.root.join(&config.name);
+        let what = match plan {
+            Plan::Restart => format!("training {}", count(config.epochs, "epoch")),
+            Plan::ResumeAfter(k) => format!("resuming after epoch {k} of {}", config.epochs),
+            Plan::FinishAt(_) | Plan::Finished(_) => "finished, reused".into(),
+        };
+        crate::out!("{}", job.start_run(&config.name, &what));
+        let mut run = RunOptions::new(dir.clone(), options.data_dir.clone(), options.backend);
+        run.start = Start::Continue;
+        run.progress = Some(RunProgress {
+            job: job.clone(),
+            epoch_units: epoch_units(images(config), config.model.hidden),
+        });
+        let summary = train(config, &run)?;
+        seconds += summary
+            .epochs
+            .iter()
+            .map(|r| r.train_seconds + r.test_seconds)
+            .sum::<f64>();
+        available.push(dir);
+    }
+    Ok((available, seconds))
+}
+
+/// The finished runs of `configs` under `root` (`--reuse`), and the names of those that are not
+/// finished. A run of another configuration, or one whose files disagree, is refused.
+fn finished_runs(root: &Path, configs: &[TrainingConfig]) -> Result<(Vec<PathBuf>, Vec<String>)> {
+    let (mut available, mut missing) = (Vec::new(), Vec::new());
+    for config in configs {
+        let dir = root.join(&config.name);
+        let found = crate::run::Found::read(&dir);
+        if !found.finished {
+            crate::out!("{}: no finished run; left out (--reuse)", dir.display());
+            missing.push(config.name.clone());
+            continue;
+        }
+        crate::run::plan(&dir, &found, config, Start::Continue)?;
+        if let Err(what) = found.coherent {
+            return Err(crate::run::RunError::Inconsistent { dir, what }.into());
+        }
+        available.push(dir);
+    }
+    Ok((available, missing))
+}
+
+/// Refuses to pool the seeds of a run whose configurations differ in anything but the seed (and
+/// the backend that trained them): their mean ± sd would mix two experiments.
+fn check_pooled(runs: &[PathBuf]) -> Result<()> {
+    let mut first: Vec<TrainingConfig> = Vec::new();
+    for dir in runs {
+        let config = artifacts::load_config(dir)?;
+        let Some(base) = first
+            .iter()
+            .find(|c| run_of(&c.name) == run_of(&config.name))
+        else {
+            first.push(config);
+            continue;
+        };
+        let diffs: Vec<String> = crate::run::config_diff(base, &config)
+            .into_iter()
+            .filter(|d| d.field != "seed" && d.field != "backend")
+            .map(|d| d.to_string())
+            .collect();
+        if !diffs.is_empty() {
+            bail!(
+                "{} and {} are seeds of one run but differ ({}); their mean would mix two experiments",
+                base.name,
+                config.name,
+                diffs.join(", ")
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `1 epoch`, `3 epochs`.
+pub fn count(n: usize, what: &str) -> String {
+    match n {
+        1 => format!("1 {what}"),
+        n => format!("{n} {what}s"),
+    }
 }
 
 /// Pixels of every image of `set` (clean), flat.
@@ -422,19 +488,10 @@ fn analyse(
         .accuracy(&Labelled::from_tensor(codes_test, &test_labels, &cpu));
 
         let figure_dir = out.join(&config.name);
-        let drawn = write_figures(
-            &run,
-            &FigureOptions {
-                data_dir: options.data_dir.clone(),
-                out_dir: figure_dir,
-                samples: 30,
-                per_tile_scale: false,
-                symmetric_weights: false,
-                log_y: false,
-                zoom: 2,
-                compare: Vec::new(),
-            },
-        )?;
+        let label = format!("{} ({})", config.name, count(config.epochs, "epoch"));
+        let mut figure_options = FigureOptions::new(options.data_dir.clone(), figure_dir, label);
+        figure_options.samples = 30;
+        let drawn = write_figures(&run, &figure_options)?;
         let figures = drawn
             .files
             .iter()
@@ -459,6 +516,7 @@ fn analyse(
             noise: config.noise,
             epochs: last.map_or(0, |r| r.epoch),
             train_images: config.limit.unwrap_or(60_000).min(60_000),
+            backend: config.backend.clone(),
             train_loss: last.map_or(f64::NAN, |r| r.train_loss),
             logged_test_mse: last.map_or(f64::NAN, |r| r.test_mse),
             seconds: epochs
@@ -502,7 +560,7 @@ fn analyse(
     Ok(Report {
         quick: options.quick,
         seeds: options.seeds,
-        machine: machine_description(options.backend),
+        machine: machine_description(),
         active_pixels: active.iter().filter(|&&a| a).count(),
         cases,
         missing,
@@ -561,8 +619,8 @@ fn fine_tune(
     })
 }
 
-/// The training backend and this machine's CPU.
-fn machine_description(backend: Backend) -> String {
+/// This machine's CPU.
+fn machine_description() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|text| {
@@ -574,8 +632,7 @@ fn machine_description(backend: Backend) -> String {
         .unwrap_or_else(|| std::env::consts::ARCH.to_string());
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     format!(
-        "training backend {}; {cpu}, {threads} hardware threads; {} build",
-        backend.name(),
+        "{cpu}, {threads} hardware threads; {} build",
         if cfg!(debug_assertions) {
             "debug"
         } else {
