@@ -86,8 +86,8 @@ fn a_checkpoints_figures_are_never_shown_as_the_finished_models() {
         "--out",
         arg(&reference),
     ]));
-    let server = Server::start(dir.path());
-    let (status, served) = server.get("/api/runs/case7/figures/w1.png");
+    let app = App::new(dir.path());
+    let (status, served) = app.get("/api/runs/case7/figures/w1.png");
     assert_eq!(status, 200);
     assert_eq!(served, std::fs::read(reference.join("w1.png")).unwrap());
     assert_ne!(served, std::fs::read(&epoch2).unwrap());
@@ -102,7 +102,7 @@ fn a_checkpoints_figures_are_never_shown_as_the_finished_models() {
         "--zoom",
         "1",
     ]));
-    let (_, own) = server.get("/api/runs/case7/figures/w1.png");
+    let (_, own) = app.get("/api/runs/case7/figures/w1.png");
     assert_eq!(own, std::fs::read(figures.join("w1.png")).unwrap());
     assert_ne!(own, served, "zoom 1 draws another picture");
 }
@@ -302,11 +302,11 @@ fn serve_reads_nothing_through_a_link_out_and_sends_no_machine_paths() {
     copy_dir(&run, &damaged);
     std::fs::write(damaged.join("model.bpk"), b"garbage").unwrap();
 
-    let server = Server::start(&artifacts);
-    let (status, body) = server.get("/api/runs/linked/epochs");
+    let app = App::new(&artifacts);
+    let (status, body) = app.get("/api/runs/linked/epochs");
     assert_eq!(status, 404, "{}", String::from_utf8_lossy(&body));
     assert!(!String::from_utf8_lossy(&body).contains("0.123456"));
-    let (status, runs) = server.json("GET", "/api/runs", None);
+    let (status, runs) = app.json("GET", "/api/runs", None);
     assert_eq!(status, 200);
     let text = runs.to_string();
     let root = artifacts.canonicalize().unwrap();
@@ -347,13 +347,13 @@ fn serve_reads_nothing_through_a_link_out_and_sends_no_machine_paths() {
     // Draw follows the model's content: another model of the same size put in place with the old
     // modification time is used at once.
     let drawing = serde_json::json!({ "pixels": vec![0.5; 784] });
-    let answer = |server: &Server| {
-        let (status, answer) = server.json("POST", "/api/reconstruct", Some(&drawing));
+    let answer = |app: &App| {
+        let (status, answer) = app.json("POST", "/api/reconstruct", Some(&drawing));
         assert_eq!(status, 200, "{answer}");
         let runs = answer["runs"].as_array().unwrap().clone();
         runs.into_iter().find(|r| r["name"] == "case7").unwrap()["reconstruction"].clone()
     };
-    let before = answer(&server);
+    let before = answer(&app);
     let other = dir.path().join("other");
     stdout_of_success(&train(&[
         "--case",
@@ -385,7 +385,7 @@ fn serve_reads_nothing_through_a_link_out_and_sends_no_machine_paths() {
         .set_modified(modified)
         .unwrap();
     assert_ne!(
-        answer(&server),
+        answer(&app),
         before,
         "Draw kept the model that was replaced"
     );

@@ -1,12 +1,21 @@
 //! The README is executable: every `cargo run` command in its shell code blocks runs through
 //! `cargo`, as a user types it, in README order, from the workspace root.
 //!
-//! What this test changes in a command, and why — nothing else:
+//! Two tests share the commands between them:
+//! - `every_readme_command_works_as_written` (in the default run) runs every command that needs
+//!   neither a GPU nor a cargo feature;
+//! - `every_gpu_and_feature_readme_command_works_as_written` (ignored by default: wgpu trains for
+//!   minutes on a software driver, and the `vulkan` check is a cold build; CI runs it with
+//!   `-- --ignored`) runs exactly the others: the `--features` commands and those that train
+//!   on wgpu (`--backend wgpu`, a `--backends` list with wgpu in it, or a `compare` without
+//!   `--backends`, whose default list has wgpu). Each test has its own scratch directories.
+//!
+//! What the tests change in a command, and why — nothing else:
 //! - commands that train (`train`, `compare`) get `--epochs 1 --limit 1000` appended (a later
 //!   flag overrides an earlier one): as written they train for minutes to hours;
 //! - `report` without `--quick` gets `--quick` (2000 images, one epoch per run), for the same
 //!   reason; a command that becomes identical to an earlier one is run once;
-//! - every command gets `--artifacts <scratch dir>`, so that the test never touches `artifacts/`:
+//! - every command gets `--artifacts <scratch dir>`, so that the tests never touch `artifacts/`:
 //!   one directory shared by the commands that train, draw and compare runs (in README order, so
 //!   that `visualize` finds what `--case 7` trained), another for the `report` commands (whose
 //!   quick runs would otherwise meet the one-epoch runs above in the same directories);
@@ -19,25 +28,16 @@
 //!
 //! The environment sets `CUBECL_AUTOTUNE_LEVEL=minimal` (wgpu's kernels tune in seconds instead
 //! of a minute on a software driver) and unsets `MNIST_DIR` (the vendored data is used).
-//! A command that fails fails the test, with its output.
+//! A command that fails fails its test, with its output.
 
-mod common;
-use common::scratch;
-
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::util::{scratch, workspace_root};
+
 /// Longest a single README command may take before it counts as hung.
 const TIMEOUT: Duration = Duration::from_secs(30 * 60);
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .expect("crates/train sits two levels below the root")
-        .to_path_buf()
-}
 
 /// Every `cargo run …` line of the README's shell code blocks (```, ```sh, ```bash, ```console,
 /// ```shell), comments stripped, in order.
@@ -71,7 +71,45 @@ fn readme_commands(readme: &str) -> Vec<String> {
     commands
 }
 
-/// What the test does with one README command.
+/// A command's cargo part and the program's arguments (after ` -- `).
+fn split_command(command: &str) -> (&str, &str) {
+    match command.split_once(" -- ") {
+        Some((cargo_part, args)) => (cargo_part.trim(), args.trim()),
+        None => (command.trim(), ""),
+    }
+}
+
+/// The values of `flag` in `words`, given as `--flag V` or `--flag=V`.
+fn values<'a>(words: &[&'a str], flag: &str) -> Vec<&'a str> {
+    let mut values = Vec::new();
+    for (i, word) in words.iter().enumerate() {
+        if *word == flag {
+            values.extend(words.get(i + 1).copied());
+        } else if let Some(value) = word.strip_prefix(flag).and_then(|v| v.strip_prefix('=')) {
+            values.push(value);
+        }
+    }
+    values
+}
+
+/// Whether a README command belongs to the GPU test: it builds with `--features`, or it trains on
+/// wgpu (`--backend wgpu`, a `--backends` list with wgpu, or `compare`'s default list, which has
+/// wgpu).
+fn needs_gpu(command: &str) -> bool {
+    let (cargo_part, args) = split_command(command);
+    let cargo: Vec<&str> = cargo_part.split_whitespace().collect();
+    let args: Vec<&str> = args.split_whitespace().collect();
+    let backends = values(&args, "--backends");
+    let compare_default = args.first() == Some(&"compare") && backends.is_empty();
+    !values(&cargo, "--features").is_empty()
+        || values(&args, "--backend").contains(&"wgpu")
+        || backends
+            .iter()
+            .any(|list| list.split(',').any(|b| b == "wgpu"))
+        || compare_default
+}
+
+/// What a test does with one README command.
 #[derive(Debug, PartialEq)]
 enum Plan {
     /// Run this shell command.
@@ -82,13 +120,10 @@ enum Plan {
     Skip(&'static str),
 }
 
-/// The command as the test runs it (see the module documentation for every change); `report`
+/// The command as the tests run it (see the module documentation for every change); `report`
 /// commands get `reports` as their artifacts directory, the others `runs`.
 fn plan(command: &str, runs: &Path, reports: &Path) -> Plan {
-    let (cargo_part, args) = match command.split_once(" -- ") {
-        Some((cargo_part, args)) => (cargo_part.trim(), args.trim()),
-        None => (command.trim(), ""),
-    };
+    let (cargo_part, args) = split_command(command);
     let tokens: Vec<&str> = cargo_part.split_whitespace().collect();
     if let Some(i) = tokens.iter().position(|t| *t == "--features") {
         return match tokens.get(i + 1).copied() {
@@ -281,22 +316,21 @@ fn serve(command: &str) -> (bool, f64, String) {
     }
 }
 
-#[test]
-fn every_readme_command_works_as_written() {
+/// The README's `cargo run` commands.
+fn readme() -> Vec<String> {
     let readme = std::fs::read_to_string(workspace_root().join("README.md")).unwrap();
-    let commands = readme_commands(&readme);
-    assert!(
-        commands.contains(&"cargo run --release -p train -- --case 7".to_string()),
-        "the README's first training command is missing: {commands:#?}"
-    );
-    assert!(commands.len() >= 6, "too few commands found: {commands:#?}");
+    readme_commands(&readme)
+}
 
-    let runs = scratch("readme", "runs");
-    let reports = scratch("readme", "reports");
+/// Runs `commands` as [`plan`] says, in order, each distinct one once, with their own scratch
+/// artifacts, and asserts that none failed.
+fn run_as_written<'a>(commands: impl IntoIterator<Item = &'a String>) {
+    let runs = scratch();
+    let reports = scratch();
     let mut seen = Vec::new();
     let mut failures = Vec::new();
-    for command in &commands {
-        match plan(command, &runs, &reports) {
+    for command in commands {
+        match plan(command, runs.path(), reports.path()) {
             Plan::Skip(reason) => println!("skipped: {command}\n  ({reason})"),
             Plan::Run(runnable) | Plan::Serve(runnable) if seen.contains(&runnable) => {
                 println!("ran above: {command}\n  as {runnable}");
@@ -329,8 +363,29 @@ fn every_readme_command_works_as_written() {
         "README commands that fail as written:\n\n{}",
         failures.join("\n\n")
     );
-    std::fs::remove_dir_all(&runs).ok();
-    std::fs::remove_dir_all(&reports).ok();
+}
+
+#[test]
+fn every_readme_command_works_as_written() {
+    let commands = readme();
+    assert!(
+        commands.contains(&"cargo run --release -p train -- --case 7".to_string()),
+        "the README's first training command is missing: {commands:#?}"
+    );
+    assert!(commands.len() >= 6, "too few commands found: {commands:#?}");
+    run_as_written(commands.iter().filter(|c| !needs_gpu(c)));
+}
+
+#[test]
+#[ignore = "slow: trains on wgpu (minutes on a software driver) and checks the vulkan feature with a cold cargo check; CI runs it after the default tests: cargo test --release --workspace --locked -- --ignored"]
+fn every_gpu_and_feature_readme_command_works_as_written() {
+    let commands = readme();
+    let gpu: Vec<&String> = commands.iter().filter(|c| needs_gpu(c)).collect();
+    assert!(
+        !gpu.is_empty(),
+        "no GPU or feature command found: {commands:#?}"
+    );
+    run_as_written(gpu);
 }
 
 #[test]
@@ -380,4 +435,58 @@ fn commands_are_found_and_changed_only_as_stated() {
         ),
         Plan::Skip(_)
     ));
+    // The GPU test's wgpu commands are shortened and kept out of `artifacts/` the same way.
+    assert_eq!(
+        plan(
+            "cargo run --release -p train -- --case 7 --backend wgpu --name case7-wgpu",
+            dir
+        ),
+        Plan::Run(
+            "cargo run --release -p train -- --case 7 --backend wgpu --name case7-wgpu \
+             --epochs 1 --limit 1000 --artifacts /s"
+                .into()
+        )
+    );
+    assert_eq!(
+        plan(
+            "cargo run --release -p train -- compare --case 7 --backends flex,ndarray,wgpu \
+             --epochs 2 --limit 10000",
+            dir
+        ),
+        Plan::Run(
+            "cargo run --release -p train -- compare --case 7 --backends flex,ndarray,wgpu \
+             --epochs 2 --limit 10000 --epochs 1 --limit 1000 --artifacts /s"
+                .into()
+        )
+    );
+
+    // Which test runs which command: the default one what needs no GPU, the ignored one the
+    // `--features` commands and those on wgpu.
+    let cargo_run = "cargo run --release -p train";
+    for (command, gpu) in [
+        ("-- --case 7", false),
+        ("-- --case 7 --resume", false),
+        ("-- visualize --case 7", false),
+        ("-- --case 7 --backend ndarray", false),
+        ("-- compare --case 7 --backends flex,ndarray", false),
+        ("-- report", false),
+        ("-- report --quick", false),
+        ("-- serve", false),
+        ("-- --case 7 --backend wgpu --name case7-wgpu", true),
+        ("-- --case 7 --backend=wgpu", true),
+        ("-- visualize --case 7 --backend wgpu", true),
+        ("-- report --quick --backend wgpu", true),
+        (
+            "-- compare --case 7 --backends flex,ndarray,wgpu --epochs 2 --limit 10000",
+            true,
+        ),
+        ("-- compare --case 7 --backends=wgpu", true),
+        ("-- compare --case 7", true),
+        ("--features vulkan -- --case 1 --backend vulkan", true),
+        ("--features cuda   -- --case 1 --backend cuda", true),
+        ("--features metal  -- --case 1 --backend metal", true),
+    ] {
+        let command = format!("{cargo_run} {command}");
+        assert_eq!(needs_gpu(&command), gpu, "{command}");
+    }
 }

@@ -1,5 +1,18 @@
 //! The end-to-end tests: the real `train` binary on a small MNIST subset, one module per concern,
 //! one test binary (Burn is linked once).
+//!
+//! The slow ones (training on wgpu, a cold `cargo check --features vulkan`) are ignored by
+//! default; CI runs them too: `cargo test --release --workspace --locked -- --ignored`, after the default tests.
 
+mod compare;
+mod gpu;
 mod identity;
+mod integrity;
+mod readme;
+mod report;
+mod robustness;
+mod serve;
+mod sharp_edges;
+mod train;
 mod util;
+mod visualize;

@@ -1,17 +1,35 @@
 //! What the end-to-end tests share: the `train` binary, scratch directories, assertions on its
-//! output, a run directory's files, and a `train serve` on a free port with a plain HTTP client.
+//! output, a run directory's files, a `train serve` on a free port with a plain HTTP client, and
+//! headless Chromium.
 
 #![allow(dead_code)] // each test module uses its own subset
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+// `::train` is the program's library crate, not the test binary's `train` module.
+use ::train::commands::serve;
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, header};
+use figures::image::GrayImage;
+use serde_json::Value;
+use study::epochs::{EPOCHS_CSV, EpochRecord, read_epochs};
 pub use tempfile::TempDir;
-use train::renderer::{EPOCHS_CSV, EpochRecord, read_epochs};
+use tower::ServiceExt;
+
+/// The workspace root (the README, `benches/`, the vendored data).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("crates/train sits two levels below the root")
+        .to_path_buf()
+}
 
 /// The `train` binary under test (`TRAIN_BIN` runs the same tests against another build, e.g.
 /// an older one, to see which of them it fails).
@@ -205,34 +223,6 @@ impl Server {
         Self { child, address }
     }
 
-    /// One HTTP/1.1 request; the status and body of the answer.
-    pub fn request(&self, method: &str, path: &str, body: Option<&[u8]>) -> (u16, Vec<u8>) {
-        http(&self.address, method, path, body)
-    }
-
-    /// `GET path`.
-    pub fn get(&self, path: &str) -> (u16, Vec<u8>) {
-        self.request("GET", path, None)
-    }
-
-    /// A JSON request and its JSON answer.
-    pub fn json(
-        &self,
-        method: &str,
-        path: &str,
-        body: Option<&serde_json::Value>,
-    ) -> (u16, serde_json::Value) {
-        let bytes = body.map(|b| b.to_string().into_bytes());
-        let (status, answer) = self.request(method, path, bytes.as_deref());
-        let value = serde_json::from_slice(&answer).unwrap_or_else(|e| {
-            panic!(
-                "{method} {path}: not JSON ({e}): {}",
-                String::from_utf8_lossy(&answer)
-            )
-        });
-        (status, value)
-    }
-
     /// Whether the server still runs.
     pub fn alive(&mut self) -> bool {
         self.child.try_wait().unwrap().is_none()
@@ -250,48 +240,129 @@ impl Drop for Server {
     }
 }
 
-/// One HTTP/1.1 request to `address` over a plain TCP connection; the status and body.
-pub fn http(address: &str, method: &str, path: &str, body: Option<&[u8]>) -> (u16, Vec<u8>) {
-    let mut stream = TcpStream::connect(address).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(120)))
-        .unwrap();
-    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n");
-    if let Some(body) = body {
-        head += &format!(
-            "Content-Type: application/json\r\nContent-Length: {}\r\n",
-            body.len()
-        );
-    }
-    head += "\r\n";
-    stream.write_all(head.as_bytes()).unwrap();
-    // A server that refuses an oversized body may close before reading it all.
-    let _ = body.map(|b| stream.write_all(b));
-    let mut answer = Vec::new();
-    let _ = stream.read_to_end(&mut answer);
-    let split = answer
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .unwrap_or_else(|| panic!("no HTTP answer to {method} {path}"));
-    let head = String::from_utf8_lossy(&answer[..split]).to_lowercase();
-    let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
-    let mut body = answer[split + 4..].to_vec();
-    if head.contains("transfer-encoding: chunked") {
-        body = dechunk(&body);
-    }
-    (status, body)
+/// The answer to `method path` read as JSON (a panic showing it when it is not).
+pub fn json_answer(method: &str, path: &str, answer: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(answer).unwrap_or_else(|e| {
+        panic!(
+            "{method} {path}: not JSON ({e}): {}",
+            String::from_utf8_lossy(answer)
+        )
+    })
 }
 
-fn dechunk(mut body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let end = body.windows(2).position(|w| w == b"\r\n").unwrap();
-        let size =
-            usize::from_str_radix(std::str::from_utf8(&body[..end]).unwrap().trim(), 16).unwrap();
-        if size == 0 {
-            return out;
-        }
-        out.extend_from_slice(&body[end + 2..end + 2 + size]);
-        body = &body[end + 2 + size + 2..];
+/// One request to `router`; the status and body of the answer.
+async fn ask(router: &Router, method: &str, path: &str, body: Option<&[u8]>) -> (u16, Vec<u8>) {
+    let request = Request::builder().method(method).uri(path);
+    let request = match body {
+        Some(body) => request
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_vec())),
+        None => request.body(Body::empty()),
     }
+    .unwrap();
+    let answer = router.clone().oneshot(request).await.unwrap();
+    let status = answer.status().as_u16();
+    let body = axum::body::to_bytes(answer.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    (status, body.to_vec())
+}
+
+/// The server's router over an artifacts directory, as `train serve` builds it, asked in-process
+/// on a runtime of its own.
+pub struct App {
+    router: Router,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl App {
+    /// Serves `artifacts` (the vendored test digits).
+    pub fn new(artifacts: &Path) -> Self {
+        let state = serve::state(artifacts, study::data::default_dir()).unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        Self {
+            router: serve::router(Arc::new(state)),
+            runtime,
+        }
+    }
+
+    /// One request; the status and body of the answer.
+    pub fn request(&self, method: &str, path: &str, body: Option<&[u8]>) -> (u16, Vec<u8>) {
+        self.runtime.block_on(ask(&self.router, method, path, body))
+    }
+
+    /// `GET path`.
+    pub fn get(&self, path: &str) -> (u16, Vec<u8>) {
+        self.request("GET", path, None)
+    }
+
+    /// A JSON request and its JSON answer.
+    pub fn json(&self, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
+        let bytes = body.map(|b| b.to_string().into_bytes());
+        let (status, answer) = self.request(method, path, bytes.as_deref());
+        (status, json_answer(method, path, &answer))
+    }
+}
+
+/// The headless browser on this machine; none (the caller skips, saying so) only outside CI,
+/// which must install it.
+pub fn chromium() -> Option<&'static str> {
+    let browser = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|b| {
+            Command::new(b)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        });
+    if browser.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must install chromium (see .ci/run)"
+        );
+        eprintln!("skipped: no chromium on this machine");
+    }
+    browser
+}
+
+/// Flags for a quiet headless Chromium that reaches nothing but the page.
+pub const CHROMIUM_FLAGS: [&str; 8] = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+];
+
+/// Takes a screenshot of `url` into `shot` with headless Chromium (`flags` after the common ones)
+/// and asserts that it shows something: more than 50 grey levels.
+pub fn assert_screenshot(browser: &str, profile: &Path, url: &str, shot: &Path, flags: &[&str]) {
+    let out = Command::new(browser)
+        .args(CHROMIUM_FLAGS)
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(format!("--screenshot={}", shot.display()))
+        .args(flags)
+        .arg(url)
+        .output()
+        .unwrap();
+    assert!(
+        shot.exists(),
+        "no screenshot: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let image = figures::image::open(shot).unwrap().to_luma8();
+    assert!(grey_levels(&image) > 50, "the screenshot looks blank");
+}
+
+/// Distinct grey levels in an image: a blank one has one or two.
+pub fn grey_levels(image: &GrayImage) -> usize {
+    let mut seen = [false; 256];
+    image.pixels().for_each(|p| seen[p.0[0] as usize] = true);
+    seen.iter().filter(|&&s| s).count()
 }

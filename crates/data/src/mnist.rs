@@ -13,6 +13,8 @@ use crate::idx::{DataError, read_idx};
 pub const SIDE: usize = 28;
 /// Pixels per MNIST image.
 pub const PIXELS: usize = SIDE * SIDE;
+/// Images of MNIST's training split (its files say so too; [`Mnist::load`] reads what is there).
+pub const TRAIN_IMAGES: usize = 60_000;
 
 /// Which of MNIST's two files pairs to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -20,6 +20,25 @@ pub fn masked_pixels(ratio: f64) -> usize {
     (PIXELS as f64 * ratio).floor() as usize
 }
 
+/// Seed of a test set's noise masks, distinct from the training set's of the same seed.
+pub fn test_noise_seed(seed: u64) -> u64 {
+    seed ^ 0x7e57_7e57_7e57_7e57
+}
+
+/// `floor(784 × ratio)` distinct pixel indices drawn from `rng`.
+fn draw_mask(rng: &mut StdRng, per_image: usize) -> impl Iterator<Item = usize> {
+    rand::seq::index::sample(rng, PIXELS, per_image).into_iter()
+}
+
+/// Sets `floor(784 × ratio)` of one image's pixels to 0, chosen from `seed`: the mask the first
+/// image of a [`NoisedMnist`] of that seed gets.
+pub fn mask_image(pixels: &mut [f32], ratio: f64, seed: u64) {
+    let mut rng = StdRng::seed_from_u64(seed);
+    for i in draw_mask(&mut rng, masked_pixels(ratio)) {
+        pixels[i] = 0.0;
+    }
+}
+
 /// MNIST whose inputs have exactly `floor(784 × ratio)` pixels set to 0, chosen once per image
 /// from a seed; a ratio of 0 gives the clean data set.
 #[derive(Debug, Clone)]
@@ -42,8 +61,7 @@ impl NoisedMnist {
         if per_image > 0 {
             let mut rng = StdRng::seed_from_u64(seed);
             for _ in 0..mnist.len() {
-                let picked = rand::seq::index::sample(&mut rng, PIXELS, per_image);
-                masks.extend(picked.into_iter().map(|i| i as u16));
+                masks.extend(draw_mask(&mut rng, per_image).map(|i| i as u16));
             }
         }
         Self {

@@ -1,7 +1,7 @@
 //! Inverted dropout whose mask, on the CPU backends, is hashed on the host from one seed per pass.
 //!
 //! Burn's `Dropout` draws every mask element from the backend's random stream, one element at
-//! a time on one thread (12 % of a case 1 step on flex). On flex and ndarray this layer draws a
+//! a time on one thread (its cost: BENCHMARKS.md). On flex and ndarray this layer draws a
 //! single seed from the same stream per pass and expands it with a counter-based hash, so the
 //! mask costs a fraction of a millisecond, stays fixed by the device's seed, and — because the
 //! seed comes from the device's stream — flex and ndarray still see identical masks. On a GPU

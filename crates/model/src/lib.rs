@@ -143,6 +143,38 @@ impl Autoencoder {
         }
     }
 
+    /// Reconstructions of `inputs` (`[N, 784]`) without dropout, computed in chunks of
+    /// [`CHUNK_ROWS`] rows.
+    pub fn reconstruct(&self, inputs: &Tensor<2>) -> Tensor<2> {
+        let model = self.valid();
+        in_chunks(inputs, |x| model.forward(x))
+    }
+
+    /// The hidden codes of `inputs` (`[N, 784]`): `[N, n]`, after the activation, no dropout,
+    /// computed in chunks of [`CHUNK_ROWS`] rows.
+    pub fn codes(&self, inputs: &Tensor<2>) -> Tensor<2> {
+        let model = self.valid();
+        in_chunks(inputs, |x| model.encode(x))
+    }
+
+    /// Each hidden unit's 784 input weights: the columns of the encoder's weight, which Burn's
+    /// `Linear` stores as `[d_input, d_output]` = `[784, n]`.
+    pub fn encoder_filters(&self) -> Vec<Vec<f32>> {
+        let w = values(self.encoder.weight.val());
+        let n = self.hidden();
+        (0..n)
+            .map(|k| (0..INPUT_SIZE).map(|p| w[p * n + k]).collect())
+            .collect()
+    }
+
+    /// Each hidden unit's 784 output weights: the rows of the decoder's `[n, 784]` weight.
+    pub fn decoder_filters(&self) -> Vec<Vec<f32>> {
+        values(self.decoder.weight.val())
+            .chunks(INPUT_SIZE)
+            .map(<[f32]>::to_vec)
+            .collect()
+    }
+
     /// Forward pass plus MSE (mean over every pixel of the batch) against the clean targets.
     pub fn forward_regression(&self, batch: AutoencoderBatch) -> RegressionOutput {
         let output = self.forward(batch.inputs);
@@ -153,6 +185,28 @@ impl Autoencoder {
             targets: batch.targets,
         }
     }
+}
+
+/// Rows per chunk of [`Autoencoder::reconstruct`] and [`Autoencoder::codes`]: the 10 000 test
+/// images in ten passes, each a few megabytes of activations.
+pub const CHUNK_ROWS: usize = 1000;
+
+/// `f` applied to `inputs` in chunks of [`CHUNK_ROWS`] rows, concatenated.
+pub fn in_chunks(inputs: &Tensor<2>, f: impl Fn(Tensor<2>) -> Tensor<2>) -> Tensor<2> {
+    let rows = inputs.dims()[0];
+    let parts: Vec<Tensor<2>> = (0..rows)
+        .step_by(CHUNK_ROWS)
+        .map(|start| {
+            f(inputs
+                .clone()
+                .slice([start..(start + CHUNK_ROWS).min(rows)]))
+        })
+        .collect();
+    Tensor::cat(parts, 0)
+}
+
+fn values(t: Tensor<2>) -> Vec<f32> {
+    t.into_data().try_to_vec::<f32>().expect("f32 weights")
 }
 
 /// What a step hands to Burn's metrics: the batch's mean loss and its number of images, so that

@@ -1,0 +1,252 @@
+//! The report's numbers for one trained autoencoder: test errors with and without dropout, the
+//! output-intensity effect, baselines at the same width, the identity test and filter structure.
+
+use data::{PIXELS, SIDE};
+use model::Autoencoder;
+use rand::seq::SliceRandom;
+use rand::{RngExt, SeedableRng};
+use serde::Serialize;
+
+use crate::images::{Images, mse};
+use crate::pca::Pca;
+use crate::structure::FilterStructure;
+
+/// A pixel counts as active when at least this share of the training images light it up.
+pub const ACTIVE_PIXEL_SHARE: f64 = 0.01;
+
+/// Pixels lit (> 0) in at least [`ACTIVE_PIXEL_SHARE`] of `set`'s images: weights of the others
+/// hardly train and keep their random initial values.
+pub fn active_pixels(set: &data::Mnist) -> Vec<bool> {
+    let mut lit = vec![0usize; PIXELS];
+    for i in 0..set.len() {
+        for (count, &b) in lit.iter_mut().zip(set.image_bytes(i)) {
+            *count += usize::from(b > 0);
+        }
+    }
+    let needed = ACTIVE_PIXEL_SHARE * set.len() as f64;
+    lit.iter().map(|&c| c as f64 >= needed).collect()
+}
+
+/// Images drawn for the identity test (uniform noise and pixel-shuffled digits).
+pub const IDENTITY_TEST_IMAGES: usize = 1000;
+
+/// Non-digit images for the identity test, drawn from `seed`.
+pub struct IdentityProbes {
+    /// Clean test digits.
+    pub digits: Images,
+    /// Uniform noise in [0, 1).
+    pub noise: Images,
+    /// The same test digits, each with its pixels in a random order of its own.
+    pub shuffled: Images,
+}
+
+impl IdentityProbes {
+    /// Draws the probes from the clean test digits `digits` (their first
+    /// [`IDENTITY_TEST_IMAGES`]).
+    pub fn new(digits: &Images, seed: u64) -> Self {
+        let digits = digits.first(IDENTITY_TEST_IMAGES);
+        let device = digits.pixels.device();
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let count = digits.rows();
+        let noise: Vec<f32> = (0..count * PIXELS)
+            .map(|_| rng.random_range(0.0f32..1.0))
+            .collect();
+        let flat: Vec<f32> = digits.pixels.clone().into_data().try_to_vec().expect("f32");
+        let mut shuffled = Vec::with_capacity(flat.len());
+        for image in flat.chunks(PIXELS) {
+            let mut order: Vec<usize> = (0..PIXELS).collect();
+            order.shuffle(&mut rng);
+            shuffled.extend(order.iter().map(|&p| image[p]));
+        }
+        Self {
+            noise: Images::new(noise, &device),
+            shuffled: Images::new(shuffled, &device),
+            digits,
+        }
+    }
+}
+
+/// Everything measured on one trained autoencoder.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseNumbers {
+    /// Test MSE without dropout, recomputed from the saved model.
+    pub test_mse: f64,
+    /// Test MSE with dropout active, as during training.
+    pub test_mse_dropout_on: f64,
+    /// Mean output intensity on the test set (no dropout).
+    pub mean_output: f64,
+    /// Mean target intensity on the test set.
+    pub mean_target: f64,
+    /// Test MSE of the output scaled by `mean_target / mean_output` (what a per-image contrast
+    /// stretch would show).
+    pub test_mse_rescaled: f64,
+    /// PCA components used (the hidden units, at most 784).
+    pub pca_components: usize,
+    /// Test MSE of the PCA projection of the (noised) inputs.
+    pub pca_mse: f64,
+    /// Test MSE of predicting the training mean image.
+    pub mean_image_mse: f64,
+    /// Test MSE of returning the (noised) input unchanged.
+    pub identity_mse: f64,
+    /// Reconstruction MSE on clean test digits (identity test reference).
+    pub digit_mse: f64,
+    /// Reconstruction MSE on uniform noise images.
+    pub noise_mse: f64,
+    /// Reconstruction MSE on pixel-shuffled digits.
+    pub shuffled_mse: f64,
+    /// Structure of the first layer's tiles (w1).
+    pub w1: FilterSummary,
+    /// Structure of the second layer's tiles (w2ᵀ).
+    pub w2t: FilterSummary,
+}
+
+/// Serializable [`FilterStructure`].
+#[derive(Debug, Clone, Serialize)]
+pub struct FilterSummary {
+    /// Median roughness ratio (1 ≈ noise, near 0 = smooth).
+    pub median_ratio: f64,
+    /// Fraction of tiles counted as structured.
+    pub structured_fraction: f64,
+}
+
+impl From<FilterStructure> for FilterSummary {
+    fn from(s: FilterStructure) -> Self {
+        Self {
+            median_ratio: s.median_ratio,
+            structured_fraction: s.structured_fraction,
+        }
+    }
+}
+
+/// The test set of a case: noised inputs and clean targets.
+pub struct TestSet {
+    /// What the model sees.
+    pub inputs: Images,
+    /// What it should output.
+    pub targets: Images,
+}
+
+/// Measures `model` (on a device without autodiff) against its test set; `dropout_model` is the
+/// same weights on an autodiff device, where dropout is active.
+pub fn measure(
+    model: &Autoencoder,
+    dropout_model: &Autoencoder,
+    test: &TestSet,
+    pca: &Pca,
+    probes: &IdentityProbes,
+    active: &[bool],
+) -> CaseNumbers {
+    let outputs = model.reconstruct(&test.inputs.pixels);
+    let targets = test.targets.pixels.clone();
+    let mean_output = outputs.clone().mean().into_scalar::<f64>();
+    let mean_target = targets.clone().mean().into_scalar::<f64>();
+    let scale = if mean_output.abs() > 1e-12 {
+        mean_target / mean_output
+    } else {
+        1.0
+    };
+    let dropout_outputs = model::in_chunks(&test.inputs.pixels, |x| {
+        dropout_model.forward(x.autodiff()).inner()
+    });
+    let k = model.hidden().min(PIXELS);
+    let rows = test.inputs.rows();
+    let digit_mse = mse(
+        model.reconstruct(&probes.digits.pixels),
+        probes.digits.pixels.clone(),
+    );
+    CaseNumbers {
+        test_mse: mse(outputs.clone(), targets.clone()),
+        test_mse_dropout_on: mse(dropout_outputs, targets.clone()),
+        mean_output,
+        mean_target,
+        test_mse_rescaled: mse(outputs * scale, targets.clone()),
+        pca_components: k,
+        pca_mse: mse(pca.reconstruct(&test.inputs.pixels, k), targets.clone()),
+        mean_image_mse: mse(pca.mean().repeat_dim(0, rows), targets.clone()),
+        identity_mse: mse(test.inputs.pixels.clone(), targets),
+        digit_mse,
+        noise_mse: mse(
+            model.reconstruct(&probes.noise.pixels),
+            probes.noise.pixels.clone(),
+        ),
+        shuffled_mse: mse(
+            model.reconstruct(&probes.shuffled.pixels),
+            probes.shuffled.pixels.clone(),
+        ),
+        w1: FilterStructure::of(&model.encoder_filters(), SIDE, active).into(),
+        w2t: FilterStructure::of(&model.decoder_filters(), SIDE, active).into(),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use burn::prelude::*;
+    use model::{Activation, AutoencoderConfig};
+
+    pub(crate) fn images(rows: usize, seed: u64, device: &Device) -> Images {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        // Low-rank images: 3 fixed patterns mixed with random weights, plus a little noise.
+        let patterns: Vec<Vec<f32>> = (0..3)
+            .map(|_| (0..PIXELS).map(|_| rng.random_range(0.0f32..1.0)).collect())
+            .collect();
+        let flat = (0..rows)
+            .flat_map(|_| {
+                let w: Vec<f32> = (0..3).map(|_| rng.random_range(0.0f32..1.0)).collect();
+                (0..PIXELS)
+                    .map(|p| (0..3).map(|j| w[j] * patterns[j][p]).sum::<f32>())
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        Images::new(flat, device)
+    }
+
+    #[test]
+    fn identity_probes_keep_each_digits_pixels() {
+        let device = Device::flex();
+        let digits = images(20, 2, &device);
+        let probes = IdentityProbes::new(&digits, 7);
+        assert_eq!(probes.noise.rows(), 20);
+        let sorted = |t: Tensor<2>| {
+            let v: Vec<f32> = t.into_data().try_to_vec().unwrap();
+            v.chunks(PIXELS)
+                .map(|c| {
+                    let mut c = c.to_vec();
+                    c.sort_by(f32::total_cmp);
+                    c
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            sorted(probes.shuffled.pixels.clone()),
+            sorted(digits.pixels.clone())
+        );
+        assert_ne!(
+            probes.shuffled.pixels.clone().into_data(),
+            digits.pixels.clone().into_data()
+        );
+    }
+
+    #[test]
+    fn dropout_acts_only_on_the_autodiff_copy() {
+        let device = Device::flex();
+        device.seed(1);
+        let config = AutoencoderConfig::new(50, Activation::Relu);
+        let model = config.init(&device);
+        let ad = device.clone().autodiff();
+        let dropout_model = model.clone().to_device(&ad).train();
+        let test = TestSet {
+            inputs: images(40, 3, &device),
+            targets: images(40, 3, &device),
+        };
+        let pca = Pca::fit(&images(100, 3, &device));
+        let probes = IdentityProbes::new(&test.targets, 1);
+        let all = [true; PIXELS];
+        let numbers = measure(&model, &dropout_model, &test, &pca, &probes, &all);
+        assert_ne!(numbers.test_mse, numbers.test_mse_dropout_on);
+        let again = measure(&model, &model.valid(), &test, &pca, &probes, &all);
+        assert_eq!(again.test_mse, again.test_mse_dropout_on);
+        assert_eq!(numbers.identity_mse, 0.0);
+        assert_eq!(numbers.pca_components, 50);
+    }
+}

@@ -1,0 +1,244 @@
+//! The full configuration of a run, saved as `config.json` beside its artifacts. Its defaults are
+//! the study's, declared once, here and on the model's config.
+
+use std::path::Path;
+
+use burn::config::Config;
+use burn::optim::AdamConfig;
+use data::{Mnist, NoisedMnist, Split};
+use model::{Activation, AutoencoderConfig};
+
+use crate::error::{ConfigError, Error, Result};
+use crate::files::{file_error, write_atomic};
+
+pub use crate::layout::CONFIG_FILE;
+
+/// Adam's settings: the study's β 0.9/0.999 and ε 1e-8 (Burn's own default ε is 1e-5).
+#[derive(Config, Debug, PartialEq)]
+pub struct AdamSettings {
+    /// Decay of the first moment.
+    #[config(default = 0.9)]
+    pub beta_1: f32,
+    /// Decay of the second moment.
+    #[config(default = 0.999)]
+    pub beta_2: f32,
+    /// Added to the second moment's root, for numerical stability.
+    #[config(default = 1e-8)]
+    pub epsilon: f32,
+}
+
+impl AdamSettings {
+    /// Burn's Adam with these settings (no AMSGrad, no weight decay, no clipping).
+    pub fn to_burn(&self) -> AdamConfig {
+        AdamConfig::new()
+            .with_beta_1(self.beta_1)
+            .with_beta_2(self.beta_2)
+            .with_epsilon(self.epsilon)
+    }
+}
+
+/// Everything that determines a training run; saved as `config.json` beside its artifacts.
+#[derive(Config, Debug)]
+pub struct TrainingConfig {
+    /// Short name of the run (`case7`, or the config file's stem).
+    pub name: String,
+    /// One-line description of the run.
+    pub description: String,
+    /// The autoencoder.
+    pub model: AutoencoderConfig,
+    /// Adam's settings.
+    #[config(default = "AdamSettings::new()")]
+    pub optimizer: AdamSettings,
+    /// Adam's learning rate.
+    #[config(default = 1e-3)]
+    pub learning_rate: f64,
+    /// Fraction of input pixels zeroed per image (`floor(784 × ratio)` pixels); 0 for none.
+    #[config(default = 0.0)]
+    pub noise: f64,
+    /// Epochs to train.
+    #[config(default = 20)]
+    pub epochs: usize,
+    /// Images per batch.
+    #[config(default = 100)]
+    pub batch_size: usize,
+    /// Seed of data order, noise masks, dropout and initialisation.
+    #[config(default = 0)]
+    pub seed: u64,
+    /// Use only the first `limit` training images (all when absent).
+    pub limit: Option<usize>,
+    /// The backend the run trains on (`flex`, `wgpu`, …); set by training, absent in a case file
+    /// and in runs saved before it was recorded.
+    pub backend: Option<String>,
+}
+
+impl TrainingConfig {
+    /// Checks every value a file or a flag could set; the error names the field.
+    pub fn validate(&self) -> std::result::Result<(), ConfigError> {
+        let invalid = |field: &str, message: String| Err(ConfigError::invalid(field, message));
+        if let Err(e) = self.model.validate() {
+            let (field, message) = e.split_once(": ").unwrap_or(("", &e));
+            return invalid(&format!("model.{field}"), message.to_string());
+        }
+        if !(0.0..1.0).contains(&self.noise) {
+            return invalid(
+                "data.noise",
+                format!("must be in [0, 1), got {}", self.noise),
+            );
+        }
+        if self.epochs == 0 {
+            return invalid("training.epochs", "must be at least 1".into());
+        }
+        if self.batch_size == 0 {
+            return invalid("training.batch_size", "must be at least 1".into());
+        }
+        let rate = self.learning_rate;
+        if !(rate.is_finite() && rate > 0.0) {
+            return invalid(
+                "training.learning_rate",
+                format!("must be positive, got {rate}"),
+            );
+        }
+        if self.limit == Some(0) {
+            return invalid("limit", "must be at least 1".into());
+        }
+        let adam = &self.optimizer;
+        for (field, beta) in [
+            ("training.beta_1", adam.beta_1),
+            ("training.beta_2", adam.beta_2),
+        ] {
+            if !(0.0..1.0).contains(&beta) {
+                return invalid(field, format!("must be in [0, 1), got {beta}"));
+            }
+        }
+        if !(adam.epsilon.is_finite() && adam.epsilon > 0.0) {
+            return invalid(
+                "training.epsilon",
+                format!("must be positive, got {}", adam.epsilon),
+            );
+        }
+        Ok(())
+    }
+
+    /// The study's description of the case, as a table row: `ReLU, 1000 hidden, dropout …`.
+    pub fn summary(&self) -> String {
+        let m = &self.model;
+        let activation = match m.activation {
+            Activation::Relu => "ReLU",
+            Activation::Sigmoid => "Sigmoid",
+        };
+        let mut parts = vec![activation.to_string(), format!("{} hidden", m.hidden)];
+        if m.dropout > 0.0 {
+            let placement = if m.output_dropout {
+                "hidden+output"
+            } else {
+                "hidden only"
+            };
+            parts.push(format!("dropout {} ({placement})", m.dropout));
+        }
+        if self.noise > 0.0 {
+            parts.push(format!("noise {}", self.noise));
+        }
+        parts.push(count(self.epochs, "epoch"));
+        parts.join(", ")
+    }
+
+    /// The training and test sets of this run: the first `limit` training images, all test
+    /// images, noised as the configuration says (the test set with its own masks).
+    pub fn datasets(&self, data_dir: &Path) -> Result<(NoisedMnist, NoisedMnist)> {
+        let mut train = Mnist::load(data_dir, Split::Train)?;
+        if let Some(limit) = self.limit {
+            if limit > train.len() {
+                let images = train.len();
+                return Err(Error::LimitTooLarge { limit, images });
+            }
+            train = train.limit(limit);
+        }
+        let test = Mnist::load(data_dir, Split::Test)?;
+        Ok((
+            NoisedMnist::new(train, self.noise, self.seed),
+            NoisedMnist::new(test, self.noise, data::test_noise_seed(self.seed)),
+        ))
+    }
+
+    /// Training images per epoch: the limit, or the whole training split.
+    pub fn train_images(&self) -> usize {
+        self.limit
+            .unwrap_or(data::TRAIN_IMAGES)
+            .min(data::TRAIN_IMAGES)
+    }
+
+    /// Saves this configuration atomically as `run_dir/config.json`.
+    pub fn save_in(&self, run_dir: &Path) -> Result<()> {
+        let path = run_dir.join(CONFIG_FILE);
+        let json = serde_json::to_vec_pretty(self).expect("a config serialises");
+        write_atomic(&path, &json).map_err(|e| file_error(&path, e))
+    }
+
+    /// Reads and checks `run_dir/config.json`.
+    pub fn of_run(run_dir: &Path) -> Result<Self> {
+        let path = run_dir.join(CONFIG_FILE);
+        let invalid = |reason: String| Error::File {
+            path: path.clone(),
+            what: format!("not a valid run config ({reason})"),
+        };
+        if !path.exists() {
+            return Err(Error::File {
+                path,
+                what: "not found (has this run been trained?)".into(),
+            });
+        }
+        let text = std::fs::read_to_string(&path).map_err(|e| Error::File {
+            path: path.clone(),
+            what: format!("cannot read ({e})"),
+        })?;
+        let config: Self = serde_json::from_str(&text).map_err(|e| invalid(e.to_string()))?;
+        config.validate().map_err(|e| invalid(e.to_string()))?;
+        Ok(config)
+    }
+}
+
+/// `1 epoch`, `3 epochs`: a count and its noun, plural when it is not one.
+pub fn count(n: usize, what: &str) -> String {
+    match n {
+        1 => format!("1 {what}"),
+        n => format!("{n} {what}s"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_json_round_trips() {
+        let c = crate::cases::case(6).unwrap().with_limit(Some(500));
+        let dir = tempfile::tempdir().unwrap();
+        c.save_in(dir.path()).unwrap();
+        let back = TrainingConfig::of_run(dir.path()).unwrap();
+        assert_eq!(back.model.hidden, 1000);
+        assert_eq!(back.noise, 0.2);
+        assert_eq!(back.limit, Some(500));
+        assert_eq!(back.optimizer.epsilon, 1e-8);
+    }
+
+    #[test]
+    fn a_config_json_of_burns_adam_settings_still_loads() {
+        // Runs saved before AdamSettings wrote Burn's AdamConfig, with its other fields.
+        let dir = tempfile::tempdir().unwrap();
+        let mut json = serde_json::to_value(crate::cases::case(7).unwrap()).unwrap();
+        json["optimizer"] = serde_json::json!({
+            "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8,
+            "amsgrad": false, "weight_decay": null, "grad_clipping": null
+        });
+        std::fs::write(dir.path().join(CONFIG_FILE), json.to_string()).unwrap();
+        let back = TrainingConfig::of_run(dir.path()).unwrap();
+        assert_eq!(back.optimizer, AdamSettings::new());
+    }
+
+    #[test]
+    fn counts_say_one_or_many() {
+        assert_eq!(count(1, "epoch"), "1 epoch");
+        assert_eq!(count(0, "run"), "0 runs");
+        assert_eq!(count(11, "run"), "11 runs");
+    }
+}

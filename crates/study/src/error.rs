@@ -1,0 +1,177 @@
+//! What can go wrong in the study's library, as values: the program puts them into words and
+//! adds the ways out, which name its flags.
+
+use std::path::PathBuf;
+
+use crate::refusal::RunError;
+use crate::stop::Stopped;
+
+/// A result of the study's library.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Every failure of the study's library.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A run directory cannot be used as asked (a refusal: nothing was changed).
+    #[error(transparent)]
+    Run(#[from] RunError),
+    /// Training stopped before its last epoch.
+    #[error(transparent)]
+    Stopped(#[from] Stopped),
+    /// A case file or a saved configuration is not valid.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// MNIST cannot be read.
+    #[error(transparent)]
+    Data(#[from] data::DataError),
+    /// wgpu finds no GPU adapter (nor a software Vulkan driver).
+    #[error(
+        "wgpu: no Vulkan, Metal or DirectX 12 adapter ({reason}); on a machine without a GPU install a software Vulkan driver (Debian: mesa-vulkan-drivers) or use a CPU backend"
+    )]
+    NoAdapter {
+        /// What wgpu said.
+        reason: String,
+    },
+    /// The batch is larger than the training set.
+    #[error("the batch size ({batch}) is larger than the {images} training image{} this run uses", if *images == 1 { "" } else { "s" })]
+    BatchTooLarge {
+        /// Images per batch.
+        batch: usize,
+        /// Training images.
+        images: usize,
+    },
+    /// A limit of more images than the training set has.
+    #[error("limit: {limit} is more than the {images} training images")]
+    LimitTooLarge {
+        /// The limit asked for.
+        limit: usize,
+        /// Training images there are.
+        images: usize,
+    },
+    /// Not enough free space for a run's checkpoints.
+    #[error("{}: not enough free space for this run's checkpoints (needs about {needed_mb} MB, {free_mb} MB free)", dir.display())]
+    NoSpace {
+        /// The run directory.
+        dir: PathBuf,
+        /// Megabytes needed.
+        needed_mb: u64,
+        /// Megabytes free.
+        free_mb: u64,
+    },
+    /// Another process writes the run.
+    #[error("{} is in use by {holder}", dir.display())]
+    Busy {
+        /// The run directory.
+        dir: PathBuf,
+        /// The lock's record: `pid … on …, started …`.
+        holder: String,
+    },
+    /// A model file cannot be used: absent, unreadable, or of another shape.
+    #[error("{}: {reason}", path.display())]
+    Model {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// A file or directory cannot be read or written (a full disk says so).
+    #[error("{}: {what}", path.display())]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        what: String,
+    },
+    /// A figure would be larger than a figure may be.
+    #[error(
+        "{name} would be {width} × {height} pixels at zoom {zoom}, more than {megapixels} megapixels"
+    )]
+    FigureTooLarge {
+        /// The figure's file name.
+        name: String,
+        /// Its width in pixels.
+        width: u64,
+        /// Its height in pixels.
+        height: u64,
+        /// The zoom asked for.
+        zoom: u32,
+        /// The largest zoom at which it fits, if any.
+        fits: Option<u32>,
+        /// The largest figure drawn, in megapixels.
+        megapixels: u64,
+    },
+    /// Seeds of one run whose configurations differ.
+    #[error("{} and {} are seeds of one run but differ ({diffs}); their mean would mix two experiments", runs.0, runs.1)]
+    Pooling {
+        /// The two runs.
+        runs: (String, String),
+        /// How they differ.
+        diffs: String,
+    },
+    /// The report found no finished run.
+    #[error("{}: no finished runs to report on", root.display())]
+    NothingToReport {
+        /// The artifacts directory.
+        root: PathBuf,
+    },
+    /// The drawing library failed.
+    #[error("{0}")]
+    Figure(String),
+}
+
+/// Why a case file or a saved configuration is not valid: where (the file, the line, the field)
+/// and what is allowed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}{}{}{message}", origin.as_ref().map(|o| format!("{o}: ")).unwrap_or_default(), line.map(|l| format!("invalid config at line {l}: ")).unwrap_or_default(), field.as_ref().map(|f| format!("{f}: ")).unwrap_or_default())]
+pub struct ConfigError {
+    /// The file (or case) it comes from.
+    pub origin: Option<String>,
+    /// The line of the TOML text, for a syntax or type error.
+    pub line: Option<usize>,
+    /// The field, dotted (`model.dropout`).
+    pub field: Option<String>,
+    /// What is wrong, and what is allowed.
+    pub message: String,
+}
+
+impl ConfigError {
+    /// A value out of its range.
+    pub fn invalid(field: &str, message: String) -> Self {
+        Self {
+            origin: None,
+            line: None,
+            field: (!field.is_empty()).then(|| field.to_string()),
+            message,
+        }
+    }
+
+    /// TOML that does not parse or does not fit the case format.
+    pub fn syntax(line: Option<usize>, field: Option<String>, message: String) -> Self {
+        let message = match line {
+            None => format!("invalid config: {message}"),
+            Some(_) => message,
+        };
+        Self {
+            origin: None,
+            line,
+            field,
+            message,
+        }
+    }
+
+    /// A file that cannot be read as a case file at all.
+    pub fn unreadable(origin: &str, message: String) -> Self {
+        Self {
+            origin: Some(origin.to_string()),
+            line: None,
+            field: None,
+            message,
+        }
+    }
+
+    /// The same error, said of `origin` (a file).
+    pub fn in_file(mut self, origin: &str) -> Self {
+        self.origin = Some(origin.to_string());
+        self
+    }
+}

@@ -1,0 +1,92 @@
+//! Ctrl-C (SIGINT), SIGTERM and SIGHUP during training: the first stops the learner cleanly after
+//! the current step, keeping the checkpoints written so far; a second one quits at once. Either
+//! way the process exits with the shell's code for the signal (130, 143, 129).
+
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::{Mutex, Once};
+
+use burn::train::Interrupter;
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
+
+static ACTIVE: Mutex<Option<Interrupter>> = Mutex::new(None);
+static INSTALL: Once = Once::new();
+static RECEIVED: AtomicI32 = AtomicI32::new(0);
+
+/// The signal that stopped the current training, if one did.
+pub fn received() -> Option<i32> {
+    match RECEIVED.load(Ordering::SeqCst) {
+        0 => None,
+        signal => Some(signal),
+    }
+}
+
+/// The user's name for a signal.
+pub fn describe(signal: i32) -> &'static str {
+    match signal {
+        SIGINT => "Ctrl-C (SIGINT)",
+        SIGTERM => "SIGTERM",
+        SIGHUP => "SIGHUP (its terminal closed)",
+        _ => "a signal",
+    }
+}
+
+/// The signals that stop a command cleanly.
+pub const STOP_SIGNALS: [i32; 3] = [SIGINT, SIGTERM, SIGHUP];
+
+/// What the user is told to do after a signal that came while no training ran (the caller's
+/// way to continue: `continue with --resume`, `run the same command again`).
+static ADVICE: Mutex<&'static str> = Mutex::new("run the same command again");
+
+/// Handles SIGINT, SIGTERM and SIGHUP from now on: while a training runs (see
+/// [`stop_on_signal`]) the first stops it after the current step; otherwise, or a second time,
+/// the process ends at once with `128 + signal`, after saying `advice` (what was saved stays).
+pub fn install(advice: &'static str) {
+    *ADVICE.lock().unwrap() = advice;
+    INSTALL.call_once(|| match Signals::new(STOP_SIGNALS) {
+        Ok(mut signals) => {
+            std::thread::spawn(move || {
+                for signal in signals.forever() {
+                    let active = ACTIVE.lock().unwrap().clone();
+                    match active {
+                        Some(interrupter) if !interrupter.should_stop() => {
+                            RECEIVED.store(signal, Ordering::SeqCst);
+                            crate::err!(
+                                "\ninterrupted: stopping after the current step (again to quit at once)"
+                            );
+                            interrupter.stop(Some(describe(signal)));
+                        }
+                        _ => {
+                            let advice = *ADVICE.lock().unwrap();
+                            crate::err!(
+                                "\ninterrupted by {}; what was saved stays: {advice}",
+                                describe(signal)
+                            );
+                            std::process::exit(128 + signal);
+                        }
+                    }
+                }
+            });
+        }
+        Err(e) => crate::err!("warning: cannot handle Ctrl-C gracefully: {e}"),
+    });
+}
+
+/// Routes the stop signals to `interrupter` until the returned guard is dropped (installing the
+/// handler if [`install`] was not called).
+pub fn stop_on_signal(interrupter: Interrupter) -> SignalGuard {
+    let advice = *ADVICE.lock().unwrap();
+    install(advice);
+    RECEIVED.store(0, Ordering::SeqCst);
+    *ACTIVE.lock().unwrap() = Some(interrupter);
+    SignalGuard
+}
+
+/// Detaches the interrupter when training ends; a later signal then exits immediately.
+pub struct SignalGuard;
+
+impl Drop for SignalGuard {
+    fn drop(&mut self) {
+        *ACTIVE.lock().unwrap() = None;
+    }
+}

@@ -1,0 +1,214 @@
+//! One writer per run directory: an exclusive lock on `<run>/.lock`, whose file records who holds
+//! it (`pid … on <host>, started <UTC time>`) for as long as a process writes the run.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, Write};
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+pub use crate::layout::LOCK_FILE;
+
+/// An exclusive lock on a run directory, released when dropped (and by the OS when the process
+/// dies, however it dies).
+#[derive(Debug)]
+pub struct RunLock {
+    file: File,
+    path: PathBuf,
+    dir: PathBuf,
+    created_dir: bool,
+}
+
+impl RunLock {
+    /// Creates `dir` if needed and locks it, or says which process holds it. A lock file left
+    /// by a process that died is reported on stderr and taken over.
+    pub fn acquire(dir: &Path) -> Result<Self> {
+        let file_error = |path: &Path, what: &str, e: std::io::Error| Error::File {
+            path: path.to_path_buf(),
+            what: format!("{what} ({e})"),
+        };
+        let created_dir = !dir.exists();
+        std::fs::create_dir_all(dir)
+            .map_err(|e| file_error(dir, "cannot create the artifacts directory", e))?;
+        let path = dir.join(LOCK_FILE);
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| file_error(&path, "cannot open the lock file", e))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(Error::Busy {
+                    dir: dir.to_path_buf(),
+                    holder: read_holder(&mut file).unwrap_or_else(|| "another process".into()),
+                });
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(file_error(&path, "cannot lock", e));
+            }
+        }
+        if let Some(stale) = read_holder(&mut file) {
+            crate::err!(
+                "note: {}: taking over the lock of {stale}, which is no longer running",
+                dir.display()
+            );
+        }
+        let record = format!(
+            "pid {} on {}, started {}",
+            std::process::id(),
+            gethostname::gethostname().to_string_lossy(),
+            utc(time::OffsetDateTime::now_utc())
+        );
+        file.set_len(0)
+            .and_then(|_| file.rewind())
+            .and_then(|_| file.write_all(record.as_bytes()))
+            .and_then(|_| file.sync_all())
+            .map_err(|e| file_error(&path, "cannot write", e))?;
+        Ok(Self {
+            file,
+            path,
+            dir: dir.to_path_buf(),
+            created_dir,
+        })
+    }
+}
+
+/// A time as `2026-11-29 08:58:22 UTC`.
+fn utc(time: time::OffsetDateTime) -> String {
+    let format =
+        time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
+    time.format(format)
+        .unwrap_or_else(|_| "an unknown time".into())
+}
+
+/// Who is writing run `dir` now: its lock record (`pid … on …, started …`) while that process
+/// lives; no one for a cleanly released lock (empty record) or one left by a process that died.
+/// Read without locking, so that a reader never makes a starting writer's `try_lock` fail.
+pub fn active_writer(dir: &Path) -> Option<Writer> {
+    let record = std::fs::read_to_string(dir.join(LOCK_FILE)).ok()?;
+    let record = record.trim();
+    let pid = record
+        .strip_prefix("pid ")?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()?;
+    let since = record.split_once(", started ").map(|(_, t)| t.to_string());
+    process_alive(pid).then(|| Writer {
+        record: record.to_string(),
+        since,
+    })
+}
+
+/// The process that writes a run, from its lock record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Writer {
+    /// The whole record: `pid … on <host>, started <time>`.
+    pub record: String,
+    /// When it started, as recorded.
+    pub since: Option<String>,
+}
+
+/// Whether process `pid` exists (signal 0 checks without sending anything).
+pub fn process_alive(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    // SAFETY: kill with signal 0 sends nothing; it only checks that the process exists.
+    let result = unsafe { libc::kill(pid, 0) };
+    // EPERM: it exists, owned by someone else.
+    result == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+fn read_holder(file: &mut File) -> Option<String> {
+    let mut text = String::new();
+    file.rewind().ok()?;
+    file.read_to_string(&mut text).ok()?;
+    let text = text.trim().to_string();
+    (!text.is_empty()).then_some(text)
+}
+
+impl Drop for RunLock {
+    fn drop(&mut self) {
+        // An empty record means "released cleanly"; the OS drops the lock with the file.
+        self.file.set_len(0).ok();
+        // A directory this process created and wrote nothing else into (a failed start) goes.
+        if self.created_dir {
+            let only_lock = std::fs::read_dir(&self.dir)
+                .map(|entries| {
+                    entries
+                        .flatten()
+                        .all(|e| e.file_name() == std::ffi::OsStr::new(LOCK_FILE))
+                })
+                .unwrap_or(false);
+            if only_lock {
+                std::fs::remove_file(&self.path).ok();
+                std::fs::remove_dir(&self.dir).ok();
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lock_times_read_as_dates() {
+        let at = |s| utc(time::OffsetDateTime::from_unix_timestamp(s).unwrap());
+        assert_eq!(at(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(at(951_782_400), "2000-02-29 00:00:00 UTC");
+        assert_eq!(at(1_795_943_502), "2026-11-29 09:11:42 UTC");
+    }
+
+    #[test]
+    fn the_active_writer_is_a_live_lock_holder() {
+        let dir = tempfile::tempdir().unwrap();
+        let dir = dir.path();
+        assert_eq!(active_writer(dir), None, "no lock file");
+        {
+            let _lock = RunLock::acquire(dir).unwrap();
+            let writer = active_writer(dir).expect("this process holds the lock");
+            assert!(
+                writer
+                    .record
+                    .starts_with(&format!("pid {} on ", std::process::id()))
+            );
+            assert!(writer.since.unwrap().ends_with(" UTC"));
+        }
+        assert_eq!(active_writer(dir), None, "released cleanly");
+        // A record left by a process that is gone (no pid is that large).
+        std::fs::write(
+            dir.join(LOCK_FILE),
+            "pid 2147483646 on vm, started 2026-01-01",
+        )
+        .unwrap();
+        assert_eq!(active_writer(dir), None);
+        assert!(process_alive(std::process::id()));
+    }
+
+    #[test]
+    fn a_second_lock_is_refused_and_a_failed_start_leaves_no_directory() {
+        let parent = tempfile::tempdir().unwrap();
+        let dir = parent.path().join("run");
+        let lock = RunLock::acquire(&dir).unwrap();
+        let e = RunLock::acquire(&dir).unwrap_err().to_string();
+        assert!(
+            e.contains("is in use by pid ") && e.contains(&std::process::id().to_string()),
+            "{e}"
+        );
+        drop(lock);
+        assert!(!dir.exists(), "the empty run directory should go");
+
+        // A directory with run files stays, and its lock is free again.
+        let lock = RunLock::acquire(&dir).unwrap();
+        std::fs::write(dir.join("config.json"), "{}").unwrap();
+        drop(lock);
+        assert!(dir.join("config.json").exists());
+        drop(RunLock::acquire(&dir).unwrap());
+        assert_eq!(std::fs::read(dir.join(LOCK_FILE)).unwrap(), b"");
+    }
+}

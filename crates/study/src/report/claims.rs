@@ -1,0 +1,346 @@
+//! The study's claims against the report's numbers, judged on every seed: each seed's runs are
+//! judged alone, and a verdict holds only where every seed gives it.
+
+use super::data::{CaseReport, Claim, Combined, Report, SeedVerdict, Verdict, VerdictKind};
+
+/// Every claim of the study judged on every seed of `report`: each seed's runs are judged alone
+/// (as a report of that seed), and the verdicts combined.
+pub fn claims(report: &Report) -> Vec<Claim> {
+    let mut seeds: Vec<u64> = report.cases.iter().map(|c| c.seed).collect();
+    seeds.sort_unstable();
+    seeds.dedup();
+    let mut claims: Vec<(String, String, Vec<SeedVerdict>)> = Vec::new();
+    for &seed in &seeds {
+        for (claim, numbers, verdict) in seed_claims(&seed_view(report, seed)) {
+            let judged = SeedVerdict {
+                seed,
+                numbers: numbers.clone(),
+                verdict,
+            };
+            match claims.iter_mut().find(|c| c.0 == claim) {
+                Some(c) => c.2.push(judged),
+                None => claims.push((claim, numbers, vec![judged])),
+            }
+        }
+    }
+    claims
+        .into_iter()
+        .map(|(claim, numbers, judged)| Claim {
+            claim,
+            numbers,
+            verdict: combined(&judged, seeds.len()),
+            seeds: judged,
+        })
+        .collect()
+}
+
+/// The report as a report of one seed: its runs under their runs' names.
+fn seed_view(report: &Report, seed: u64) -> Report {
+    let mut view = report.clone();
+    if seed != 0 {
+        // The fine-tuning comparison runs once, from seed 0's case 1, with seeds of its own.
+        view.fine_tune = None;
+    }
+    view.cases = report
+        .cases
+        .iter()
+        .filter(|c| c.seed == seed)
+        .map(|c| CaseReport {
+            name: c.run.clone(),
+            ..c.clone()
+        })
+        .collect();
+    view
+}
+
+/// One verdict for all seeds (`all` of them): the first seed's where every seed agrees in kind,
+/// mixed otherwise; a claim judged once keeps its verdict, and a note stays a note.
+fn combined(seeds: &[SeedVerdict], all: usize) -> Combined {
+    let first = &seeds[0].verdict;
+    if seeds.len() == 1 || first.kind == VerdictKind::Note {
+        return Combined::Single(first.clone());
+    }
+    if seeds.iter().all(|s| s.verdict.kind == first.kind) {
+        Combined::Agreed {
+            verdict: first.clone(),
+            seeds: seeds.len(),
+            of: all,
+        }
+    } else {
+        let supported = seeds
+            .iter()
+            .filter(|s| s.verdict.kind == VerdictKind::Supported)
+            .count();
+        Combined::Mixed {
+            supported,
+            of: seeds.len(),
+        }
+    }
+}
+
+/// A claim, the numbers that bear on it, and its verdict.
+type Judged = (String, String, Verdict);
+
+/// Every claim of the study, judged on a report of one seed (a claim whose runs are missing is
+/// left out).
+fn seed_claims(report: &Report) -> Vec<Judged> {
+    let mut rows: Vec<Judged> = Vec::new();
+    rows.extend(case1_strokes(report));
+    rows.extend(case2_overfits(report));
+    rows.extend(structure_comparisons(report));
+    rows.extend(case7_claims(report));
+    rows.extend(fine_tuning(report));
+    rows.extend(output_dropout(report));
+    rows
+}
+
+fn case<'a>(report: &'a Report, name: &str) -> Option<&'a CaseReport> {
+    report.cases.iter().find(|c| c.name == name)
+}
+
+fn w1_structured(report: &Report, name: &str) -> Option<f64> {
+    case(report, name).map(|c| c.numbers.w1.structured_fraction)
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.1} %", 100.0 * x)
+}
+
+fn mse(x: f64) -> String {
+    format!("{x:.5}")
+}
+
+fn case1_strokes(report: &Report) -> Option<Judged> {
+    let f = w1_structured(report, "case1")?;
+    let verdict = if (0.15..=0.45).contains(&f) {
+        Verdict::supported("supported (roughly the study's share)")
+    } else {
+        Verdict::not_supported(&format!("not supported: {} structured", pct(f)))
+    };
+    Some((
+        "Case 1: about 30 % of the first-layer tiles show pen strokes, 70 % look like noise."
+            .into(),
+        format!("case1 w1 structured: {}", pct(f)),
+        verdict,
+    ))
+}
+
+fn case2_overfits(report: &Report) -> Option<Judged> {
+    let (c1, c2) = (case(report, "case1")?, case(report, "case2")?);
+    let gap = c2.numbers.test_mse / c2.train_loss;
+    let numbers = format!(
+        "case2 train loss {} vs test MSE {} (test/train {gap:.2}); case1 test MSE {}; case2 copies non-digits: noise/digit MSE ratio {:.1} (case1 {:.1})",
+        mse(c2.train_loss),
+        mse(c2.numbers.test_mse),
+        mse(c1.numbers.test_mse),
+        c2.numbers.noise_mse / c2.numbers.digit_mse,
+        c1.numbers.noise_mse / c1.numbers.digit_mse,
+    );
+    let verdict = if gap < 1.2 {
+        Verdict::not_supported(
+            "not supported as overfitting: the test error is as low as the training error; the low error is the identity map an overcomplete network can learn without dropout (see the identity test)",
+        )
+    } else {
+        Verdict::supported(&format!(
+            "supported: test error {gap:.2}× the training error"
+        ))
+    };
+    Some((
+        "Case 2 overfits: its error is far lower, and dropout in case 1 prevents that.".into(),
+        numbers,
+        verdict,
+    ))
+}
+
+/// The claims that one case's first-layer tiles are more structured than another's.
+fn structure_comparisons(report: &Report) -> Vec<Judged> {
+    // (claim, the case expected to be more structured, the other case)
+    let comparisons = [
+        (
+            "Case 2's weights look like noise; case 1's (dropout) like strokes.",
+            "case1",
+            "case2",
+        ),
+        (
+            "With 400 units, dropout (case 3) again gives stroke-like tiles; without it (case 4) 'mysterious patterns'.",
+            "case3",
+            "case4",
+        ),
+        (
+            "Sigmoid (case 5) captures features better than ReLU (case 1): fewer pure-noise tiles.",
+            "case5",
+            "case1",
+        ),
+    ];
+    comparisons
+        .into_iter()
+        .filter_map(|(claim, more, less)| {
+            let (a, b) = (w1_structured(report, more)?, w1_structured(report, less)?);
+            Some((
+                claim.to_string(),
+                format!("w1 structured: {more} {}, {less} {}", pct(a), pct(b)),
+                Verdict::judge(
+                    a > b,
+                    &format!("{more} is more structured"),
+                    &format!("{less} is at least as structured"),
+                ),
+            ))
+        })
+        .collect()
+}
+
+fn case7_claims(report: &Report) -> Vec<Judged> {
+    let Some(c7) = case(report, "case7") else {
+        return Vec::new();
+    };
+    let n = &c7.numbers;
+    let efficient = (
+        "Case 7 is the most efficient: a faithful reconstruction with only 100 units.".into(),
+        format!(
+            "case7 test MSE {} vs PCA-100 {} and identity {} on the same noised inputs; {:.0} s of training",
+            mse(n.test_mse),
+            mse(n.pca_mse),
+            mse(n.identity_mse),
+            c7.seconds
+        ),
+        Verdict::judge(
+            n.test_mse < n.pca_mse && n.test_mse < n.identity_mse,
+            "it beats both PCA with 100 components and leaving the noise in",
+            "it does not beat the baselines",
+        ),
+    );
+    let second_layer = (
+        "Case 7's features show in the second layer, hardly in the first.".into(),
+        format!(
+            "case7 median roughness ratio (lower = smoother): w2ᵀ {:.2}, w1 {:.2}; structured: w2ᵀ {}, w1 {}",
+            n.w2t.median_ratio,
+            n.w1.median_ratio,
+            pct(n.w2t.structured_fraction),
+            pct(n.w1.structured_fraction)
+        ),
+        Verdict::judge(
+            n.w2t.median_ratio < n.w1.median_ratio,
+            "w2ᵀ is smoother, though by this measure w1 is structured too",
+            "w1 is at least as smooth as w2ᵀ by this measure",
+        ),
+    );
+    vec![efficient, second_layer]
+}
+
+/// Mean and sample standard deviation (`n − 1`; 0 for one value).
+pub fn mean_and_spread(values: &[f64]) -> (f64, f64) {
+    let n = values.len().max(1) as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+    (mean, var.sqrt())
+}
+
+fn fine_tuning(report: &Report) -> Option<Judged> {
+    let ft = report.fine_tune.as_ref()?;
+    let (pm, ps) = mean_and_spread(&ft.pretrained);
+    let (rm, rs) = mean_and_spread(&ft.random);
+    let verdict = if pm - rm > ps + rs {
+        Verdict::supported("supported at this budget")
+    } else if rm - pm > ps + rs {
+        Verdict::not_supported("not supported: random starts do better")
+    } else {
+        Verdict::not_supported("not supported: the difference is within the seeds' spread")
+    };
+    Some((
+        "An autoencoder's weights are a better initialisation than random values for a deeper network.".into(),
+        format!(
+            "{}: {:.2} ± {:.2} % vs random {:.2} ± {:.2} %",
+            ft.source,
+            100.0 * pm,
+            100.0 * ps,
+            100.0 * rm,
+            100.0 * rs
+        ),
+        verdict,
+    ))
+}
+
+fn output_dropout(report: &Report) -> Option<Judged> {
+    let brightness = |keep: fn(&CaseReport) -> bool| -> Vec<String> {
+        report
+            .cases
+            .iter()
+            .filter(|c| keep(c))
+            .map(|c| {
+                format!(
+                    "{} {:.2}",
+                    c.name,
+                    c.numbers.mean_output / c.numbers.mean_target
+                )
+            })
+            .collect()
+    };
+    let halved = brightness(|c| c.output_dropout);
+    let corrected = brightness(|c| c.dropout > 0.0 && !c.output_dropout);
+    if halved.is_empty() {
+        return None;
+    }
+    let corrected = if corrected.is_empty() {
+        "not run".to_string()
+    } else {
+        corrected.join(", ")
+    };
+    Some((
+        "(Not in the study) Output dropout halves the reconstructions' intensity.".into(),
+        format!(
+            "mean output / mean target: {}; hidden-only dropout: {corrected}",
+            halved.join(", ")
+        ),
+        Verdict::note("see section 7"),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn judged(seed: u64, verdict: Verdict) -> SeedVerdict {
+        SeedVerdict {
+            seed,
+            numbers: format!("n{seed}"),
+            verdict,
+        }
+    }
+
+    #[test]
+    fn a_verdict_holds_only_where_every_seed_gives_it() {
+        let all = |v: &[Verdict]| {
+            let seeds: Vec<SeedVerdict> = v
+                .iter()
+                .enumerate()
+                .map(|(i, v)| judged(i as u64, v.clone()))
+                .collect();
+            combined(&seeds, v.len()).to_string()
+        };
+        let yes = |t: &str| Verdict::supported(&format!("supported: {t}"));
+        let no = |t: &str| Verdict::not_supported(&format!("not supported: {t}"));
+        assert_eq!(
+            all(&[yes("a"), yes("b"), yes("c")]),
+            "supported: a (3 of 3 seeds)"
+        );
+        assert_eq!(all(&[no("x"), no("y")]), "not supported: x (2 of 2 seeds)");
+        assert_eq!(
+            all(&[yes("a"), no("b"), yes("c")]),
+            "mixed: supported in 2 of 3 seeds"
+        );
+        let note = Verdict::note("see section 7");
+        assert_eq!(all(&[note.clone(), note]), "see section 7");
+        // Judged once (the fine-tuning has seeds of its own): its own verdict.
+        assert_eq!(
+            combined(&[judged(0, yes("z"))], 3).to_string(),
+            "supported: z"
+        );
+    }
+
+    #[test]
+    fn mean_and_spread_of_three_values() {
+        let (m, s) = mean_and_spread(&[1.0, 2.0, 3.0]);
+        assert_eq!(m, 2.0);
+        assert!((s - 1.0).abs() < 1e-12);
+    }
+}

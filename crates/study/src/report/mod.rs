@@ -1,0 +1,52 @@
+//! The study report's data: trains what is missing of the seven cases (and the corrected variants
+//! with dropout on the hidden layer only), measures every run, draws its figures, and judges the
+//! study's claims on every seed. The program writes it as Markdown, HTML and JSON.
+
+mod claims;
+mod data;
+mod measure;
+mod plan;
+mod runs;
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crate::error::{Error, Result};
+
+pub use claims::{claims, mean_and_spread};
+pub use data::{CaseReport, Claim, Combined, FineTune, Report, SeedVerdict, Verdict, VerdictKind};
+pub use plan::{
+    CORRECTED_CASES, FINE_TUNE_SEEDS, MAX_SEEDS, QUICK_IMAGES, ReportOptions, planned_configs,
+    run_of,
+};
+
+/// The report directory under `root`.
+pub fn report_dir(root: &Path) -> PathBuf {
+    root.join("report")
+}
+
+/// Trains what is missing (unless `reuse`), measures every run, draws its figures into the
+/// report directory and judges the claims.
+pub fn build_report(options: &ReportOptions) -> Result<Report> {
+    let configs = planned_configs(options.quick, options.seeds)?;
+    let (available, missing, training_seconds) = if options.reuse {
+        let (available, missing) = runs::finished_runs(&options.root, &configs)?;
+        (available, missing, 0.0)
+    } else {
+        let (available, seconds) = runs::train_missing(options, &configs)?;
+        (available, Vec::new(), seconds)
+    };
+    if available.is_empty() {
+        let root = options.root.clone();
+        return Err(Error::NothingToReport { root });
+    }
+    runs::check_pooled(&available)?;
+    let started = Instant::now();
+    let out = report_dir(&options.root);
+    let mut report = measure::analyse(options, &available, &out)?;
+    report.missing = missing;
+    report.training_seconds = training_seconds;
+    report.claims = claims(&report);
+    report.analysis_seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}

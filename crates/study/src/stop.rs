@@ -1,0 +1,80 @@
+//! Why a run stopped before its last epoch, as values: a signal, a loss that diverged, a failed
+//! write; and what of the run is kept. The program adds how to go on.
+
+/// The first batch whose loss was not finite.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Divergence {
+    /// 1-based epoch.
+    pub epoch: usize,
+    /// 1-based step within the epoch's pass.
+    pub step: usize,
+    /// Whether it happened in the test pass (else in training).
+    pub testing: bool,
+    /// The loss (NaN or ±inf).
+    pub loss: f64,
+}
+
+impl std::fmt::Display for Divergence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the loss became {} at epoch {}, {} step {}",
+            self.loss,
+            self.epoch,
+            if self.testing { "test" } else { "training" },
+            self.step
+        )
+    }
+}
+
+/// Why a run stopped before its last epoch, and what of it is kept; the program adds how to go on.
+#[derive(Debug, thiserror::Error)]
+pub enum Stopped {
+    /// Ctrl-C, SIGTERM or SIGHUP.
+    #[error("stopped by {} during epoch {during}; {}", crate::interrupt::describe(*signal), kept_text(*kept))]
+    Signal {
+        /// The signal number.
+        signal: i32,
+        /// The epoch that was cut short.
+        during: usize,
+        /// The newest epoch whose checkpoint is kept (0: none).
+        kept: usize,
+    },
+    /// A loss became NaN or infinite.
+    #[error("training diverged: {divergence} (learning rate {learning_rate:?}); {}", kept_text(*kept))]
+    Diverged {
+        /// Where.
+        divergence: Divergence,
+        /// The run's learning rate.
+        learning_rate: f64,
+        /// The newest epoch whose checkpoint is kept (0: none).
+        kept: usize,
+    },
+    /// Writing a checkpoint or a log failed (a full disk, say), or training failed otherwise.
+    #[error("{message}; {}{}", match unsaved { Some(e) => format!("epoch {e} was shown but could not be saved; "), None => String::new() }, kept_text(*kept))]
+    Failed {
+        /// What failed.
+        message: String,
+        /// The newest epoch that finished but has no checkpoint, if any.
+        unsaved: Option<usize>,
+        /// The newest epoch whose checkpoint is kept (0: none).
+        kept: usize,
+    },
+}
+
+impl Stopped {
+    /// The signal that stopped the run, if one did.
+    pub fn signal(&self) -> Option<i32> {
+        match self {
+            Stopped::Signal { signal, .. } => Some(*signal),
+            _ => None,
+        }
+    }
+}
+
+fn kept_text(kept: usize) -> String {
+    match kept {
+        0 => "no epoch was saved".to_string(),
+        k => format!("the checkpoint of epoch {k} is kept"),
+    }
+}

@@ -1,0 +1,303 @@
+//! The command line: every flag of the program is named here, and nowhere in the library.
+
+use std::path::PathBuf;
+
+use clap::{ArgGroup, Args, Parser, Subcommand};
+use study::backend::Backend;
+use study::cases::CASE_COUNT;
+use study::drawing::{MAX_SAMPLES, MAX_ZOOM};
+
+/// Train the study's MNIST autoencoders (784 → n → 784) with Burn; draw, compare and report them.
+///
+/// Without a subcommand, trains one run: `train --case 7`.
+#[derive(Debug, Parser)]
+#[command(
+    version,
+    about,
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true,
+    args_override_self = true
+)]
+pub struct Cli {
+    /// A subcommand; without one, `train` trains.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// What to train.
+    #[command(flatten)]
+    pub train: TrainArgs,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Draw a trained run's figures (loss curves, reconstructions, weight tiles, noised inputs)
+    /// from its saved model, into <run>/figures/ (a checkpoint's into <run>/figures/epoch-N/).
+    #[command(args_override_self = true)]
+    Visualize(VisualizeArgs),
+    /// Train the same case on several backends (same seed, data order and initial weights)
+    /// and compare losses, speed and weights; writes artifacts/compare-<case>/compare.md and .json.
+    #[command(args_override_self = true)]
+    Compare(CompareArgs),
+    /// Train whichever of the seven cases (and the four hidden-dropout variants) lack a finished
+    /// run, measure them all and write artifacts/report/index.html and report.md.
+    #[command(args_override_self = true)]
+    Report(ReportArgs),
+    /// Serve a local web page: the runs (live while they train) and a canvas to draw a digit for
+    /// every finished model to reconstruct.
+    #[command(args_override_self = true)]
+    Serve(ServeArgs),
+}
+
+/// Where the MNIST files are.
+#[derive(Debug, Args)]
+pub struct DataArgs {
+    /// Directory of the MNIST IDX files [default: the vendored datasets/mnist].
+    #[arg(long, value_name = "DIR", env = "MNIST_DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+impl DataArgs {
+    /// The directory given, else the vendored data set.
+    pub fn dir(&self) -> PathBuf {
+        self.data_dir
+            .clone()
+            .unwrap_or_else(study::data::default_dir)
+    }
+}
+
+/// Where the runs are.
+#[derive(Debug, Args)]
+pub struct ArtifactsArgs {
+    /// Root of the artifacts: each run in DIR/<run name>/ [default: artifacts].
+    #[arg(long, value_name = "DIR")]
+    pub artifacts: Option<PathBuf>,
+}
+
+impl ArtifactsArgs {
+    /// The directory given, else `artifacts`.
+    pub fn root(&self) -> PathBuf {
+        self.artifacts
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("artifacts"))
+    }
+}
+
+/// Which backend runs the models.
+#[derive(Debug, Args)]
+pub struct BackendArgs {
+    /// Backend: flex (the default: fastest on CPU), ndarray or wgpu; cuda, vulkan and metal in a
+    /// build with the cargo feature of that name.
+    #[arg(long, value_parser = parse_backend)]
+    pub backend: Option<Backend>,
+}
+
+/// The settings of a case a run may override.
+#[derive(Debug, Args)]
+pub struct OverrideArgs {
+    /// Epochs to train (overrides the case).
+    #[arg(long, value_name = "N", value_parser = positive)]
+    pub epochs: Option<usize>,
+    /// Images per batch (overrides the case).
+    #[arg(long, value_name = "N", value_parser = positive)]
+    pub batch_size: Option<usize>,
+    /// Seed of data order, noise masks, dropout and initialisation (overrides the case).
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Train on the first N training images only (the test set stays whole).
+    #[arg(long, value_name = "N", value_parser = positive)]
+    pub limit: Option<usize>,
+}
+
+/// `train`: one run.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Study case to train, 1–7 (see configs/).
+    #[arg(long, value_name = "N", conflicts_with = "config", value_parser = case_number)]
+    pub case: Option<usize>,
+    /// A case file (TOML, like configs/case1.toml) instead of a study case.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Name of the run directory under --artifacts [default: case<N>, or the config file's stem];
+    /// with --resume alone, the run to continue.
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// Continue the run from its newest valid checkpoint, to --epochs if given (the new target),
+    /// else to its own target, on its own backend unless --backend says otherwise; also mends a
+    /// run whose files disagree.
+    #[arg(long, conflicts_with = "overwrite")]
+    pub resume: bool,
+    /// Replace whatever run the directory holds (its model, checkpoints, logs and figures).
+    #[arg(long)]
+    pub overwrite: bool,
+    #[command(flatten)]
+    pub backend: BackendArgs,
+    #[command(flatten)]
+    pub overrides: OverrideArgs,
+    #[command(flatten)]
+    pub artifacts: ArtifactsArgs,
+    #[command(flatten)]
+    pub data: DataArgs,
+}
+
+/// `train visualize`.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("run").args(["case", "name"]).required(true)))]
+pub struct VisualizeArgs {
+    /// Study case whose run to draw (artifacts/case<N>).
+    #[arg(long, value_name = "N", value_parser = case_number)]
+    pub case: Option<usize>,
+    /// Name of the run directory under --artifacts (a --name or a --config file's stem).
+    #[arg(long, value_name = "NAME", alias = "run")]
+    pub name: Option<String>,
+    /// Use the checkpoint of this epoch instead of the final model (figures go to
+    /// <run>/figures/epoch-N/).
+    #[arg(long, value_name = "N", conflicts_with = "checkpoint", value_parser = positive)]
+    pub epoch: Option<usize>,
+    /// Use this model file (.bpk) instead of the final model (figures go to
+    /// <run>/figures/file-<stem>/).
+    #[arg(long, value_name = "FILE")]
+    pub checkpoint: Option<PathBuf>,
+    /// Where to write the figures [default: <run>/figures, or a folder of its own for a checkpoint].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Test images in reconstructions.png.
+    #[arg(long, value_name = "N", default_value_t = 50,
+          value_parser = clap::value_parser!(u64).range(1..=MAX_SAMPLES as u64))]
+    pub samples: u64,
+    /// Scale each reconstruction tile to its own min–max, as the study did (default: fixed 0–1).
+    #[arg(long)]
+    pub per_tile_scale: bool,
+    /// Draw the weight tiles on one scale symmetric about 0 (default: each tile its own min–max).
+    #[arg(long)]
+    pub symmetric_weights: bool,
+    /// Logarithmic loss axis.
+    #[arg(long)]
+    pub log_y: bool,
+    /// Pixel zoom of the image grids.
+    #[arg(long, value_name = "N", default_value_t = 2,
+          value_parser = clap::value_parser!(u32).range(1..=MAX_ZOOM as i64))]
+    pub zoom: u32,
+    /// Other runs to overlay in loss-compare.png, e.g. case2,case3 (or all).
+    #[arg(long, value_name = "RUNS", value_delimiter = ',')]
+    pub compare: Vec<String>,
+    #[command(flatten)]
+    pub backend: BackendArgs,
+    #[command(flatten)]
+    pub artifacts: ArtifactsArgs,
+    #[command(flatten)]
+    pub data: DataArgs,
+}
+
+/// `train compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Study case to compare, 1–7.
+    #[arg(long, value_name = "N", value_parser = case_number,
+          required_unless_present = "all_cases", conflicts_with = "all_cases")]
+    pub case: Option<usize>,
+    /// Compare all seven cases.
+    #[arg(long)]
+    pub all_cases: bool,
+    /// Backends to run, in order; the first is the reference for weight differences.
+    #[arg(long, value_delimiter = ',', default_value = "flex,ndarray,wgpu", value_parser = parse_backend)]
+    pub backends: Vec<Backend>,
+    /// Turn dropout off (then backends can agree closely: no random masks).
+    #[arg(long)]
+    pub no_dropout: bool,
+    /// Name of the comparison's directory under --artifacts [default: compare-case<N>, compare-all].
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// Retrain the comparison's runs, replacing those in its directory (by default a finished
+    /// run of the same configuration is reused, an unfinished one continued, and one of another
+    /// configuration refused).
+    #[arg(long)]
+    pub overwrite: bool,
+    #[command(flatten)]
+    pub overrides: OverrideArgs,
+    #[command(flatten)]
+    pub artifacts: ArtifactsArgs,
+    #[command(flatten)]
+    pub data: DataArgs,
+}
+
+/// `train report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Smoke test: every run on 2000 training images for 1 epoch, short probes
+    /// (artifacts go to <artifacts>/quick unless --artifacts is given).
+    #[arg(long)]
+    pub quick: bool,
+    /// Use only the runs that exist; train nothing.
+    #[arg(long)]
+    pub reuse: bool,
+    /// Seeds per run, 0..N: every number becomes mean ± sd over them [default: 3, or 1 with --quick].
+    #[arg(long, value_name = "N",
+          value_parser = clap::value_parser!(u64).range(1..=study::report::MAX_SEEDS))]
+    pub seeds: Option<u64>,
+    #[command(flatten)]
+    pub backend: BackendArgs,
+    #[command(flatten)]
+    pub artifacts: ArtifactsArgs,
+    #[command(flatten)]
+    pub data: DataArgs,
+}
+
+/// `train serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Port to listen on (0: any free port; the address is printed).
+    #[arg(long, value_name = "N", default_value_t = 8080)]
+    pub port: u16,
+    /// Address or host name to listen on; anything but loopback shares the page (there is no
+    /// authentication).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1", value_parser = parse_address)]
+    pub bind: std::net::IpAddr,
+    #[command(flatten)]
+    pub artifacts: ArtifactsArgs,
+    #[command(flatten)]
+    pub data: DataArgs,
+}
+
+fn parse_backend(s: &str) -> Result<Backend, String> {
+    s.parse()
+}
+
+/// A whole number ≥ 1.
+fn positive(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("{s:?} is not a whole number")),
+    }
+}
+
+/// A study case, 1–7.
+fn case_number(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if (1..=CASE_COUNT).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "unknown case {s}: the study has cases 1 to {CASE_COUNT}"
+        )),
+    }
+}
+
+/// An IP address, or a host name (`localhost`) resolved to its first address, IPv4 first.
+fn parse_address(s: &str) -> Result<std::net::IpAddr, String> {
+    use std::net::ToSocketAddrs;
+    if let Ok(ip) = s.parse() {
+        return Ok(ip);
+    }
+    let addresses: Vec<std::net::IpAddr> = (s, 0)
+        .to_socket_addrs()
+        .map(|a| a.map(|a| a.ip()).collect())
+        .unwrap_or_default();
+    // IPv4 first: `localhost` is 127.0.0.1 wherever IPv6 is off.
+    addresses
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or(addresses.first())
+        .copied()
+        .ok_or_else(|| {
+            format!("{s:?} is neither an IP address nor a host name this machine resolves")
+        })
+}

@@ -1,0 +1,179 @@
+//! The JSON endpoints: the runs, a run's epochs and figures, sample digits, and the
+//! reconstructions of a drawing by every finished model.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::rejection::{JsonRejection, PathRejection};
+use axum::extract::{Path as UrlPath, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+use study::checkpoint::MODEL_FILE;
+use study::data::PIXELS;
+use study::epochs::{EPOCHS_CSV, read_epochs};
+
+use super::runs::{FIGURES, RunInfo, figure_path, inside, loaded, run_dir, run_info, run_names};
+use super::state::{ApiError, AppState, MAX_BODY};
+
+/// Highest masking-noise ratio the page offers.
+const MAX_NOISE: f64 = 0.5;
+
+pub async fn runs(
+    State(state): State<Arc<AppState>>,
+) -> Result<axum::Json<Vec<RunInfo>>, ApiError> {
+    let root = state.root.clone();
+    let list = tokio::task::spawn_blocking(move || {
+        let state = &state;
+        run_names(&root, study::config::CONFIG_FILE)
+            .iter()
+            .filter_map(|n| run_info(&state, &root.join(n), n))
+            .collect::<Vec<_>>()
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    Ok(axum::Json(list))
+}
+
+pub async fn epochs(
+    State(state): State<Arc<AppState>>,
+    run: Result<UrlPath<String>, PathRejection>,
+) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    let UrlPath(run) = run.map_err(bad_path)?;
+    let dir = run_dir(&state, &run)?;
+    if !inside(&state.root, &dir.join(EPOCHS_CSV)) {
+        return Err(ApiError::not_found(format!("no run named {run}")));
+    }
+    // Rows being appended are read whole or not at all (a torn last line does not parse).
+    let rows: Vec<serde_json::Value> = read_epochs(&dir.join(EPOCHS_CSV))
+        .iter()
+        .map(|r| json!({ "epoch": r.epoch, "train_loss": r.train_loss, "test_mse": r.test_mse }))
+        .collect();
+    Ok(axum::Json(json!({ "run": run, "epochs": rows })))
+}
+
+pub async fn figure(
+    State(state): State<Arc<AppState>>,
+    path: Result<UrlPath<(String, String)>, PathRejection>,
+) -> Result<Response, ApiError> {
+    let UrlPath((run, file)) = path.map_err(bad_path)?;
+    let Some(&file) = FIGURES.iter().find(|f| **f == file) else {
+        return Err(ApiError::not_found(format!("no figure named {file:?}")));
+    };
+    let dir = run_dir(&state, &run)?;
+    let missing = || ApiError::not_found(format!("{run} has no {file}"));
+    let path = tokio::task::spawn_blocking({
+        let state = state.clone();
+        let run = run.clone();
+        move || figure_path(&state, &run, &dir, file)
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    let resolved = path.canonicalize().map_err(|_| missing())?;
+    if !(resolved.starts_with(&state.root) || resolved.starts_with(state.cache.path())) {
+        return Err(missing());
+    }
+    let bytes = tokio::fs::read(&resolved).await.map_err(|_| missing())?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/png"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// A path whose parts do not decode (bad percent-encoding, not UTF-8).
+fn bad_path(rejection: PathRejection) -> ApiError {
+    ApiError::bad(format!("bad path: {}", rejection.body_text()))
+}
+
+pub async fn digits(State(state): State<Arc<AppState>>) -> axum::Json<serde_json::Value> {
+    let list: Vec<serde_json::Value> = state
+        .digits
+        .iter()
+        .map(|(label, pixels)| json!({ "label": label, "pixels": pixels }))
+        .collect();
+    axum::Json(json!(list))
+}
+
+/// A drawing to reconstruct.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReconstructRequest {
+    pixels: Vec<f64>,
+    #[serde(default)]
+    noise: f64,
+    #[serde(default)]
+    seed: u64,
+}
+
+/// Checks a request and returns its (noised) input.
+fn noised_input(request: &ReconstructRequest) -> Result<Vec<f32>, ApiError> {
+    if request.pixels.len() != PIXELS {
+        return Err(ApiError::bad(format!(
+            "pixels: expected {PIXELS} values (28 × 28), got {}",
+            request.pixels.len()
+        )));
+    }
+    if let Some((i, v)) = request
+        .pixels
+        .iter()
+        .enumerate()
+        .find(|(_, v)| !(v.is_finite() && (0.0..=1.0).contains(*v)))
+    {
+        return Err(ApiError::bad(format!(
+            "pixels[{i}]: {v} is not a number in [0, 1]"
+        )));
+    }
+    if !(0.0..=MAX_NOISE).contains(&request.noise) {
+        return Err(ApiError::bad(format!(
+            "noise: {} is not in [0, {MAX_NOISE}]",
+            request.noise
+        )));
+    }
+    let mut input: Vec<f32> = request.pixels.iter().map(|&v| v as f32).collect();
+    study::data::mask_image(&mut input, request.noise, request.seed);
+    Ok(input)
+}
+
+pub async fn reconstruct(
+    State(state): State<Arc<AppState>>,
+    request: Result<axum::Json<ReconstructRequest>, JsonRejection>,
+) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    let axum::Json(request) = request.map_err(|e| match e {
+        JsonRejection::BytesRejection(_) => ApiError::bad(format!(
+            "the request body is too large or unreadable (at most {MAX_BODY} bytes)"
+        )),
+        other => ApiError::bad(format!("not a drawing: {}", other.body_text())),
+    })?;
+    let input = noised_input(&request)?;
+    let started = Instant::now();
+    let answer = tokio::task::spawn_blocking(move || {
+        let root = state.root.clone();
+        let names = run_names(&root, MODEL_FILE);
+        let runs: Vec<serde_json::Value> = names
+            .iter()
+            .filter_map(|name| {
+                let run = loaded(&state, name, &root.join(name))?;
+                let output = run.reconstruct(std::slice::from_ref(&input)).pop()?;
+                let code = run.encode(&input);
+                Some(json!({
+                    "name": name,
+                    "summary": run.config.summary(),
+                    "activation": run.config.model.activation,
+                    "reconstruction": output,
+                    "code": code,
+                }))
+            })
+            .collect();
+        json!({ "input": input, "runs": runs })
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    let mut answer = answer;
+    answer["milliseconds"] = json!(started.elapsed().as_secs_f64() * 1e3);
+    Ok(axum::Json(answer))
+}

@@ -1,0 +1,283 @@
+//! The runs as the server sees them: which directories are runs, their status, their files
+//! (every one inside the artifacts), their models loaded by content, and their figures.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde::Serialize;
+use study::backend::Backend;
+use study::checkpoint::{MODEL_FILE, sha256_hex};
+use study::config::TrainingConfig;
+use study::drawing::{FIGURES_STAMP, FigureOptions, default_place, figures_show, write_figures};
+use study::epochs::{EPOCHS_CSV, read_epochs};
+use study::inference::{ModelChoice, TrainedRun};
+use study::lock::active_writer;
+use study::names::check_run_name;
+use study::run::{RunError, check_finished};
+
+use super::state::{ApiError, AppState, FileStamp};
+
+/// Figures the server hands out, by file name.
+pub const FIGURES: [&str; 7] = [
+    "loss.png",
+    "reconstructions.png",
+    "w1.png",
+    "w2t.png",
+    "codes.png",
+    "noised.png",
+    "loss-compare.png",
+];
+
+/// Where a run stands, as the page shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+enum Status {
+    /// Its final model is there and its files agree.
+    Finished,
+    /// A live process holds its lock.
+    Training,
+    /// No final model and no writer: stopped part-way.
+    Interrupted,
+    /// Its files disagree.
+    Inconsistent,
+}
+
+/// One run as the page lists it.
+#[derive(Serialize)]
+pub struct RunInfo {
+    name: String,
+    summary: String,
+    status: Status,
+    /// Why, for `inconsistent` (with the way out); since when, for `training`.
+    detail: Option<String>,
+    epochs_done: usize,
+    epochs_target: usize,
+    backend: Option<String>,
+    figures: Vec<&'static str>,
+}
+
+/// The run directory `name` inside the artifacts, if the name is a plain component and the
+/// directory exists inside them (links resolved).
+pub fn run_dir(state: &AppState, name: &str) -> Result<PathBuf, ApiError> {
+    check_run_name(name).map_err(|e| ApiError::bad(e.to_string()))?;
+    let dir = state.root.join(name);
+    let resolved = dir
+        .canonicalize()
+        .map_err(|_| ApiError::not_found(format!("no run named {name}")))?;
+    if resolved.starts_with(&state.root) && resolved.is_dir() {
+        Ok(resolved)
+    } else {
+        Err(ApiError::not_found(format!("no run named {name}")))
+    }
+}
+
+/// Whether `path`, links followed, is inside `root` (an absent path is: there is nothing to
+/// read): the one rule for every file the server reads.
+pub fn inside(root: &Path, path: &Path) -> bool {
+    path.symlink_metadata().is_err()
+        || path
+            .canonicalize()
+            .is_ok_and(|target| target.starts_with(root))
+}
+
+/// Whether every file the server reads to load or draw the model of run `dir` is inside `root`:
+/// its configuration, epoch log, final model, checkpoints and metric logs.
+fn model_files_inside(root: &Path, dir: &Path) -> bool {
+    let mut stack: Vec<PathBuf> = [
+        "config.json",
+        "epochs.csv",
+        MODEL_FILE,
+        "checkpoint",
+        "train",
+        "valid",
+    ]
+    .iter()
+    .map(|f| dir.join(f))
+    .collect();
+    while let Some(path) = stack.pop() {
+        if !inside(root, &path) {
+            return false;
+        }
+        let real_dir = path.symlink_metadata().is_ok_and(|m| m.is_dir());
+        if real_dir {
+            stack.extend(
+                std::fs::read_dir(&path)
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+                    .map(|e| e.path()),
+            );
+        }
+    }
+    true
+}
+
+/// The runs directly inside `root` (sorted) that hold `file`, whose configuration and epoch log
+/// are inside `root`.
+pub fn run_names(root: &Path, file: &str) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(root)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| {
+            e.path().canonicalize().is_ok_and(|p| {
+                p.starts_with(root)
+                    && p.join(file).is_file()
+                    && [study::config::CONFIG_FILE, EPOCHS_CSV, file]
+                        .iter()
+                        .all(|f| inside(root, &p.join(f)))
+            })
+        })
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| check_run_name(n).is_ok())
+        .collect();
+    names.sort();
+    names
+}
+
+pub fn run_info(state: &AppState, dir: &Path, name: &str) -> Option<RunInfo> {
+    let config = TrainingConfig::of_run(dir).ok()?;
+    let epochs_done = read_epochs(&dir.join(EPOCHS_CSV)).len();
+    let (status, detail) = if dir.join(MODEL_FILE).exists() {
+        match check_finished(dir, &config) {
+            Ok(()) => (Status::Finished, None),
+            Err(RunError::Inconsistent { what, .. }) => (
+                Status::Inconsistent,
+                Some(format!(
+                    "files disagree: {what}; mend it with `{}`",
+                    state.resume_command.replace("{name}", name)
+                )),
+            ),
+            Err(e) => (Status::Inconsistent, Some(e.to_string())),
+        }
+    } else if let Some(writer) = active_writer(dir) {
+        (
+            Status::Training,
+            writer.since.map(|t| format!("training since {t}")),
+        )
+    } else {
+        (Status::Interrupted, None)
+    };
+    // A finished run's figures are drawn on request when it has none of its own.
+    let figures = if status == Status::Finished {
+        FIGURES
+            .into_iter()
+            .filter(|&f| offered(dir, &config, f))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Some(RunInfo {
+        name: name.to_string(),
+        summary: config.summary(),
+        status,
+        detail,
+        epochs_done,
+        epochs_target: config.epochs,
+        backend: config.backend.clone(),
+        figures,
+    })
+}
+
+/// Whether a finished run has figure `file`: noised inputs only with noise, the loss comparison
+/// only when `visualize --compare` drew one.
+fn offered(dir: &Path, config: &TrainingConfig, file: &str) -> bool {
+    match file {
+        "noised.png" => config.noise > 0.0,
+        "loss-compare.png" => dir.join("figures").join(file).is_file(),
+        _ => true,
+    }
+}
+
+/// The SHA-256 of `dir`'s `model.bpk`, if it has one: read again only when the file changed.
+pub fn model_hash(state: &AppState, dir: &Path) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    if !model_files_inside(&state.root, dir) {
+        return None;
+    }
+    let path = dir.join(MODEL_FILE);
+    let meta = std::fs::metadata(&path).ok()?;
+    let stamp: FileStamp = (
+        meta.ino(),
+        meta.len(),
+        meta.modified().ok(),
+        meta.ctime(),
+        meta.ctime_nsec(),
+    );
+    let mut hashes = state.hashes.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((seen, hash)) = hashes.get(&path)
+        && *seen == stamp
+    {
+        return Some(hash.clone());
+    }
+    let hash = sha256_hex(&std::fs::read(&path).ok()?);
+    hashes.insert(path, (stamp, hash.clone()));
+    Some(hash)
+}
+
+/// Where figure `file` of run `name` is: the run's own, drawn by `train visualize` from the model
+/// it has now (their stamp says so), else drawn once by the server into its cache with
+/// `visualize`'s defaults. A checkpoint's figures are never taken for the final model's.
+pub fn figure_path(
+    state: &AppState,
+    name: &str,
+    dir: &Path,
+    file: &str,
+) -> Result<PathBuf, ApiError> {
+    let missing = || ApiError::not_found(format!("{name} has no {file}"));
+    let config = TrainingConfig::of_run(dir).map_err(|_| missing())?;
+    let hash = model_hash(state, dir).ok_or_else(|| {
+        ApiError::not_found(format!(
+            "{name} has no model yet: figures come when it finishes"
+        ))
+    })?;
+    if !offered(dir, &config, file) {
+        return Err(missing());
+    }
+    let own = dir.join("figures");
+    if !inside(&state.root, &own.join(file)) || !inside(&state.root, &own.join(FIGURES_STAMP)) {
+        return Err(missing());
+    }
+    if figures_show(&own, &hash) && own.join(file).is_file() {
+        return Ok(own.join(file));
+    }
+    if file == "loss-compare.png" {
+        return Err(missing());
+    }
+    let mut drawn = state.drawn.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((seen, out)) = drawn.get(name)
+        && *seen == hash
+    {
+        return Ok(out.join(file));
+    }
+    let run = loaded(state, name, dir)
+        .ok_or_else(|| ApiError::not_found(format!("{name}: its files disagree; no figures")))?;
+    let out = state.cache.path().join(format!("{name}-{}", drawn.len()));
+    let (_, label, _) = default_place(&run, &ModelChoice::Final);
+    let options = FigureOptions::new(state.data_dir.clone(), out.clone(), label);
+    let started = Instant::now();
+    write_figures(&run, &options)
+        .map_err(|e| ApiError::internal(format!("{name}: cannot draw its figures: {e}")))?;
+    study::out!(
+        "{name}: figures drawn in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    drawn.insert(name.to_string(), (hash, out.clone()));
+    Ok(out.join(file))
+}
+
+/// The finished run `name`, loaded once and reloaded when its model file's content changes.
+pub fn loaded(state: &AppState, name: &str, dir: &Path) -> Option<Arc<TrainedRun>> {
+    let hash = model_hash(state, dir)?;
+    let mut models = state.models.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((seen, run)) = models.get(name)
+        && *seen == hash
+    {
+        return Some(run.clone());
+    }
+    let device = Backend::Flex.device().ok()?;
+    let run = Arc::new(TrainedRun::load(dir, &ModelChoice::Final, device).ok()?);
+    models.insert(name.to_string(), (hash, run.clone()));
+    Some(run)
+}
