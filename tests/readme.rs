@@ -16,9 +16,10 @@
 //! - `report` without `--quick` gets `--quick` (2000 images, one epoch per run), for the same
 //!   reason; a command that becomes identical to an earlier one is run once;
 //! - every command gets `--artifacts <scratch dir>`, so that the tests never touch `artifacts/`:
-//!   one directory shared by the commands that train, draw and compare runs (in README order, so
-//!   that `visualize` finds what `--case 7` trained), another for the `report` commands (whose
-//!   quick runs would otherwise meet the one-epoch runs above in the same directories);
+//!   one directory shared by the commands that train, draw, compare, export and import runs (in
+//!   README order, so that `visualize` finds what `--case 7` trained), another for the `report`
+//!   commands (whose quick runs would otherwise meet the one-epoch runs above in the same
+//!   directories);
 //! - `serve` gets `--port 0` (any free port: a user's server on 8080 does not fail the test); it
 //!   runs until the page and `/api/runs` answer, then it is stopped (it serves until Ctrl-C);
 //! - a command that needs a GPU feature (`--features X`) is checked with
@@ -147,7 +148,7 @@ fn plan(command: &str, runs: &Path, reports: &Path) -> Plan {
     let mut extra = String::new();
     let mut artifacts = runs;
     match subcommand {
-        "visualize" => {}
+        "visualize" | "export" | "import" => {}
         "serve" => {
             return Plan::Serve(format!(
                 "{command} --port 0 --artifacts {}",
@@ -420,6 +421,16 @@ fn commands_are_found_and_changed_only_as_stated() {
     assert_eq!(
         plan("cargo run --release -p train -- visualize --case 7", dir),
         Plan::Run("cargo run --release -p train -- visualize --case 7 --artifacts /s".into())
+    );
+    // export and import train nothing: they only get the scratch artifacts.
+    assert_eq!(
+        plan(
+            "cargo run --release -p train -- import m.pt --name m --case 7",
+            dir
+        ),
+        Plan::Run(
+            "cargo run --release -p train -- import m.pt --name m --case 7 --artifacts /s".into()
+        )
     );
     assert_eq!(
         plan(

@@ -103,6 +103,22 @@ fn a_closed_pipe_drops_lines_and_the_work_goes_on() {
 }
 
 #[test]
+fn an_empty_mnist_dir_means_the_vendored_data() {
+    let dir = scratch();
+    let args = [
+        "--case",
+        "7",
+        "--epochs",
+        "1",
+        "--limit",
+        "100",
+        "--artifacts",
+        arg(dir.path()),
+    ];
+    stdout_of_success(&command(&args).env("MNIST_DIR", "").output().unwrap());
+}
+
+#[test]
 fn argument_and_toml_errors_say_what_is_wrong_where() {
     let dir = scratch();
     let root = arg(dir.path());

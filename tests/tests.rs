@@ -16,3 +16,4 @@ mod sharp_edges;
 mod train;
 mod util;
 mod visualize;
+mod weights;

@@ -119,8 +119,14 @@ impl TrainingConfig {
         Ok(())
     }
 
-    /// The study's description of the case, as a table row: `ReLU, 1000 hidden, dropout …`.
+    /// The study's description of the case, as a table row: `ReLU, 1000 hidden, dropout …, 20
+    /// epochs`.
     pub fn summary(&self) -> String {
+        format!("{}, {}", self.model_summary(), count(self.epochs, "epoch"))
+    }
+
+    /// [`summary`](Self::summary) without the epochs: the model and its inputs.
+    pub fn model_summary(&self) -> String {
         let m = &self.model;
         let activation = match m.activation {
             Activation::Relu => "ReLU",
@@ -138,7 +144,6 @@ impl TrainingConfig {
         if self.noise > 0.0 {
             parts.push(format!("noise {}", self.noise));
         }
-        parts.push(count(self.epochs, "epoch"));
         parts.join(", ")
     }
 

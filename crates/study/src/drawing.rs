@@ -92,12 +92,15 @@ pub fn default_place(run: &TrainedRun, choice: &ModelChoice) -> (PathBuf, String
     let figures = run.dir.join(FIGURES_DIR);
     let name = &run.config.name;
     let epochs = run.config.epochs;
+    let imported = crate::weights::Provenance::of_run(&run.dir);
     match choice {
-        ModelChoice::Final => (
-            figures,
-            format!("{name} ({})", count(epochs, "epoch")),
-            String::new(),
-        ),
+        ModelChoice::Final => {
+            let trained = match imported {
+                Some(provenance) => format!("imported from {}", provenance.file_name()),
+                None => count(epochs, "epoch"),
+            };
+            (figures, format!("{name} ({trained})"), String::new())
+        }
         ModelChoice::Epoch(n) => (
             figures.join(format!("epoch-{n}")),
             format!("{name} at epoch {n} of {epochs}"),
@@ -145,8 +148,12 @@ pub fn figures_show(dir: &Path, model_hash: &str) -> bool {
 /// that can fail for want of input is read, and every size checked, before the first file is
 /// written.
 pub fn write_figures(run: &TrainedRun, options: &FigureOptions) -> Result<Drawn> {
-    let curves = logged_losses(&run.dir, &run.config.name)?;
-    let mut compared = vec![curves.clone()];
+    // An imported run has no training logs: no loss figures.
+    let curves = match run.dir.join("train").is_dir() {
+        true => Some(logged_losses(&run.dir, &run.config.name)?),
+        false => None,
+    };
+    let mut compared: Vec<LossCurves> = curves.iter().cloned().collect();
     for (label, dir) in &options.compare {
         compared.push(logged_losses(dir, label)?);
     }
@@ -160,8 +167,10 @@ pub fn write_figures(run: &TrainedRun, options: &FigureOptions) -> Result<Drawn>
         options,
         files: Vec::new(),
     };
-    let title = format!("{}: training and test loss", run.config.name);
-    figures.save("loss.png", loss_figure(&[curves], &title, options.log_y)?)?;
+    if let Some(curves) = curves {
+        let title = format!("{}: training and test loss", run.config.name);
+        figures.save("loss.png", loss_figure(&[curves], &title, options.log_y)?)?;
+    }
     if compared.len() > 1 {
         let title = "training (solid) and test (dashed) loss";
         figures.save(

@@ -114,9 +114,80 @@ pub enum Error {
         /// The artifacts directory.
         root: PathBuf,
     },
+    /// A model file to import cannot be used.
+    #[error("{}: {error}", path.display())]
+    Weights {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        error: WeightsError,
+    },
     /// The drawing library failed.
     #[error("{0}")]
     Figure(String),
+}
+
+/// Why a foreign model file cannot be imported.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WeightsError {
+    /// It cannot be read, or read as the format it looks like.
+    #[error("{what}")]
+    Unreadable {
+        /// What failed.
+        what: String,
+    },
+    /// Its content is none of the formats.
+    #[error("not a safetensors, PyTorch or npz file (its first bytes match none of them)")]
+    UnknownFormat,
+    /// A PyTorch pickle that holds no state dict.
+    #[error("a PyTorch file, but not a state dict of tensors ({what})")]
+    NotStateDict {
+        /// What was found instead.
+        what: String,
+    },
+    /// A tensor of integers or booleans.
+    #[error("{tensor} is {dtype}, not a floating-point tensor")]
+    NotFloat {
+        /// The tensor.
+        tensor: String,
+        /// Its type.
+        dtype: String,
+    },
+    /// Tensors missing or left over.
+    #[error("{} (expected exactly {expected})", key_differences(missing, extra))]
+    Keys {
+        /// Expected tensors not in the file.
+        missing: Vec<String>,
+        /// Tensors in the file not expected.
+        extra: Vec<String>,
+        /// The tensors expected.
+        expected: String,
+    },
+    /// Shapes that do not make a `784 → n → 784` autoencoder.
+    #[error("the tensors' shapes do not make a 784 → n → 784 autoencoder: {found}")]
+    Shapes {
+        /// Each tensor with its shape.
+        found: String,
+    },
+    /// NaN or infinite values.
+    #[error("{tensor} holds {count} NaN or infinite values")]
+    NotFinite {
+        /// The tensor.
+        tensor: String,
+        /// How many.
+        count: usize,
+    },
+}
+
+/// `missing a, b; unexpected c`, the parts that are not empty.
+fn key_differences(missing: &[String], extra: &[String]) -> String {
+    let missing = (!missing.is_empty()).then(|| format!("missing {}", missing.join(", ")));
+    let extra = (!extra.is_empty()).then(|| format!("unexpected {}", extra.join(", ")));
+    [missing, extra]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// Why a case file or a saved configuration is not valid: where (the file, the line, the field)

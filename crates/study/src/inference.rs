@@ -11,6 +11,7 @@ use model::Autoencoder;
 use crate::checkpoint::{self, CHECKPOINT_DIR, MODEL_FILE};
 use crate::config::TrainingConfig;
 use crate::error::{Error, Result};
+use crate::layout::PROVENANCE_FILE;
 use crate::run::{RunError, check_finished};
 
 /// Which saved weights of a run to use.
@@ -58,9 +59,16 @@ impl TrainedRun {
                 let path = checkpoint::checkpoint_path(&directory, "model", *epoch);
                 if !path.exists() {
                     let kept = checkpoint::checkpoint_epochs(&directory);
+                    let kept = match kept.as_slice() {
+                        [] if dir.join(PROVENANCE_FILE).exists() => {
+                            "none: an imported model has only its final weights".into()
+                        }
+                        [] => "none".into(),
+                        _ => format!("kept epochs: {kept:?}"),
+                    };
                     return Err(Error::Model {
                         path,
-                        reason: format!("no checkpoint of epoch {epoch} (kept epochs: {kept:?})"),
+                        reason: format!("no checkpoint of epoch {epoch} ({kept})"),
                     });
                 }
                 path

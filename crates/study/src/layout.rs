@@ -25,3 +25,8 @@ pub const LOCK_FILE: &str = ".lock";
 pub const FIGURES_DIR: &str = "figures";
 /// Beside the run's own figures: the SHA-256 of the model they show.
 pub const FIGURES_STAMP: &str = "model.sha256";
+/// An imported run's record of where its model came from (one line of JSON).
+pub const PROVENANCE_FILE: &str = "provenance.json";
+/// Where `export` writes the run's models by default (`model.safetensors`, and
+/// `model-epoch-N.safetensors` for a checkpoint).
+pub const EXPORT_DIR: &str = "export";

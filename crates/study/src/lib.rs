@@ -30,6 +30,7 @@ pub mod report;
 pub mod run;
 pub mod stop;
 pub mod training;
+pub mod weights;
 
 pub use error::{ConfigError, Error, Result};
 /// The crates below the library, for its callers: the data set, the model, the measurements.

@@ -87,6 +87,8 @@ pub enum Inconsistency {
         /// Epochs in `config.json`.
         epochs: usize,
     },
+    /// An imported run's `model.bpk` is not the model its provenance records.
+    ChangedImport,
     /// `model.bpk` does not load as this configuration's model.
     Unreadable {
         /// Why.
@@ -112,6 +114,10 @@ impl std::fmt::Display for Inconsistency {
                 "{MODEL_FILE} is not the model of epoch {epochs} ({CHECKPOINT_DIR}/model-{epochs}.bpk)"
             ),
             Inconsistency::Unreadable { reason } => write!(f, "{MODEL_FILE}: {reason}"),
+            Inconsistency::ChangedImport => write!(
+                f,
+                "{MODEL_FILE} is not the model its provenance.json records"
+            ),
         }
     }
 }
@@ -171,6 +177,18 @@ pub enum RunError {
     /// A resume was asked for where there is no run.
     #[error("{} holds no run to resume", dir.display())]
     NothingToResume {
+        /// The run directory.
+        dir: PathBuf,
+    },
+    /// A run, or something a run wrote, is where an import would go.
+    #[error("{} holds a run; nothing was changed", dir.display())]
+    Occupied {
+        /// The run directory.
+        dir: PathBuf,
+    },
+    /// It holds an imported model, which has no training to continue or compare.
+    #[error("{} holds an imported model (provenance.json), not a trained run; nothing was changed", dir.display())]
+    Imported {
         /// The run directory.
         dir: PathBuf,
     },

@@ -4,9 +4,12 @@
 use std::path::Path;
 
 use study::Error;
+use study::config::TrainingConfig;
+use study::layout::PROVENANCE_FILE;
 use study::names::NameError;
 use study::run::{RunError, Setting};
 use study::training::Stopped;
+use study::weights::Provenance;
 
 use crate::exit::{Signalled, Usage};
 
@@ -21,6 +24,8 @@ pub enum Way {
     Compare,
     /// `report`: the same command again, `--reuse`, `--artifacts`.
     Report,
+    /// `import`: another `--name`, `--overwrite`.
+    Import,
 }
 
 /// `error` with the ways out that `way`'s command offers, on one line.
@@ -117,6 +122,32 @@ pub fn resume_command(dir: &Path) -> String {
     )
 }
 
+/// The `train import` command that replaces the imported run in `dir` with the file its
+/// provenance names (as it was given) and the model options its `config.json` holds.
+fn import_command(dir: &Path) -> String {
+    let name = dir.file_name().unwrap_or_default().to_string_lossy();
+    let root = dir.parent().unwrap_or(Path::new(""));
+    let source = Provenance::of_run(dir).map_or_else(|| "FILE".into(), |p| p.source);
+    let options = TrainingConfig::of_run(dir).map_or_else(
+        |_| "--activation relu|sigmoid".into(),
+        |c| {
+            let activation = format!("{:?}", c.model.activation).to_lowercase();
+            let dropout =
+                (c.model.dropout > 0.0).then(|| format!(" --dropout {}", c.model.dropout));
+            let noise = (c.noise > 0.0).then(|| format!(" --noise {}", c.noise));
+            format!(
+                "--activation {activation}{}{}",
+                dropout.unwrap_or_default(),
+                noise.unwrap_or_default()
+            )
+        },
+    );
+    format!(
+        "train import {source} --name {name} {options} --overwrite{}",
+        artifacts_flag(root, false)
+    )
+}
+
 /// What a refusal says, and the ways out of it for `way`'s command.
 fn refusal_advice(refusal: &RunError, way: Way) -> String {
     let other_run = match way {
@@ -129,8 +160,15 @@ fn refusal_advice(refusal: &RunError, way: Way) -> String {
         Way::Report => {
             "move it away, report on the runs that exist with --reuse, or choose another --artifacts directory"
         }
+        Way::Import => "choose another --name, or replace it with --overwrite",
     };
     match (refusal, way) {
+        // An imported run has nothing to resume from: the way out is the import again.
+        (RunError::Inconsistent { dir, .. } | RunError::NotFinished { dir, .. }, _)
+            if dir.join(PROVENANCE_FILE).exists() =>
+        {
+            format!("{refusal}; import it again with `{}`", import_command(dir))
+        }
         (
             RunError::Conflict {
                 diffs,
@@ -182,6 +220,9 @@ fn refusal_advice(refusal: &RunError, way: Way) -> String {
             dir.display()
         ),
         (RunError::NoRun { .. }, _) => refusal.to_string(),
+        (RunError::Occupied { .. } | RunError::Imported { .. }, Way::Import | Way::Train) => {
+            format!("{refusal}: choose another --name, or replace it with --overwrite")
+        }
         _ => format!("{refusal}: {other_run}"),
     }
 }

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use clap::builder::TypedValueParser;
 use clap::{ArgGroup, Args, Parser, Subcommand};
 use study::backend::Backend;
 use study::cases::CASE_COUNT;
@@ -46,21 +47,32 @@ pub enum Command {
     /// every finished model to reconstruct.
     #[command(args_override_self = true)]
     Serve(ServeArgs),
+    /// Write a run's model as safetensors in PyTorch's layout (l1.weight [hidden, 784], l1.bias,
+    /// l2.weight [784, hidden], l2.bias), its configuration in the metadata.
+    #[command(args_override_self = true)]
+    Export(ExportArgs),
+    /// Turn a foreign model (safetensors, PyTorch .pt/.pth, Chainer .npz) into a finished run.
+    #[command(args_override_self = true)]
+    Import(ImportArgs),
 }
 
 /// Where the MNIST files are.
 #[derive(Debug, Args)]
 pub struct DataArgs {
     /// Directory of the MNIST IDX files [default: the vendored datasets/mnist].
-    #[arg(long, value_name = "DIR", env = "MNIST_DIR")]
+    // Not clap's PathBuf parser, which refuses the empty value an empty MNIST_DIR gives.
+    #[arg(long, value_name = "DIR", env = "MNIST_DIR",
+          value_parser = clap::builder::OsStringValueParser::new().map(PathBuf::from))]
     pub data_dir: Option<PathBuf>,
 }
 
 impl DataArgs {
-    /// The directory given, else the vendored data set.
+    /// The directory given, else the vendored data set (an empty `MNIST_DIR`, which shells set
+    /// with `MNIST_DIR= cmd`, counts as none).
     pub fn dir(&self) -> PathBuf {
         self.data_dir
             .clone()
+            .filter(|dir| !dir.as_os_str().is_empty())
             .unwrap_or_else(study::data::default_dir)
     }
 }
@@ -236,6 +248,71 @@ pub struct ReportArgs {
     pub seeds: Option<u64>,
     #[command(flatten)]
     pub backend: BackendArgs,
+    #[command(flatten)]
+    pub artifacts: ArtifactsArgs,
+    #[command(flatten)]
+    pub data: DataArgs,
+}
+
+/// `train export`.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("run").args(["case", "name"]).required(true)))]
+pub struct ExportArgs {
+    /// Study case whose run to export (artifacts/case<N>).
+    #[arg(long, value_name = "N", value_parser = case_number)]
+    pub case: Option<usize>,
+    /// Name of the run directory under --artifacts.
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// Export the checkpoint of this epoch instead of the final model.
+    #[arg(long, value_name = "N", value_parser = positive)]
+    pub epoch: Option<usize>,
+    /// The file to write [default: <run>/export/model.safetensors, or model-epoch-N.safetensors].
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Also write the test inputs the run's test MSE is measured on (noised as the run noises
+    /// them) beside the model, as test-inputs.npy (float32 [10000, 784]), to reproduce that MSE
+    /// elsewhere.
+    #[arg(long)]
+    pub test_inputs: bool,
+    #[command(flatten)]
+    pub artifacts: ArtifactsArgs,
+    #[command(flatten)]
+    pub data: DataArgs,
+}
+
+/// `train import`.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("model").args(["case", "activation"]).required(true)))]
+pub struct ImportArgs {
+    /// The model file: safetensors, PyTorch (.pt, .pth) or Chainer (.npz), told by its content.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Name of the run directory to create under --artifacts.
+    #[arg(long, value_name = "NAME", required = true)]
+    pub name: String,
+    /// Take the activation, dropout and noise from this study case (the hidden size always comes
+    /// from the file).
+    #[arg(long, value_name = "N", value_parser = case_number)]
+    pub case: Option<usize>,
+    /// The hidden layer's activation: relu or sigmoid.
+    #[arg(long, value_name = "NAME", value_parser = ["relu", "sigmoid"])]
+    pub activation: Option<String>,
+    /// Dropout probability the model trained with (0: none; with --activation).
+    #[arg(long, value_name = "P", default_value_t = 0.0, conflicts_with = "case")]
+    pub dropout: f64,
+    /// Masking-noise ratio of its inputs (0: none; with --activation): the test MSE is measured
+    /// on inputs noised so.
+    #[arg(
+        long,
+        value_name = "RATIO",
+        default_value_t = 0.0,
+        conflicts_with = "case"
+    )]
+    pub noise: f64,
+    /// Replace the run the directory holds.
+    #[arg(long)]
+    pub overwrite: bool,
     #[command(flatten)]
     pub artifacts: ArtifactsArgs,
     #[command(flatten)]

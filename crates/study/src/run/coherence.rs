@@ -7,6 +7,7 @@ use crate::checkpoint::{self, CHECKPOINT_DIR, MODEL_FILE};
 use crate::config::TrainingConfig;
 use crate::epochs::{EPOCHS_CSV, read_epochs};
 use crate::error::Error;
+use crate::layout::PROVENANCE_FILE;
 
 use crate::refusal::{Inconsistency, RunError};
 
@@ -25,6 +26,9 @@ pub fn recorded_epochs(dir: &Path) -> usize {
 /// epochs match the epoch log and the metric logs, and a final model equal to the checkpoint of
 /// the last epoch when that is kept, else one that loads.
 pub fn coherence(dir: &Path, config: &TrainingConfig) -> Result<(), Inconsistency> {
+    if let Ok(text) = std::fs::read_to_string(dir.join(PROVENANCE_FILE)) {
+        return imported_coherence(dir, &text);
+    }
     let epochs = config.epochs;
     let rows = read_epochs(&dir.join(EPOCHS_CSV)).len();
     if recorded_epochs(dir) != epochs || rows != epochs {
@@ -50,6 +54,18 @@ pub fn coherence(dir: &Path, config: &TrainingConfig) -> Result<(), Inconsistenc
         return Err(Inconsistency::Unreadable { reason });
     }
     Ok(())
+}
+
+/// An imported run is coherent while its `model.bpk` is the one its provenance records (the
+/// SHA-256 written there); it has no epoch log.
+fn imported_coherence(dir: &Path, provenance: &str) -> Result<(), Inconsistency> {
+    let recorded: serde_json::Value = serde_json::from_str(provenance).unwrap_or_default();
+    let model = std::fs::read(dir.join(MODEL_FILE)).unwrap_or_default();
+    if recorded["model_sha256"].as_str() == Some(checkpoint::sha256_hex(&model).as_str()) {
+        Ok(())
+    } else {
+        Err(Inconsistency::ChangedImport)
+    }
 }
 
 /// Checks that `dir` holds a finished, coherent run (see [`coherence`]).

@@ -24,8 +24,10 @@ pub use coherence::{check_finished, coherence, recorded_epochs};
 pub use diff::config_diff;
 
 /// Files and directories a run writes; a fresh start removes them (`model.bpk` first).
-const RUN_ENTRIES: [&str; 8] = [
+const RUN_ENTRIES: [&str; 10] = [
     MODEL_FILE,
+    crate::layout::PROVENANCE_FILE,
+    crate::layout::EXPORT_DIR,
     CONFIG_FILE,
     EPOCHS_CSV,
     "experiment.log",
@@ -135,6 +137,11 @@ pub fn plan(
         }
         (Some(Ok(saved)), _) => saved,
     };
+    if dir.join(crate::layout::PROVENANCE_FILE).exists() {
+        return Err(RunError::Imported {
+            dir: dir.to_path_buf(),
+        });
+    }
     check_identity(dir, found, saved, config, start)?;
     let target = config.epochs;
     if start == Start::Fresh {
@@ -238,6 +245,7 @@ pub fn clear(dir: &Path) -> Result<()> {
 pub fn reopen(dir: &Path, config: &TrainingConfig, last: usize) -> Result<()> {
     remove(&dir.join(MODEL_FILE))?;
     remove(&dir.join("figures"))?;
+    remove(&dir.join(crate::layout::EXPORT_DIR))?;
     config.save_in(dir)?;
     trim_to_epoch(dir, last)
 }

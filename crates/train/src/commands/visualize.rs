@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use study::backend::Backend;
-use study::cases::{CASE_COUNT, case_name};
+use study::cases::CASE_COUNT;
 use study::checkpoint::sha256_hex;
 use study::drawing::{FIGURES_STAMP, FigureOptions, default_place, stamp_figures, write_figures};
 use study::inference::{ModelChoice, TrainedRun};
@@ -15,14 +15,7 @@ use crate::exit::usage;
 
 /// Draws the figures `args` ask for.
 pub fn run(args: VisualizeArgs) -> anyhow::Result<()> {
-    let name = match (args.case, &args.name) {
-        (Some(case), _) => case_name(case).expect("clap checks the case"),
-        (None, Some(name)) => {
-            check_run_name(name).map_err(|e| name_refused(e, ""))?;
-            name.clone()
-        }
-        (None, None) => unreachable!("clap requires --case or --name"),
-    };
+    let name = super::chosen_run(args.case, args.name.as_ref())?;
     let root = args.artifacts.root();
     let dir = root.join(&name);
     let choice = match (args.epoch, &args.checkpoint) {

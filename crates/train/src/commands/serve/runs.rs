@@ -168,23 +168,37 @@ pub fn run_info(state: &AppState, dir: &Path, name: &str) -> Option<RunInfo> {
     } else {
         Vec::new()
     };
+    // An imported run trained elsewhere: its model, where it came from, no epochs of its own.
+    let imported = study::weights::Provenance::of_run(dir);
+    let summary = match &imported {
+        Some(p) => format!(
+            "{}, imported from {} ({}), test MSE {:.5}",
+            config.model_summary(),
+            p.file_name(),
+            p.format,
+            p.test_mse
+        ),
+        None => config.summary(),
+    };
     Some(RunInfo {
         name: name.to_string(),
-        summary: config.summary(),
+        summary,
         status,
         detail,
         epochs_done,
-        epochs_target: config.epochs,
+        epochs_target: if imported.is_some() { 0 } else { config.epochs },
         backend: config.backend.clone(),
         figures,
     })
 }
 
-/// Whether a finished run has figure `file`: noised inputs only with noise, the loss comparison
-/// only when `visualize --compare` drew one.
+/// Whether a finished run has figure `file`: noised inputs only with noise, a loss curve only
+/// with training logs, the loss comparison only when `visualize --compare` drew one.
 fn offered(dir: &Path, config: &TrainingConfig, file: &str) -> bool {
     match file {
         "noised.png" => config.noise > 0.0,
+        // An imported run has no training logs.
+        "loss.png" => dir.join("train").is_dir(),
         "loss-compare.png" => dir.join("figures").join(file).is_file(),
         _ => true,
     }
