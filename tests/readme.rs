@@ -2,16 +2,17 @@
 //! `cargo`, as a user types it, in README order, from the workspace root.
 //!
 //! Two tests share the commands between them:
-//! - `every_readme_command_works_as_written` (in the default run) runs every command that needs
-//!   neither a GPU nor a cargo feature;
-//! - `every_gpu_and_feature_readme_command_works_as_written` (ignored by default: wgpu trains for
-//!   minutes on a software driver, and the `vulkan` check is a cold build; CI runs it with
-//!   `-- --ignored`) runs exactly the others: the `--features` commands and those that train
-//!   on wgpu (`--backend wgpu`, a `--backends` list with wgpu in it, or a `compare` without
-//!   `--backends`, whose default list has wgpu). Each test has its own scratch directories.
+//! - `every_readme_command_works_as_written` (in the default run) runs every command that is not
+//!   slow;
+//! - `every_slow_readme_command_works_as_written` (ignored by default: wgpu trains for minutes on
+//!   a software driver, the `vulkan` check is a cold build, a sweep trains dozens of runs; CI
+//!   runs it with `-- --ignored`) runs exactly the slow ones: the `--features` commands, those
+//!   that train on wgpu (`--backend wgpu`, a `--backends` list with wgpu in it, or a `compare`
+//!   without `--backends`, whose default list has wgpu), and the sweeps but the smoke test
+//!   (`sweep` without `--quick`). Each test has its own scratch directories.
 //!
 //! What the tests change in a command, and why — nothing else:
-//! - commands that train (`train`, `compare`) get `--epochs 1 --limit 1000` appended (a later
+//! - commands that train (`train`, `compare`, `sweep`) get `--epochs 1 --limit 1000` appended (a later
 //!   flag overrides an earlier one): as written they train for minutes to hours;
 //! - `report` without `--quick` gets `--quick` (2000 images, one epoch per run), for the same
 //!   reason; a command that becomes identical to an earlier one is run once;
@@ -93,16 +94,18 @@ fn values<'a>(words: &[&'a str], flag: &str) -> Vec<&'a str> {
     values
 }
 
-/// Whether a README command belongs to the GPU test: it builds with `--features`, or it trains on
+/// Whether a README command belongs to the slow test: it builds with `--features`, it trains on
 /// wgpu (`--backend wgpu`, a `--backends` list with wgpu, or `compare`'s default list, which has
-/// wgpu).
-fn needs_gpu(command: &str) -> bool {
+/// wgpu), or it is a sweep but the smoke test.
+fn is_slow(command: &str) -> bool {
     let (cargo_part, args) = split_command(command);
     let cargo: Vec<&str> = cargo_part.split_whitespace().collect();
     let args: Vec<&str> = args.split_whitespace().collect();
     let backends = values(&args, "--backends");
     let compare_default = args.first() == Some(&"compare") && backends.is_empty();
+    let full_sweep = args.first() == Some(&"sweep") && !args.contains(&"--quick");
     !values(&cargo, "--features").is_empty()
+        || full_sweep
         || values(&args, "--backend").contains(&"wgpu")
         || backends
             .iter()
@@ -374,19 +377,16 @@ fn every_readme_command_works_as_written() {
         "the README's first training command is missing: {commands:#?}"
     );
     assert!(commands.len() >= 6, "too few commands found: {commands:#?}");
-    run_as_written(commands.iter().filter(|c| !needs_gpu(c)));
+    run_as_written(commands.iter().filter(|c| !is_slow(c)));
 }
 
 #[test]
-#[ignore = "slow: trains on wgpu (minutes on a software driver) and checks the vulkan feature with a cold cargo check; CI runs it after the default tests: cargo test --release --workspace --locked -- --ignored"]
-fn every_gpu_and_feature_readme_command_works_as_written() {
+#[ignore = "slow: trains on wgpu (minutes on a software driver), checks the vulkan feature with a cold cargo check, sweeps dozens of runs; CI runs it after the default tests: cargo test --release --workspace --locked -- --ignored"]
+fn every_slow_readme_command_works_as_written() {
     let commands = readme();
-    let gpu: Vec<&String> = commands.iter().filter(|c| needs_gpu(c)).collect();
-    assert!(
-        !gpu.is_empty(),
-        "no GPU or feature command found: {commands:#?}"
-    );
-    run_as_written(gpu);
+    let slow: Vec<&String> = commands.iter().filter(|c| is_slow(c)).collect();
+    assert!(!slow.is_empty(), "no slow command found: {commands:#?}");
+    run_as_written(slow);
 }
 
 #[test]
@@ -471,10 +471,10 @@ fn commands_are_found_and_changed_only_as_stated() {
         )
     );
 
-    // Which test runs which command: the default one what needs no GPU, the ignored one the
-    // `--features` commands and those on wgpu.
+    // Which test runs which command: the default one what is quick, the ignored one the
+    // `--features` commands, those on wgpu and the sweeps but the smoke test.
     let cargo_run = "cargo run --release -p train";
-    for (command, gpu) in [
+    for (command, slow) in [
         ("-- --case 7", false),
         ("-- --case 7 --resume", false),
         ("-- visualize --case 7", false),
@@ -483,6 +483,9 @@ fn commands_are_found_and_changed_only_as_stated() {
         ("-- report", false),
         ("-- report --quick", false),
         ("-- serve", false),
+        ("-- sweep --quick", false),
+        ("-- sweep", true),
+        ("-- sweep --hidden 16,64 --epochs 20", true),
         ("-- --case 7 --backend wgpu --name case7-wgpu", true),
         ("-- --case 7 --backend=wgpu", true),
         ("-- visualize --case 7 --backend wgpu", true),
@@ -498,6 +501,6 @@ fn commands_are_found_and_changed_only_as_stated() {
         ("--features metal  -- --case 1 --backend metal", true),
     ] {
         let command = format!("{cargo_run} {command}");
-        assert_eq!(needs_gpu(&command), gpu, "{command}");
+        assert_eq!(is_slow(&command), slow, "{command}");
     }
 }

@@ -2,8 +2,7 @@
 //! hidden-dropout variants on a subset, measures them and writes the report, which headless
 //! Chromium then opens; `--reuse` trains nothing, and a full report refuses to replace quick runs.
 
-use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 
@@ -22,49 +21,6 @@ fn num(v: &Value, path: &[&str]) -> f64 {
     }
     v.as_f64()
         .unwrap_or_else(|| panic!("{path:?} is not a number: {v}"))
-}
-
-/// Every `src="…"` of the page.
-fn image_sources(html: &str) -> Vec<String> {
-    html.split("src=\"")
-        .skip(1)
-        .map(|rest| rest.split('"').next().unwrap().to_string())
-        .collect()
-}
-
-/// Opens the page in headless Chromium: checks that every image loaded and takes a screenshot.
-fn check_in_browser(index: &Path, dir: &Path) {
-    let Some(browser) = chromium() else {
-        return;
-    };
-    let url = format!("file://{}", index.canonicalize().unwrap().display());
-    let profile = dir.join("chromium-profile");
-    let dom = Command::new(browser)
-        .args(CHROMIUM_FLAGS)
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(["--virtual-time-budget=5000", "--dump-dom", &url])
-        .output()
-        .unwrap();
-    let dom = String::from_utf8_lossy(&dom.stdout);
-    let images = image_sources(&dom).len();
-    assert!(images > 40, "only {images} images in the rendered page");
-    assert!(
-        dom.contains(&format!("data-images=\"{images}/{images}\"")),
-        "not every image loaded: {}",
-        dom.split("<body")
-            .nth(1)
-            .unwrap_or("")
-            .chars()
-            .take(120)
-            .collect::<String>()
-    );
-    assert_screenshot(
-        browser,
-        &profile,
-        &url,
-        &dir.join("report.png"),
-        &["--window-size=1280,4000", "--hide-scrollbars"],
-    );
 }
 
 #[test]
@@ -209,7 +165,7 @@ fn quick_report_covers_every_case_and_renders() {
     ] {
         assert!(md.contains(heading) && html.contains(heading), "{heading}");
     }
-    check_in_browser(&out.join("index.html"), dir.path());
+    check_page_in_browser(&out.join("index.html"), dir.path(), 40, "report.png");
 
     // --reuse trains nothing and reports the same runs.
     let stdout = stdout_of_success(&report(&["--quick", "--reuse", "--artifacts", root_arg]));

@@ -13,6 +13,7 @@ mod report;
 mod robustness;
 mod serve;
 mod sharp_edges;
+mod sweep;
 mod train;
 mod util;
 mod visualize;

@@ -366,3 +366,50 @@ pub fn grey_levels(image: &GrayImage) -> usize {
     image.pixels().for_each(|p| seen[p.0[0] as usize] = true);
     seen.iter().filter(|&&s| s).count()
 }
+
+/// Every `src="…"` of the page.
+pub fn image_sources(html: &str) -> Vec<String> {
+    html.split("src=\"")
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap().to_string())
+        .collect()
+}
+
+/// Opens the page `index` in headless Chromium (its profile in `dir`): checks that it has more
+/// than `min_images` images and that every one loaded, and takes a screenshot `dir/shot`.
+pub fn check_page_in_browser(index: &Path, dir: &Path, min_images: usize, shot: &str) {
+    let Some(browser) = chromium() else {
+        return;
+    };
+    let url = format!("file://{}", index.canonicalize().unwrap().display());
+    let profile = dir.join("chromium-profile");
+    let dom = Command::new(browser)
+        .args(CHROMIUM_FLAGS)
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(["--virtual-time-budget=5000", "--dump-dom", &url])
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    let images = image_sources(&dom).len();
+    assert!(
+        images > min_images,
+        "only {images} images in the rendered page"
+    );
+    assert!(
+        dom.contains(&format!("data-images=\"{images}/{images}\"")),
+        "not every image loaded: {}",
+        dom.split("<body")
+            .nth(1)
+            .unwrap_or("")
+            .chars()
+            .take(120)
+            .collect::<String>()
+    );
+    assert_screenshot(
+        browser,
+        &profile,
+        &url,
+        &dir.join(shot),
+        &["--window-size=1280,4000", "--hide-scrollbars"],
+    );
+}

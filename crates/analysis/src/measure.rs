@@ -94,6 +94,8 @@ pub struct CaseNumbers {
     pub noise_mse: f64,
     /// Reconstruction MSE on pixel-shuffled digits.
     pub shuffled_mse: f64,
+    /// Hidden units never active (code ≤ 0) on any test input: dead ReLU units.
+    pub dead_units: usize,
     /// Structure of the first layer's tiles (w1).
     pub w1: FilterSummary,
     /// Structure of the second layer's tiles (w2ᵀ).
@@ -173,9 +175,22 @@ pub fn measure(
             model.reconstruct(&probes.shuffled.pixels),
             probes.shuffled.pixels.clone(),
         ),
+        dead_units: dead_units(model, &test.inputs),
         w1: FilterStructure::of(&model.encoder_filters(), SIDE, active).into(),
         w2t: FilterStructure::of(&model.decoder_filters(), SIDE, active).into(),
     }
+}
+
+/// Hidden units of `model` whose code is never above 0 on `inputs`: they pass nothing on (a dead
+/// ReLU unit; a Sigmoid unit is always above 0).
+pub fn dead_units(model: &Autoencoder, inputs: &Images) -> usize {
+    let peaks: Vec<f32> = model
+        .codes(&inputs.pixels)
+        .max_dim(0)
+        .into_data()
+        .try_to_vec()
+        .expect("f32 codes");
+    peaks.iter().filter(|&&peak| peak <= 0.0).count()
 }
 
 #[cfg(test)]
@@ -248,5 +263,20 @@ pub(crate) mod tests {
         assert_eq!(again.test_mse, again.test_mse_dropout_on);
         assert_eq!(numbers.identity_mse, 0.0);
         assert_eq!(numbers.pca_components, 50);
+    }
+
+    #[test]
+    fn a_unit_is_dead_when_no_input_lifts_it_above_zero() {
+        let device = Device::flex();
+        device.seed(2);
+        let mut model = AutoencoderConfig::new(6, Activation::Relu).init(&device);
+        let inputs = images(30, 4, &device);
+        // Units 1 and 4 get a bias no input in [0, 1] can overcome, the others one no input
+        // can cancel.
+        let bias = Tensor::<1>::from_floats([1e3, -1e3, 1e3, 1e3, -1e3, 1e3], &device);
+        model.encoder.bias = Some(burn::module::Param::from_tensor(bias));
+        assert_eq!(dead_units(&model, &inputs), 2);
+        let sigmoid = AutoencoderConfig::new(6, Activation::Sigmoid).init(&device);
+        assert_eq!(dead_units(&sigmoid, &inputs), 0);
     }
 }

@@ -1,11 +1,13 @@
-//! The study's pictures as images: [`TileGrid`]s of digits and weight filters, loss charts, and
-//! maps of hidden codes.
+//! The study's pictures as images: [`TileGrid`]s of digits and weight filters, loss charts, maps
+//! of hidden codes, and a measurement's curves along a sweep.
 
 mod chart;
+mod curves;
 mod grid;
 mod scatter;
 
 pub use chart::{ChartOptions, LossCurves, loss_chart, with_caption};
+pub use curves::{Curve, CurveChart, CurvePoint, curve_chart};
 pub use grid::{TileGrid, TileScale, min_max, to_level};
 pub use scatter::{DIGIT_COLORS, digit_scatter};
 

@@ -7,6 +7,7 @@
 
 pub mod adam;
 pub mod backend;
+mod batch;
 pub mod cases;
 pub mod checkpoint;
 pub mod compare;
@@ -21,6 +22,7 @@ pub mod interrupt;
 pub mod layout;
 pub mod lock;
 pub mod logs;
+mod measuring;
 pub mod names;
 pub mod output;
 pub mod progress;
@@ -29,6 +31,7 @@ pub mod renderer;
 pub mod report;
 pub mod run;
 pub mod stop;
+pub mod sweep;
 pub mod training;
 pub mod weights;
 

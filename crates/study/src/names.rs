@@ -1,5 +1,5 @@
 //! Run names: one plain path component, and the names that belong to the study's cases, the
-//! report or a comparison.
+//! report, a comparison or the sweeps.
 
 use crate::cases::CASE_COUNT;
 
@@ -58,6 +58,8 @@ pub enum Owner {
     Report,
     /// A backend comparison (`compare-…`).
     Compare,
+    /// A sweep's page (`sweep`) or one of its points (`sweep-…`).
+    Sweep,
 }
 
 impl Owner {
@@ -66,6 +68,8 @@ impl Owner {
         match name {
             "report" | "quick" => return Some(Owner::Report),
             _ if name.starts_with("compare-") => return Some(Owner::Compare),
+            "sweep" => return Some(Owner::Sweep),
+            _ if name.starts_with("sweep-") => return Some(Owner::Sweep),
             _ => {}
         }
         let (run, seed) = match name.rsplit_once("-seed") {
@@ -96,6 +100,7 @@ impl std::fmt::Display for Owner {
             Owner::Case { case, .. } => write!(f, "study case {case}"),
             Owner::Report => f.write_str("the report"),
             Owner::Compare => f.write_str("the backend comparison"),
+            Owner::Sweep => f.write_str("a sweep"),
         }
     }
 }
@@ -144,6 +149,8 @@ mod tests {
             ("report", None, 0),
             ("quick", None, 0),
             ("compare-case7", None, 0),
+            ("sweep", None, 0),
+            ("sweep-case7-h16-e5", Some(7), 0),
         ] {
             let e = check_own_name(owned, case, seed).unwrap_err().to_string();
             assert!(e.contains("belongs to"), "{e}");

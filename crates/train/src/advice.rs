@@ -26,6 +26,8 @@ pub enum Way {
     Report,
     /// `import`: another `--name`, `--overwrite`.
     Import,
+    /// `sweep`: the same command again, `--artifacts`.
+    Sweep,
 }
 
 /// `error` with the ways out that `way`'s command offers, on one line.
@@ -161,6 +163,9 @@ fn refusal_advice(refusal: &RunError, way: Way) -> String {
             "move it away, report on the runs that exist with --reuse, or choose another --artifacts directory"
         }
         Way::Import => "choose another --name, or replace it with --overwrite",
+        Way::Sweep => {
+            "move it away (or delete it) to train the point again, or choose another --artifacts directory"
+        }
     };
     match (refusal, way) {
         // An imported run has nothing to resume from: the way out is the import again.

@@ -15,7 +15,7 @@ use plotters::prelude::*;
 use plotters::style::{FontStyle, register_font};
 
 use axis::{EpochAxis, epoch_axis};
-pub(crate) use legend::draw_legend;
+pub(crate) use legend::{draw_legend, draw_legend_at};
 
 /// DejaVu Sans, embedded so charts render the same without system fonts.
 const FONT: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");

@@ -1,7 +1,9 @@
 //! The study's claims against the report's numbers, judged on every seed: each seed's runs are
 //! judged alone, and a verdict holds only where every seed gives it.
 
-use super::data::{CaseReport, Claim, Combined, Report, SeedVerdict, Verdict, VerdictKind};
+use analysis::mean_and_spread;
+
+use super::data::{CaseReport, Claim, Combined, Report, SeedVerdict, Topic, Verdict, VerdictKind};
 
 /// Every claim of the study judged on every seed of `report`: each seed's runs are judged alone
 /// (as a report of that seed), and the verdicts combined.
@@ -9,27 +11,29 @@ pub fn claims(report: &Report) -> Vec<Claim> {
     let mut seeds: Vec<u64> = report.cases.iter().map(|c| c.seed).collect();
     seeds.sort_unstable();
     seeds.dedup();
-    let mut claims: Vec<(String, String, Vec<SeedVerdict>)> = Vec::new();
+    let mut claims: Vec<(Topic, String, String, Vec<SeedVerdict>)> = Vec::new();
     for &seed in &seeds {
-        for (claim, numbers, verdict) in seed_claims(&seed_view(report, seed)) {
+        for (topic, (claim, numbers, verdict)) in seed_claims(&seed_view(report, seed)) {
             let judged = SeedVerdict {
                 seed,
                 numbers: numbers.clone(),
                 verdict,
             };
-            match claims.iter_mut().find(|c| c.0 == claim) {
-                Some(c) => c.2.push(judged),
-                None => claims.push((claim, numbers, vec![judged])),
+            match claims.iter_mut().find(|c| c.1 == claim) {
+                Some(c) => c.3.push(judged),
+                None => claims.push((topic, claim, numbers, vec![judged])),
             }
         }
     }
     claims
         .into_iter()
-        .map(|(claim, numbers, judged)| Claim {
+        .map(|(topic, claim, numbers, judged)| Claim {
+            topic,
             claim,
             numbers,
             verdict: combined(&judged, seeds.len()),
             seeds: judged,
+            sweep: Vec::new(),
         })
         .collect()
 }
@@ -83,14 +87,14 @@ type Judged = (String, String, Verdict);
 
 /// Every claim of the study, judged on a report of one seed (a claim whose runs are missing is
 /// left out).
-fn seed_claims(report: &Report) -> Vec<Judged> {
-    let mut rows: Vec<Judged> = Vec::new();
-    rows.extend(case1_strokes(report));
-    rows.extend(case2_overfits(report));
+fn seed_claims(report: &Report) -> Vec<(Topic, Judged)> {
+    let mut rows: Vec<(Topic, Judged)> = Vec::new();
+    rows.extend(case1_strokes(report).map(|j| (Topic::Dropout, j)));
+    rows.extend(case2_overfits(report).map(|j| (Topic::Copying, j)));
     rows.extend(structure_comparisons(report));
     rows.extend(case7_claims(report));
-    rows.extend(fine_tuning(report));
-    rows.extend(output_dropout(report));
+    rows.extend(fine_tuning(report).map(|j| (Topic::FineTuning, j)));
+    rows.extend(output_dropout(report).map(|j| (Topic::OutputDropout, j)));
     rows
 }
 
@@ -153,20 +157,23 @@ fn case2_overfits(report: &Report) -> Option<Judged> {
 }
 
 /// The claims that one case's first-layer tiles are more structured than another's.
-fn structure_comparisons(report: &Report) -> Vec<Judged> {
-    // (claim, the case expected to be more structured, the other case)
+fn structure_comparisons(report: &Report) -> Vec<(Topic, Judged)> {
+    // (topic, claim, the case expected to be more structured, the other case)
     let comparisons = [
         (
+            Topic::Dropout,
             "Case 2's weights look like noise; case 1's (dropout) like strokes.",
             "case1",
             "case2",
         ),
         (
+            Topic::Dropout,
             "With 400 units, dropout (case 3) again gives stroke-like tiles; without it (case 4) 'mysterious patterns'.",
             "case3",
             "case4",
         ),
         (
+            Topic::Activation,
             "Sigmoid (case 5) captures features better than ReLU (case 1): fewer pure-noise tiles.",
             "case5",
             "case1",
@@ -174,9 +181,9 @@ fn structure_comparisons(report: &Report) -> Vec<Judged> {
     ];
     comparisons
         .into_iter()
-        .filter_map(|(claim, more, less)| {
+        .filter_map(|(topic, claim, more, less)| {
             let (a, b) = (w1_structured(report, more)?, w1_structured(report, less)?);
-            Some((
+            let judged = (
                 claim.to_string(),
                 format!("w1 structured: {more} {}, {less} {}", pct(a), pct(b)),
                 Verdict::judge(
@@ -184,12 +191,13 @@ fn structure_comparisons(report: &Report) -> Vec<Judged> {
                     &format!("{more} is more structured"),
                     &format!("{less} is at least as structured"),
                 ),
-            ))
+            );
+            Some((topic, judged))
         })
         .collect()
 }
 
-fn case7_claims(report: &Report) -> Vec<Judged> {
+fn case7_claims(report: &Report) -> Vec<(Topic, Judged)> {
     let Some(c7) = case(report, "case7") else {
         return Vec::new();
     };
@@ -224,15 +232,10 @@ fn case7_claims(report: &Report) -> Vec<Judged> {
             "w1 is at least as smooth as w2ᵀ by this measure",
         ),
     );
-    vec![efficient, second_layer]
-}
-
-/// Mean and sample standard deviation (`n − 1`; 0 for one value).
-pub fn mean_and_spread(values: &[f64]) -> (f64, f64) {
-    let n = values.len().max(1) as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
-    (mean, var.sqrt())
+    vec![
+        (Topic::Efficiency, efficient),
+        (Topic::SecondLayer, second_layer),
+    ]
 }
 
 fn fine_tuning(report: &Report) -> Option<Judged> {
@@ -335,12 +338,5 @@ mod tests {
             combined(&[judged(0, yes("z"))], 3).to_string(),
             "supported: z"
         );
-    }
-
-    #[test]
-    fn mean_and_spread_of_three_values() {
-        let (m, s) = mean_and_spread(&[1.0, 2.0, 3.0]);
-        assert_eq!(m, 2.0);
-        assert!((s - 1.0).abs() < 1e-12);
     }
 }

@@ -87,6 +87,8 @@ pub struct Report {
     pub fine_tune: Option<FineTune>,
     /// The study's claims, judged on every seed.
     pub claims: Vec<Claim>,
+    /// Axes swept under the same artifacts directory (their page is `../sweep/index.html`).
+    pub sweep_axes: usize,
     /// Seconds of the epochs trained in this invocation.
     pub training_seconds: f64,
     /// Seconds spent measuring and drawing.
@@ -201,9 +203,31 @@ impl Serialize for Combined {
     }
 }
 
+/// What a claim is about: which sweeps bear on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Topic {
+    /// Dropout and stroke-like first-layer tiles.
+    Dropout,
+    /// A wide network copying its input.
+    Copying,
+    /// Sigmoid against ReLU.
+    Activation,
+    /// A good reconstruction from few units.
+    Efficiency,
+    /// Denoising features in the second layer.
+    SecondLayer,
+    /// Pretraining for a classifier.
+    FineTuning,
+    /// Output dropout and the output's brightness.
+    OutputDropout,
+}
+
 /// One of the study's claims, judged on every seed.
 #[derive(Debug, Clone, Serialize)]
 pub struct Claim {
+    /// What it is about.
+    pub topic: Topic,
     /// The claim, in the study's words.
     pub claim: String,
     /// The numbers that bear on it, for seed 0.
@@ -212,6 +236,8 @@ pub struct Claim {
     pub verdict: Combined,
     /// Each seed's numbers and verdict.
     pub seeds: Vec<SeedVerdict>,
+    /// What the sweeps under the same artifacts say of it (`hidden units around case 1: …`).
+    pub sweep: Vec<String>,
 }
 
 /// A claim's numbers and verdict for one seed.

@@ -3,12 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use analysis::{
-    Classifier, IdentityProbes, Images, Labelled, Pca, TestSet, active_pixels, fit, measure,
-    study_linear,
-};
+use analysis::{Classifier, fit, study_linear};
 use burn::prelude::*;
-use data::{Mnist, NoisedMnist, PIXELS, Split};
+use data::PIXELS;
 use figures::{ChartOptions, LossCurves, image::DynamicImage, loss_chart};
 
 use crate::config::count;
@@ -17,118 +14,26 @@ use crate::epochs::{EPOCHS_CSV, read_epochs};
 use crate::error::{Error, Result};
 use crate::files::{file_error, write_atomic};
 use crate::inference::{ModelChoice, TrainedRun, logged_losses};
+use crate::measuring::{Measuring, RunNumbers};
 use crate::progress::JobProgress;
 
 use super::data::{CaseReport, FineTune, Report};
 use super::plan::{FINE_TUNE_SEEDS, QUICK_IMAGES, ReportOptions, run_of};
 
-/// Seed of the identity test's noise and shuffled digits.
-const PROBE_SEED: u64 = 0x1d_e4_71_7e;
 /// Test images per run in the report's reconstruction figures.
 const REPORT_SAMPLES: usize = 30;
 
-/// What every run is measured against: the training and test images, their labels, the PCA
-/// baseline, the identity test's images and the pixels that count for filter structure.
-struct Measuring {
-    cpu: Device,
-    train_set: Mnist,
-    test_set: Mnist,
-    train_images: Images,
-    test_clean: Images,
-    train_labels: Vec<u8>,
-    test_labels: Vec<u8>,
-    pca: Pca,
-    probes: IdentityProbes,
-    active: Vec<bool>,
-    probe_epochs: usize,
-}
-
-impl Measuring {
-    fn prepare(options: &ReportOptions) -> Result<Self> {
-        let cpu = Device::flex();
-        let mut train_set = Mnist::load(&options.data_dir, Split::Train)?;
-        if options.quick {
-            train_set = train_set.limit(QUICK_IMAGES);
-        }
-        let test_set = Mnist::load(&options.data_dir, Split::Test)?;
-        let pixels = |set: &Mnist| (0..set.len()).flat_map(|i| set.pixels(i)).collect();
-        let labels = |set: &Mnist| (0..set.len()).map(|i| set.label(i)).collect();
-        let train_images = Images::new(pixels(&train_set), &cpu);
-        let test_clean = Images::new(pixels(&test_set), &cpu);
-        Ok(Self {
-            pca: Pca::fit(&train_images),
-            probes: IdentityProbes::new(&test_clean, PROBE_SEED),
-            active: active_pixels(&train_set),
-            train_labels: labels(&train_set),
-            test_labels: labels(&test_set),
-            probe_epochs: options.probe_epochs(),
-            train_images,
-            test_clean,
-            train_set,
-            test_set,
-            cpu,
-        })
-    }
-
-    /// The labelled clean training and test images.
-    fn labelled_pixels(&self) -> (Labelled, Labelled) {
-        (
-            Labelled::from_tensor(
-                self.train_images.pixels.clone(),
-                &self.train_labels,
-                &self.cpu,
-            ),
-            Labelled::from_tensor(self.test_clean.pixels.clone(), &self.test_labels, &self.cpu),
-        )
-    }
-
-    /// A linear probe's test accuracy on features of the training and test images.
-    fn probe(&self, features: (Tensor<2>, Tensor<2>), seed: u64) -> f64 {
-        let ad = self.cpu.clone().autodiff();
-        let train = Labelled::from_tensor(features.0, &self.train_labels, &self.cpu);
-        let test = Labelled::from_tensor(features.1, &self.test_labels, &self.cpu);
-        let width = train.features.dims()[1];
-        fit(
-            Classifier::linear(width, &ad),
-            &train,
-            self.probe_epochs,
-            seed,
-        )
-        .accuracy(&test)
-    }
-
-    /// The test set as `config` feeds it: noised inputs (with the run's test masks), clean
-    /// targets; without noise the inputs are the clean images, shared.
-    fn test_set_of(&self, noise: f64, seed: u64) -> TestSet {
-        let inputs = if noise > 0.0 {
-            let noised =
-                NoisedMnist::new(self.test_set.clone(), noise, data::test_noise_seed(seed));
-            let flat = (0..noised.len()).flat_map(|i| noised.input(i)).collect();
-            Images::new(flat, &self.cpu)
-        } else {
-            self.test_clean.clone()
-        };
-        TestSet {
-            inputs,
-            targets: self.test_clean.clone(),
-        }
-    }
-}
-
 /// Measures every run in `runs`, draws its figures into `out`, and the loss chart of all cases.
 pub(super) fn analyse(options: &ReportOptions, runs: &[PathBuf], out: &Path) -> Result<Report> {
-    let m = Measuring::prepare(options)?;
+    let limit = options.quick.then_some(QUICK_IMAGES);
+    let m = Measuring::prepare(&options.data_dir, limit, options.probe_epochs())?;
     crate::out!(
         "report: measuring {} on {} training / {} test images",
         count(runs.len(), "run"),
         m.train_set.len(),
         m.test_set.len()
     );
-    m.cpu.seed(0);
-    let pixel_probe_accuracy = m.probe(
-        (m.train_images.pixels.clone(), m.test_clean.pixels.clone()),
-        0,
-    );
+    let pixel_probe_accuracy = m.pixel_probe();
     let job = JobProgress::new("report: measuring", runs.len(), runs.len() as f64);
     let mut cases = Vec::new();
     let mut all_losses = Vec::new();
@@ -149,7 +54,7 @@ pub(super) fn analyse(options: &ReportOptions, runs: &[PathBuf], out: &Path) -> 
     Ok(Report {
         quick: options.quick,
         seeds: options.seeds,
-        machine: machine_description(),
+        machine: crate::measuring::machine_description(),
         active_pixels: m.active.iter().filter(|&&a| a).count(),
         cases,
         missing: Vec::new(),
@@ -157,6 +62,7 @@ pub(super) fn analyse(options: &ReportOptions, runs: &[PathBuf], out: &Path) -> 
         probe_epochs: m.probe_epochs,
         fine_tune,
         claims: Vec::new(),
+        sweep_axes: 0,
         training_seconds: 0.0,
         analysis_seconds: 0.0,
     })
@@ -176,24 +82,10 @@ fn measure_run(
         "{}",
         job.start_run(&config.name, &format!(" ({})", config.summary()))
     );
-    let ad = m.cpu.clone().autodiff();
-    ad.seed(config.seed);
-    let dropout_model = run.model.clone().to_device(&ad).train();
-    let test = m.test_set_of(config.noise, config.seed);
-    let numbers = measure(
-        &run.model,
-        &dropout_model,
-        &test,
-        &m.pca,
-        &m.probes,
-        &m.active,
-    );
-    m.cpu.seed(config.seed);
-    let codes = (
-        run.model.codes(&m.train_images.pixels),
-        run.model.codes(&m.test_clean.pixels),
-    );
-    let probe_accuracy = m.probe(codes, config.seed);
+    let RunNumbers {
+        numbers,
+        probe_accuracy,
+    } = m.run_numbers(&run);
     let label = format!("{} ({})", config.name, count(config.epochs, "epoch"));
     let mut figure_options =
         FigureOptions::new(options.data_dir.clone(), out.join(&config.name), label);
@@ -291,24 +183,4 @@ fn fine_tune(dir: &Path, options: &ReportOptions, m: &Measuring) -> Result<FineT
         pretrained,
         random,
     })
-}
-
-/// This machine's CPU, its hardware threads and the build.
-fn machine_description() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|text| {
-            text.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split(':').nth(1))
-                .map(|s| s.trim().to_string())
-        })
-        .unwrap_or_else(|| std::env::consts::ARCH.to_string());
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let build = if cfg!(debug_assertions) {
-        "debug"
-    } else {
-        "release"
-    };
-    format!("{cpu}, {threads} hardware threads; {build} build")
 }

@@ -7,14 +7,18 @@ mod data;
 mod measure;
 mod plan;
 mod runs;
+mod sweeps;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::error::{Error, Result};
 
-pub use claims::{claims, mean_and_spread};
-pub use data::{CaseReport, Claim, Combined, FineTune, Report, SeedVerdict, Verdict, VerdictKind};
+pub use analysis::mean_and_spread;
+pub use claims::claims;
+pub use data::{
+    CaseReport, Claim, Combined, FineTune, Report, SeedVerdict, Topic, Verdict, VerdictKind,
+};
 pub use plan::{
     CORRECTED_CASES, FINE_TUNE_SEEDS, MAX_SEEDS, QUICK_IMAGES, ReportOptions, planned_configs,
     run_of,
@@ -33,7 +37,7 @@ pub fn build_report(options: &ReportOptions) -> Result<Report> {
         let (available, missing) = runs::finished_runs(&options.root, &configs)?;
         (available, missing, 0.0)
     } else {
-        let (available, seconds) = runs::train_missing(options, &configs)?;
+        let (available, seconds) = runs::train_report_runs(options, &configs)?;
         (available, Vec::new(), seconds)
     };
     if available.is_empty() {
@@ -47,6 +51,10 @@ pub fn build_report(options: &ReportOptions) -> Result<Report> {
     report.missing = missing;
     report.training_seconds = training_seconds;
     report.claims = claims(&report);
+    if let Some(sweeps) = crate::sweep::recorded(&options.root) {
+        sweeps::cite(&mut report.claims, &sweeps);
+        report.sweep_axes = sweeps.axes.len();
+    }
     report.analysis_seconds = started.elapsed().as_secs_f64();
     Ok(report)
 }

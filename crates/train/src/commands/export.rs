@@ -13,7 +13,7 @@ use crate::exit::usage;
 
 /// Exports the model `args` name, refusing an unfinished or inconsistent run as `visualize` does.
 pub fn run(args: ExportArgs) -> anyhow::Result<()> {
-    let name = super::chosen_run(args.case, args.name.as_ref())?;
+    let name = super::chosen::chosen_run(args.case, args.name.as_ref())?;
     let dir = args.artifacts.root().join(&name);
     let choice = args.epoch.map_or(ModelChoice::Final, ModelChoice::Epoch);
     let run = TrainedRun::load(&dir, &choice, Backend::Flex.device()?)?;

@@ -1,10 +1,12 @@
 //! One module per command: each parses nothing (clap did), calls the library and says what it did.
 
+mod chosen;
 pub mod compare;
 pub mod export;
 pub mod import;
 pub mod report;
 pub mod serve;
+pub mod sweep;
 pub mod train;
 pub mod visualize;
 
@@ -27,20 +29,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             study::interrupt::install("run the same command again to continue");
             report::run(args).map_err(|e| explain(e, Way::Report))
         }
+        Command::Sweep(args) => {
+            study::interrupt::install("run the same command again to continue");
+            sweep::run(args).map_err(|e| explain(e, Way::Sweep))
+        }
         Command::Serve(args) => serve::run(args),
         Command::Export(args) => export::run(args).map_err(|e| explain(e, Way::Visualize)),
         Command::Import(args) => import::run(args).map_err(|e| explain(e, Way::Import)),
-    }
-}
-
-/// The run directory's name that `--case N` or `--name NAME` (checked) chooses; clap requires one.
-fn chosen_run(case: Option<usize>, name: Option<&String>) -> anyhow::Result<String> {
-    match (case, name) {
-        (Some(case), _) => Ok(study::cases::case_name(case).expect("clap checks the case")),
-        (None, Some(name)) => {
-            study::names::check_run_name(name).map_err(|e| crate::advice::name_refused(e, ""))?;
-            Ok(name.clone())
-        }
-        (None, None) => unreachable!("clap requires --case or --name"),
     }
 }

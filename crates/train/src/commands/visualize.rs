@@ -15,7 +15,7 @@ use crate::exit::usage;
 
 /// Draws the figures `args` ask for.
 pub fn run(args: VisualizeArgs) -> anyhow::Result<()> {
-    let name = super::chosen_run(args.case, args.name.as_ref())?;
+    let name = super::chosen::chosen_run(args.case, args.name.as_ref())?;
     let root = args.artifacts.root();
     let dir = root.join(&name);
     let choice = match (args.epoch, &args.checkpoint) {

@@ -26,6 +26,21 @@ impl Page {
         let _ = writeln!(self.md, "{text}\n");
     }
 
+    /// A bulleted list (inline Markdown).
+    pub fn list(&mut self, items: &[String]) {
+        for item in items {
+            let _ = writeln!(self.md, "- {item}");
+        }
+        self.md.push('\n');
+    }
+
+    /// What `write` writes, in a box that sits beside the next one on a wide page.
+    pub fn cell(&mut self, write: impl FnOnce(&mut Page)) {
+        self.md.push_str("<div class=\"cell\">\n\n");
+        write(self);
+        self.md.push_str("</div>\n\n");
+    }
+
     /// A table; `|` in cells is escaped.
     pub fn table(&mut self, headers: &[&str], rows: &[Vec<String>]) {
         let _ = writeln!(self.md, "| {} |", headers.join(" | "));
@@ -185,6 +200,8 @@ mod tests {
             },
         };
         let claims = vec![Claim {
+            topic: study::report::Topic::Efficiency,
+            sweep: Vec::new(),
             claim: "Case <7> is best".into(),
             numbers: "n0".into(),
             verdict: Combined::Mixed {

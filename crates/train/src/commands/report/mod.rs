@@ -1,8 +1,8 @@
 //! `train report`: trains what is missing, measures every run (the library), and writes the
 //! report as Markdown, as an HTML page rendered from the same Markdown, and as JSON.
 
-mod html;
-mod markdown;
+pub(crate) mod html;
+pub(crate) mod markdown;
 mod sections;
 
 use std::path::PathBuf;
@@ -33,7 +33,7 @@ pub fn run(args: ReportArgs) -> anyhow::Result<()> {
     let files = [
         ("report.json", serde_json::to_string_pretty(&report)?),
         ("report.md", md.clone()),
-        ("index.html", html::render(&md)),
+        ("index.html", html::render(markdown::TITLE, &md)),
     ];
     for (name, text) in &files {
         let path = out.join(name);

@@ -39,6 +39,27 @@ fn write(report: &Report, page: &mut Page) {
         report.seeds
     ));
     page.claims(&report.claims);
+    sweeps(report, page);
+}
+
+/// The sweeps' findings that bear on the claims, with a link to their page.
+fn sweeps(report: &Report, page: &mut Page) {
+    if report.sweep_axes == 0 {
+        return;
+    }
+    page.text(&format!(
+        "The sweeps beside this report ([their page](../sweep/index.html), {}) vary one setting at a time; where they bear on a claim, they say:",
+        crate::commands::sweep::axes(report.sweep_axes)
+    ));
+    let cited: Vec<String> = report
+        .claims
+        .iter()
+        .flat_map(|c| c.sweep.iter().map(move |s| format!("*{}* — {s}", c.claim)))
+        .collect();
+    match cited.is_empty() {
+        true => page.text("(none of the axes swept bears on a claim)"),
+        false => page.list(&cited),
+    }
 }
 
 /// Where the numbers come from: the command, the machine, the backends and lengths of the runs

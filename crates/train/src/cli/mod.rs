@@ -5,8 +5,16 @@ use std::path::PathBuf;
 use clap::builder::TypedValueParser;
 use clap::{ArgGroup, Args, Parser, Subcommand};
 use study::backend::Backend;
-use study::cases::CASE_COUNT;
 use study::drawing::{MAX_SAMPLES, MAX_ZOOM};
+use study::model::Activation;
+use study::sweep::Placement;
+
+mod values;
+
+use values::{
+    case_number, parse_activation, parse_address, parse_backend, parse_placement, positive, ratio,
+    whole_number,
+};
 
 /// Train the study's MNIST autoencoders (784 → n → 784) with Burn; draw, compare and report them.
 ///
@@ -43,6 +51,12 @@ pub enum Command {
     /// run, measure them all and write artifacts/report/index.html and report.md.
     #[command(args_override_self = true)]
     Report(ReportArgs),
+    /// Vary one setting of a study case over a list of values (each value an ordinary run per
+    /// seed), measure every point as the report does and draw the curves; writes
+    /// artifacts/sweep/index.html, sweep.md and sweep.json. Without an axis flag, the default
+    /// set: hidden units around cases 7 and 1, noise around case 7, dropout around case 5.
+    #[command(args_override_self = true)]
+    Sweep(SweepArgs),
     /// Serve a local web page: the runs (live while they train) and a canvas to draw a digit for
     /// every finished model to reconstruct.
     #[command(args_override_self = true)]
@@ -254,6 +268,48 @@ pub struct ReportArgs {
     pub data: DataArgs,
 }
 
+/// `train sweep`.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("axis").args(["hidden", "noise", "dropout", "activation"])))]
+pub struct SweepArgs {
+    /// The study case whose setting varies [default: 7]; with an axis flag (the default set has
+    /// bases of its own).
+    #[arg(long, value_name = "N", value_parser = case_number, requires = "axis")]
+    pub base: Option<usize>,
+    /// Hidden sizes, each 1–4096: --hidden 16,32,64.
+    #[arg(long, value_name = "N,...", value_delimiter = ',', value_parser = whole_number)]
+    pub hidden: Option<Vec<usize>>,
+    /// Masking-noise ratios, each in [0, 1): --noise 0,0.1,0.2.
+    #[arg(long, value_name = "R,...", value_delimiter = ',', value_parser = ratio)]
+    pub noise: Option<Vec<f64>>,
+    /// Dropout placements: --dropout none,hidden,hidden+output (p is the base case's, else 0.5).
+    #[arg(long, value_name = "P,...", value_delimiter = ',', value_parser = parse_placement)]
+    pub dropout: Option<Vec<Placement>>,
+    /// Activations: --activation relu,sigmoid.
+    #[arg(long, value_name = "A,...", value_delimiter = ',', value_parser = parse_activation)]
+    pub activation: Option<Vec<Activation>>,
+    /// Epochs per point [default: 10, or 1 with --quick; the study trains 20].
+    #[arg(long, value_name = "N", value_parser = positive)]
+    pub epochs: Option<usize>,
+    /// Seeds per point, 0..N: every point becomes mean ± sd over them [default: 1].
+    #[arg(long, value_name = "N",
+          value_parser = clap::value_parser!(u64).range(1..=study::report::MAX_SEEDS))]
+    pub seeds: Option<u64>,
+    /// Train every point on the first N training images only (the test set stays whole).
+    #[arg(long, value_name = "N", value_parser = positive)]
+    pub limit: Option<usize>,
+    /// Smoke test: 2000 training images, 1 epoch, short probes, hidden 16,64,100 around case 7
+    /// unless an axis is given (artifacts go to <artifacts>/quick unless --artifacts is given).
+    #[arg(long)]
+    pub quick: bool,
+    #[command(flatten)]
+    pub backend: BackendArgs,
+    #[command(flatten)]
+    pub artifacts: ArtifactsArgs,
+    #[command(flatten)]
+    pub data: DataArgs,
+}
+
 /// `train export`.
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("run").args(["case", "name"]).required(true)))]
@@ -333,48 +389,4 @@ pub struct ServeArgs {
     pub artifacts: ArtifactsArgs,
     #[command(flatten)]
     pub data: DataArgs,
-}
-
-fn parse_backend(s: &str) -> Result<Backend, String> {
-    s.parse()
-}
-
-/// A whole number ≥ 1.
-fn positive(s: &str) -> Result<usize, String> {
-    match s.parse::<usize>() {
-        Ok(0) => Err("must be at least 1".into()),
-        Ok(n) => Ok(n),
-        Err(_) => Err(format!("{s:?} is not a whole number")),
-    }
-}
-
-/// A study case, 1–7.
-fn case_number(s: &str) -> Result<usize, String> {
-    match s.parse::<usize>() {
-        Ok(n) if (1..=CASE_COUNT).contains(&n) => Ok(n),
-        _ => Err(format!(
-            "unknown case {s}: the study has cases 1 to {CASE_COUNT}"
-        )),
-    }
-}
-
-/// An IP address, or a host name (`localhost`) resolved to its first address, IPv4 first.
-fn parse_address(s: &str) -> Result<std::net::IpAddr, String> {
-    use std::net::ToSocketAddrs;
-    if let Ok(ip) = s.parse() {
-        return Ok(ip);
-    }
-    let addresses: Vec<std::net::IpAddr> = (s, 0)
-        .to_socket_addrs()
-        .map(|a| a.map(|a| a.ip()).collect())
-        .unwrap_or_default();
-    // IPv4 first: `localhost` is 127.0.0.1 wherever IPv6 is off.
-    addresses
-        .iter()
-        .find(|a| a.is_ipv4())
-        .or(addresses.first())
-        .copied()
-        .ok_or_else(|| {
-            format!("{s:?} is neither an IP address nor a host name this machine resolves")
-        })
 }

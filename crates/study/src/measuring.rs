@@ -1,0 +1,176 @@
+//! What every run is measured against, for the report and the sweeps alike: the training and
+//! test images, their labels, the PCA baseline, the identity test's images and the pixels that
+//! count for filter structure; and one run's numbers measured against them.
+
+use std::path::Path;
+
+use analysis::{
+    CaseNumbers, Classifier, IdentityProbes, Images, Labelled, Pca, TestSet, active_pixels, fit,
+    measure,
+};
+use burn::prelude::*;
+use data::{Mnist, NoisedMnist, Split};
+
+use crate::error::Result;
+use crate::inference::TrainedRun;
+
+/// Seed of the identity test's noise and shuffled digits.
+const PROBE_SEED: u64 = 0x1d_e4_71_7e;
+
+/// The images, labels and baselines every run is measured against.
+pub(crate) struct Measuring {
+    pub(crate) cpu: Device,
+    pub(crate) train_set: Mnist,
+    pub(crate) test_set: Mnist,
+    pub(crate) train_images: Images,
+    pub(crate) test_clean: Images,
+    pub(crate) train_labels: Vec<u8>,
+    pub(crate) test_labels: Vec<u8>,
+    pub(crate) pca: Pca,
+    pub(crate) probes: IdentityProbes,
+    pub(crate) active: Vec<bool>,
+    pub(crate) probe_epochs: usize,
+}
+
+/// One run's numbers: the analysis crate's, and the linear probe's test accuracy on its codes.
+pub(crate) struct RunNumbers {
+    pub(crate) numbers: CaseNumbers,
+    pub(crate) probe_accuracy: f64,
+}
+
+impl Measuring {
+    /// Loads MNIST from `data_dir` (the first `train_limit` training images, all test images)
+    /// and fits the baselines; linear probes train for `probe_epochs`.
+    pub(crate) fn prepare(
+        data_dir: &Path,
+        train_limit: Option<usize>,
+        probe_epochs: usize,
+    ) -> Result<Self> {
+        let cpu = Device::flex();
+        let mut train_set = Mnist::load(data_dir, Split::Train)?;
+        if let Some(limit) = train_limit {
+            train_set = train_set.limit(limit);
+        }
+        let test_set = Mnist::load(data_dir, Split::Test)?;
+        let pixels = |set: &Mnist| (0..set.len()).flat_map(|i| set.pixels(i)).collect();
+        let labels = |set: &Mnist| (0..set.len()).map(|i| set.label(i)).collect();
+        let train_images = Images::new(pixels(&train_set), &cpu);
+        let test_clean = Images::new(pixels(&test_set), &cpu);
+        Ok(Self {
+            pca: Pca::fit(&train_images),
+            probes: IdentityProbes::new(&test_clean, PROBE_SEED),
+            active: active_pixels(&train_set),
+            train_labels: labels(&train_set),
+            test_labels: labels(&test_set),
+            probe_epochs,
+            train_images,
+            test_clean,
+            train_set,
+            test_set,
+            cpu,
+        })
+    }
+
+    /// The labelled clean training and test images.
+    pub(crate) fn labelled_pixels(&self) -> (Labelled, Labelled) {
+        (
+            Labelled::from_tensor(
+                self.train_images.pixels.clone(),
+                &self.train_labels,
+                &self.cpu,
+            ),
+            Labelled::from_tensor(self.test_clean.pixels.clone(), &self.test_labels, &self.cpu),
+        )
+    }
+
+    /// A linear probe's test accuracy on features of the training and test images.
+    pub(crate) fn probe(&self, features: (Tensor<2>, Tensor<2>), seed: u64) -> f64 {
+        let ad = self.cpu.clone().autodiff();
+        let train = Labelled::from_tensor(features.0, &self.train_labels, &self.cpu);
+        let test = Labelled::from_tensor(features.1, &self.test_labels, &self.cpu);
+        let width = train.features.dims()[1];
+        fit(
+            Classifier::linear(width, &ad),
+            &train,
+            self.probe_epochs,
+            seed,
+        )
+        .accuracy(&test)
+    }
+
+    /// The linear probe's accuracy on the raw pixels, for reference.
+    pub(crate) fn pixel_probe(&self) -> f64 {
+        self.cpu.seed(0);
+        self.probe(
+            (
+                self.train_images.pixels.clone(),
+                self.test_clean.pixels.clone(),
+            ),
+            0,
+        )
+    }
+
+    /// The test set as a run with masking noise `noise` and seed `seed` feeds it: noised inputs
+    /// (with the run's test masks), clean targets; without noise the inputs are the clean images.
+    pub(crate) fn test_set_of(&self, noise: f64, seed: u64) -> TestSet {
+        let inputs = if noise > 0.0 {
+            let noised =
+                NoisedMnist::new(self.test_set.clone(), noise, data::test_noise_seed(seed));
+            let flat = (0..noised.len()).flat_map(|i| noised.input(i)).collect();
+            Images::new(flat, &self.cpu)
+        } else {
+            self.test_clean.clone()
+        };
+        TestSet {
+            inputs,
+            targets: self.test_clean.clone(),
+        }
+    }
+
+    /// `run`'s numbers (dropout active where the run trains with it, seeded by its seed) and its
+    /// codes' linear-probe accuracy.
+    pub(crate) fn run_numbers(&self, run: &TrainedRun) -> RunNumbers {
+        let config = &run.config;
+        let ad = self.cpu.clone().autodiff();
+        ad.seed(config.seed);
+        let dropout_model = run.model.clone().to_device(&ad).train();
+        let test = self.test_set_of(config.noise, config.seed);
+        let numbers = measure(
+            &run.model,
+            &dropout_model,
+            &test,
+            &self.pca,
+            &self.probes,
+            &self.active,
+        );
+        self.cpu.seed(config.seed);
+        let codes = (
+            run.model.codes(&self.train_images.pixels),
+            run.model.codes(&self.test_clean.pixels),
+        );
+        RunNumbers {
+            numbers,
+            probe_accuracy: self.probe(codes, config.seed),
+        }
+    }
+}
+
+/// This machine's CPU, its hardware threads and the build.
+pub(crate) fn machine_description() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|s| s.trim().to_string())
+        })
+        .unwrap_or_else(|| std::env::consts::ARCH.to_string());
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let build = if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    };
+    format!("{cpu}, {threads} hardware threads; {build} build")
+}

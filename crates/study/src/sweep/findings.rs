@@ -1,0 +1,353 @@
+//! What an axis's numbers say, in sentences: where a curve crosses its baseline (PCA-n, the
+//! identity test's 2, the raw pixels' probe, a brightness of 1) and where it peaks.
+
+use data::PIXELS;
+
+use super::data::{AxisReport, COPYING_RATIO, Finding, Measure, PointReport};
+use super::plan::AxisKind;
+
+/// Where the points of an axis lie against a baseline, in axis order.
+#[derive(Debug, Clone, PartialEq)]
+enum Side {
+    /// Every point below.
+    AllBelow,
+    /// Every point at or above.
+    AllAbove,
+    /// Below from this point on (numeric axes), above before it.
+    BelowFrom(String),
+    /// At or above from this point on, below before it.
+    AboveFrom(String),
+    /// Below at these points only.
+    BelowAt(Vec<String>),
+}
+
+/// Where `values` (label, value − baseline) lie against 0; `ordered` axes may cross once.
+fn side(values: &[(String, f64)], ordered: bool) -> Side {
+    let below: Vec<bool> = values.iter().map(|(_, d)| *d < 0.0).collect();
+    let changes = below.windows(2).filter(|w| w[0] != w[1]).count();
+    let first_change = below.windows(2).position(|w| w[0] != w[1]).map(|i| i + 1);
+    match (
+        below.iter().all(|&b| b),
+        below.iter().any(|&b| b),
+        first_change,
+    ) {
+        (true, _, _) => Side::AllBelow,
+        (false, false, _) => Side::AllAbove,
+        (_, _, Some(k)) if ordered && changes == 1 && below[k] => {
+            Side::BelowFrom(values[k].0.clone())
+        }
+        (_, _, Some(k)) if ordered && changes == 1 => Side::AboveFrom(values[k].0.clone()),
+        _ => Side::BelowAt(
+            values
+                .iter()
+                .filter(|(_, d)| *d < 0.0)
+                .map(|(l, _)| l.clone())
+                .collect(),
+        ),
+    }
+}
+
+/// A point's value as a sentence names it: `784 units`, `noise 0.3`, `dropout none`, `relu`.
+fn named(axis: AxisKind, label: &str) -> String {
+    match axis {
+        AxisKind::Hidden => format!("{label} units"),
+        AxisKind::Noise => format!("noise {label}"),
+        AxisKind::Dropout => format!("dropout {label}"),
+        AxisKind::Activation => label.to_string(),
+    }
+}
+
+/// Every finding of `axis`.
+pub(super) fn findings(axis: &AxisReport) -> Vec<Finding> {
+    let mut found = vec![against_pca(axis), copying(axis)];
+    found.extend(extremes(axis, Measure::W1Structure, "The w1 tiles are"));
+    found.extend(extremes(axis, Measure::W2tStructure, "The w2ᵀ tiles are"));
+    found.push(probe(axis));
+    found.push(dead(axis));
+    found.extend(extremes(
+        axis,
+        Measure::Brightness,
+        "The output's brightness is",
+    ));
+    found
+}
+
+/// `(label, mean of measure − baseline)` for every point.
+fn differences(
+    axis: &AxisReport,
+    measure: Measure,
+    baseline: impl Fn(&PointReport) -> f64,
+) -> Vec<(String, f64)> {
+    axis.points
+        .iter()
+        .map(|p| {
+            (
+                named(axis.axis, &p.label),
+                p.mean_and_spread(measure).0 - baseline(p),
+            )
+        })
+        .collect()
+}
+
+fn ordered(axis: &AxisReport) -> bool {
+    matches!(axis.axis, AxisKind::Hidden | AxisKind::Noise)
+}
+
+/// Test MSE against PCA with as many components, and where it is lowest.
+fn against_pca(axis: &AxisReport) -> Finding {
+    let diffs = differences(axis, Measure::TestMse, PointReport::pca_mse);
+    let relation = match side(&diffs, ordered(axis)) {
+        Side::AllBelow => "beats PCA with as many components at every point".to_string(),
+        Side::AllAbove => "is above PCA's with as many components at every point".to_string(),
+        Side::BelowFrom(p) => format!("beats PCA with as many components from {p} on"),
+        Side::AboveFrom(p) => {
+            format!("beats PCA with as many components below {p}; from {p} on PCA is better")
+        }
+        Side::BelowAt(p) => format!("beats PCA with as many components at {}", p.join(", ")),
+    };
+    let (best, value) = lowest(axis, Measure::TestMse);
+    let wide = axis
+        .points
+        .iter()
+        .any(|p| p.seeds.iter().any(|n| n.hidden >= PIXELS));
+    let note = match wide {
+        true => " (PCA with 784 components or more returns its input: the identity map)",
+        false => "",
+    };
+    Finding {
+        measure: Measure::TestMse,
+        text: format!(
+            "The test MSE is lowest at {best} ({}) and {relation}{note}.",
+            Measure::TestMse.format(value)
+        ),
+    }
+}
+
+/// The identity test against [`COPYING_RATIO`].
+fn copying(axis: &AxisReport) -> Finding {
+    let diffs = differences(axis, Measure::IdentityRatio, |_| COPYING_RATIO);
+    let text = match side(&diffs, ordered(axis)) {
+        Side::AllBelow => format!(
+            "The identity test is below {COPYING_RATIO} at every point: every network copies."
+        ),
+        Side::AllAbove => format!(
+            "The identity test stays above {COPYING_RATIO} at every point: no network copies."
+        ),
+        Side::BelowFrom(p) => format!(
+            "From {p} on, the identity test falls below {COPYING_RATIO}: the network copies."
+        ),
+        Side::AboveFrom(p) => format!(
+            "The identity test is below {COPYING_RATIO} before {p} (the network copies) and above it from {p} on."
+        ),
+        Side::BelowAt(p) => format!(
+            "The identity test falls below {COPYING_RATIO} (the network copies) at {}.",
+            p.join(", ")
+        ),
+    };
+    Finding {
+        measure: Measure::IdentityRatio,
+        text,
+    }
+}
+
+/// The linear probe against the raw pixels'.
+fn probe(axis: &AxisReport) -> Finding {
+    let pixels = axis.pixel_probe_accuracy;
+    let diffs = differences(axis, Measure::ProbeAccuracy, |_| pixels);
+    let raw = format!("the raw pixels' {}", Measure::ProbeAccuracy.format(pixels));
+    let text = match side(&diffs, ordered(axis)) {
+        Side::AllBelow => format!("A linear probe on the codes stays below {raw} at every point."),
+        Side::AllAbove => format!("A linear probe on the codes beats {raw} at every point."),
+        Side::BelowFrom(p) => format!("A linear probe on the codes falls below {raw} from {p} on."),
+        Side::AboveFrom(p) => format!("A linear probe on the codes beats {raw} from {p} on."),
+        Side::BelowAt(p) => format!(
+            "A linear probe on the codes is below {raw} at {}.",
+            p.join(", ")
+        ),
+    };
+    Finding {
+        measure: Measure::ProbeAccuracy,
+        text,
+    }
+}
+
+/// The largest share of dead units, or that there are none.
+fn dead(axis: &AxisReport) -> Finding {
+    let worst = axis
+        .points
+        .iter()
+        .map(|p| (p, p.mean_and_spread(Measure::DeadUnits).0))
+        .max_by(|a, b| a.1.total_cmp(&b.1));
+    let text = match worst {
+        Some((p, share)) if share > 0.0 => {
+            let dead: Vec<f64> = p.seeds.iter().map(|n| n.dead_units as f64).collect();
+            let hidden = p.seeds.first().map_or(0, |n| n.hidden);
+            format!(
+                "Dead hidden units: the largest share at {} ({}: {:.0} of {hidden}).",
+                named(axis.axis, &p.label),
+                Measure::DeadUnits.format(share),
+                analysis::mean_and_spread(&dead).0
+            )
+        }
+        _ => "No point has a dead hidden unit.".to_string(),
+    };
+    Finding {
+        measure: Measure::DeadUnits,
+        text,
+    }
+}
+
+/// Where `measure` is highest and lowest: `{what} x … at A, y at B`, or the one value.
+fn extremes(axis: &AxisReport, measure: Measure, what: &str) -> Option<Finding> {
+    if axis.points.len() < 2 {
+        return None;
+    }
+    let (low, low_value) = lowest(axis, measure);
+    let (high, high_value) = highest(axis, measure);
+    let noun = match measure {
+        Measure::Brightness => "of the digits'",
+        _ => "structured",
+    };
+    let (high_text, low_text) = (
+        measure_text(measure, high_value),
+        measure_text(measure, low_value),
+    );
+    let text = if high_text == low_text {
+        format!("{what} {high_text} {noun} at every point.")
+    } else {
+        format!("{what} {high_text} {noun} at {high}, {low_text} at {low}.")
+    };
+    Some(Finding { measure, text })
+}
+
+fn measure_text(measure: Measure, value: f64) -> String {
+    match measure {
+        Measure::Brightness => format!("{:.0} %", 100.0 * value),
+        _ => measure.format(value),
+    }
+}
+
+/// The point where `measure`'s mean is lowest, named, and that mean.
+fn lowest(axis: &AxisReport, measure: Measure) -> (String, f64) {
+    extreme(axis, measure, |a, b| a < b)
+}
+
+fn highest(axis: &AxisReport, measure: Measure) -> (String, f64) {
+    extreme(axis, measure, |a, b| a > b)
+}
+
+fn extreme(axis: &AxisReport, measure: Measure, better: fn(f64, f64) -> bool) -> (String, f64) {
+    let mut best: Option<(&PointReport, f64)> = None;
+    for p in &axis.points {
+        let v = p.mean_and_spread(measure).0;
+        if best.is_none_or(|(_, b)| better(v, b)) {
+            best = Some((p, v));
+        }
+    }
+    best.map_or((String::new(), f64::NAN), |(p, v)| {
+        (named(axis.axis, &p.label), v)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values(diffs: &[f64]) -> Vec<(String, f64)> {
+        diffs
+            .iter()
+            .enumerate()
+            .map(|(i, &d)| (format!("p{i}"), d))
+            .collect()
+    }
+
+    #[test]
+    fn a_curve_crosses_its_baseline_once_or_not_at_all() {
+        assert_eq!(side(&values(&[-1.0, -2.0]), true), Side::AllBelow);
+        assert_eq!(side(&values(&[1.0, 0.0]), true), Side::AllAbove);
+        assert_eq!(
+            side(&values(&[1.0, 2.0, -1.0, -3.0]), true),
+            Side::BelowFrom("p2".into())
+        );
+        assert_eq!(
+            side(&values(&[-1.0, 2.0, 3.0]), true),
+            Side::AboveFrom("p1".into())
+        );
+        assert_eq!(
+            side(&values(&[-1.0, 2.0, -3.0]), true),
+            Side::BelowAt(vec!["p0".into(), "p2".into()])
+        );
+        // An unordered axis (dropout placements) has no "from … on".
+        assert_eq!(
+            side(&values(&[1.0, -1.0]), false),
+            Side::BelowAt(vec!["p1".into()])
+        );
+    }
+
+    /// An axis of hidden sizes whose identity ratio and test MSE are given per point.
+    fn hidden_axis(points: &[(usize, f64, f64, f64)]) -> AxisReport {
+        use crate::sweep::{PointNumbers, PointReport};
+        let point =
+            |&(hidden, identity_ratio, test_mse, pca_mse): &(usize, f64, f64, f64)| PointReport {
+                label: hidden.to_string(),
+                position: (hidden as f64).log2(),
+                is_base: hidden == 100,
+                seeds: vec![PointNumbers {
+                    run: format!("h{hidden}"),
+                    seed: 0,
+                    test_mse,
+                    pca_mse,
+                    train_loss: test_mse,
+                    identity_ratio,
+                    w1_structured: 0.5,
+                    w2t_structured: 0.5,
+                    probe_accuracy: 0.9,
+                    dead_units: hidden / 10,
+                    hidden,
+                    brightness: 1.0,
+                    seconds: 1.0,
+                }],
+            };
+        AxisReport {
+            id: "case7-hidden-e5-s1".into(),
+            machine: String::new(),
+            base: 7,
+            axis: AxisKind::Hidden,
+            epochs: 5,
+            train_images: 60000,
+            seeds: 1,
+            pixel_probe_accuracy: 0.92,
+            points: points.iter().map(point).collect(),
+            findings: Vec::new(),
+            figures: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn findings_state_where_curves_cross_their_baselines() {
+        let axis = hidden_axis(&[
+            (16, 9.0, 0.04, 0.03),
+            (100, 5.0, 0.01, 0.02),
+            (784, 1.5, 0.002, 0.003),
+            (1000, 1.2, 0.001, 0.003),
+        ]);
+        let found = findings(&axis);
+        let text = |m: Measure| found.iter().find(|f| f.measure == m).unwrap().text.clone();
+        assert_eq!(
+            text(Measure::IdentityRatio),
+            "From 784 units on, the identity test falls below 2: the network copies."
+        );
+        assert_eq!(
+            text(Measure::TestMse),
+            "The test MSE is lowest at 1000 units (0.00100) and beats PCA with as many components from 100 units on (PCA with 784 components or more returns its input: the identity map)."
+        );
+        assert_eq!(
+            text(Measure::ProbeAccuracy),
+            "A linear probe on the codes stays below the raw pixels' 92.0 % at every point."
+        );
+        assert_eq!(
+            text(Measure::DeadUnits),
+            "Dead hidden units: the largest share at 1000 units (10.0 %: 100 of 1000)."
+        );
+    }
+}

@@ -1,0 +1,223 @@
+//! Sweeps: one setting of a study case varied over a list of values, each value an ordinary run
+//! per seed (trained, resumed or reused by the report's rules), measured with the report's own
+//! measurements, drawn as curves and read as sentences. The program writes the page.
+
+mod data;
+mod draw;
+mod findings;
+mod plan;
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+pub use data::{
+    AxisReport, COPYING_RATIO, Finding, Measure, PointNumbers, PointReport, SweepReport,
+};
+pub use plan::{
+    Axis, AxisKind, DEFAULT_BASE, DEFAULT_EPOCHS, DEFAULT_HIDDEN, DEFAULT_NOISE, MAX_HIDDEN,
+    Placement, Point, PointTraining, STUDY_EPOCHS, Sweep, SweepError, activation_name,
+};
+
+use crate::backend::Backend;
+use crate::batch::{Batch, train_missing};
+use crate::config::{TrainingConfig, count};
+use crate::epochs::{EPOCHS_CSV, read_epochs};
+use crate::error::Result;
+use crate::inference::{ModelChoice, TrainedRun};
+use crate::measuring::{Measuring, RunNumbers, machine_description};
+use crate::progress::JobProgress;
+
+/// Training images per point in `--quick` mode.
+pub const QUICK_IMAGES: usize = 2000;
+/// The sweep's data file, in the sweep directory.
+pub const SWEEP_JSON: &str = "sweep.json";
+
+/// What to sweep, and how.
+#[derive(Debug, Clone)]
+pub struct SweepOptions {
+    /// Root of the runs: every point in `<root>/sweep-…`, the page in `<root>/sweep`.
+    pub root: PathBuf,
+    /// Directory of the MNIST files.
+    pub data_dir: PathBuf,
+    /// Backend of the training (measuring runs on the CPU).
+    pub backend: Backend,
+    /// The sweeps.
+    pub sweeps: Vec<Sweep>,
+    /// How every point trains.
+    pub training: PointTraining,
+    /// Short linear probes (a smoke test).
+    pub quick: bool,
+}
+
+/// The sweep directory under `root`.
+pub fn sweep_dir(root: &Path) -> PathBuf {
+    root.join("sweep")
+}
+
+/// The sweeps recorded under `root` (`sweep/sweep.json`), if any can be read.
+pub fn recorded(root: &Path) -> Option<SweepReport> {
+    read_recorded(root).ok().flatten()
+}
+
+/// The sweeps recorded under `root`: none when there is no `sweep.json`, an error saying why
+/// when it cannot be read.
+fn read_recorded(root: &Path) -> std::result::Result<Option<SweepReport>, String> {
+    let path = sweep_dir(root).join(SWEEP_JSON);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("{}: {e}", path.display())),
+    };
+    serde_json::from_str(&text)
+        .map(Some)
+        .map_err(|e| format!("{}: not a sweep record ({e})", path.display()))
+}
+
+/// Trains what is missing of every point (each checked before the first trains), measures them,
+/// draws each axis's figures and states its findings; the axes join those recorded before
+/// (an axis swept again with the same epochs, images and seeds replaces its old self).
+pub fn run_sweeps(options: &SweepOptions) -> Result<SweepReport> {
+    let planned: Vec<(&Sweep, Vec<Point>)> = options
+        .sweeps
+        .iter()
+        .map(|s| Ok((s, s.points(options.training)?)))
+        .collect::<Result<_>>()?;
+    let points: Vec<Point> = planned.iter().flat_map(|(_, p)| p.clone()).collect();
+    let configs = distinct_runs(&points);
+    let batch = Batch {
+        root: &options.root,
+        data_dir: &options.data_dir,
+        backend: options.backend,
+        prefix: "sweep:",
+    };
+    let started = Instant::now();
+    train_missing(&batch, &configs)?;
+    crate::out!(
+        "sweep: training took {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    let measured = measure_runs(options, &configs)?;
+    let recorded = read_recorded(&options.root).unwrap_or_else(|e| {
+        crate::err!("warning: {e}; the page starts afresh with this sweep's axes");
+        None
+    });
+    let mut report = recorded.unwrap_or_default();
+    let dir = sweep_dir(&options.root);
+    for (sweep, points) in &planned {
+        let mut axis = axis_report(sweep, points, options, &measured);
+        axis.findings = findings::findings(&axis);
+        axis.figures = draw::draw_axis(&axis, &dir)?;
+        match report.axes.iter_mut().find(|a| a.id == axis.id) {
+            Some(old) => *old = axis,
+            None => report.axes.push(axis),
+        }
+    }
+    Ok(report)
+}
+
+/// The runs of `points`, each once (two axes share the point of their base case's value).
+pub fn distinct_runs(points: &[Point]) -> Vec<TrainingConfig> {
+    let mut configs: Vec<TrainingConfig> = Vec::new();
+    for config in points.iter().flat_map(|p| &p.configs) {
+        if !configs.iter().any(|c| c.name == config.name) {
+            configs.push(config.clone());
+        }
+    }
+    configs
+}
+
+/// Every run of `configs` measured: its name, numbers and linear-probe accuracy.
+fn measure_runs(
+    options: &SweepOptions,
+    configs: &[TrainingConfig],
+) -> Result<(Vec<PointNumbers>, f64)> {
+    let probe_epochs = if options.quick { 5 } else { 10 };
+    let m = Measuring::prepare(&options.data_dir, options.training.limit, probe_epochs)?;
+    let pixel_probe = m.pixel_probe();
+    let job = JobProgress::new("sweep: measuring", configs.len(), configs.len() as f64);
+    let mut measured = Vec::new();
+    for config in configs {
+        let dir = options.root.join(&config.name);
+        crate::out!("{}", job.start_run(&config.name, ""));
+        measured.push(point_numbers(&m, &dir)?);
+        job.work_done(1.0);
+    }
+    Ok((measured, pixel_probe))
+}
+
+/// The numbers of the finished run in `dir`.
+fn point_numbers(m: &Measuring, dir: &Path) -> Result<PointNumbers> {
+    let run = TrainedRun::load(dir, &ModelChoice::Final, m.cpu.clone())?;
+    let RunNumbers {
+        numbers: n,
+        probe_accuracy,
+    } = m.run_numbers(&run);
+    let epochs = read_epochs(&dir.join(EPOCHS_CSV));
+    Ok(PointNumbers {
+        run: run.config.name.clone(),
+        seed: run.config.seed,
+        test_mse: n.test_mse,
+        pca_mse: n.pca_mse,
+        train_loss: epochs.last().map_or(f64::NAN, |r| r.train_loss),
+        identity_ratio: n.noise_mse / n.digit_mse,
+        w1_structured: n.w1.structured_fraction,
+        w2t_structured: n.w2t.structured_fraction,
+        probe_accuracy,
+        dead_units: n.dead_units,
+        hidden: run.config.model.hidden,
+        brightness: n.mean_output / n.mean_target,
+        seconds: epochs.iter().map(|r| r.seconds()).sum(),
+    })
+}
+
+/// The report of one axis from its points' measured runs.
+fn axis_report(
+    sweep: &Sweep,
+    points: &[Point],
+    options: &SweepOptions,
+    (measured, pixel_probe): &(Vec<PointNumbers>, f64),
+) -> AxisReport {
+    let training = options.training;
+    let numbers_of = |config: &TrainingConfig| {
+        measured
+            .iter()
+            .find(|n| n.run == config.name)
+            .cloned()
+            .expect("every point was measured")
+    };
+    AxisReport {
+        id: sweep.id(training),
+        machine: machine_description(),
+        base: sweep.base,
+        axis: sweep.axis.kind(),
+        epochs: training.epochs,
+        train_images: points[0].configs[0].train_images(),
+        seeds: training.seeds,
+        pixel_probe_accuracy: *pixel_probe,
+        points: points
+            .iter()
+            .map(|p| PointReport {
+                label: p.label.clone(),
+                position: p.position,
+                is_base: p.is_base,
+                seeds: p.configs.iter().map(numbers_of).collect(),
+            })
+            .collect(),
+        findings: Vec::new(),
+        figures: Vec::new(),
+    }
+}
+
+/// `5 epochs, 4× shorter than the study's 20`: `epochs` against the study's training length.
+pub fn epochs_against_study(epochs: usize) -> String {
+    let study = STUDY_EPOCHS;
+    let epochs_text = count(epochs, "epoch");
+    match epochs {
+        e if e == study => format!("{epochs_text}, the study's training length"),
+        e if e < study => {
+            let ratio = (study as f64 / e as f64 * 10.0).round() / 10.0;
+            format!("{epochs_text}, {ratio}× shorter than the study's {study}")
+        }
+        _ => format!("{epochs_text}, longer than the study's {study}"),
+    }
+}
