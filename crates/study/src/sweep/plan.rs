@@ -314,8 +314,10 @@ impl Axis {
             Axis::Dropout(v) => {
                 let p = config.model.dropout;
                 let p = if p > 0.0 { p } else { DEFAULT_DROPOUT };
+                // Without dropout, `output_dropout` means nothing: the base case's is kept, so
+                // that the point is the base case itself where the case has no dropout.
                 (config.model.dropout, config.model.output_dropout) = match v[index] {
-                    Placement::None => (0.0, false),
+                    Placement::None => (0.0, config.model.output_dropout),
                     Placement::Hidden => (p, false),
                     Placement::HiddenOutput => (p, true),
                 };
@@ -437,7 +439,8 @@ mod tests {
                 )
             })
             .collect();
-        assert_eq!(placement, [(0.0, false), (0.5, false), (0.5, true)]);
+        // Case 7's file says output_dropout = true with no dropout; "none" keeps it.
+        assert_eq!(placement, [(0.0, true), (0.5, false), (0.5, true)]);
         assert!(points[0].is_base && !points[2].is_base);
         assert_eq!(
             points[2].configs[0].name,
@@ -445,6 +448,33 @@ mod tests {
         );
         let case5 = Sweep::new(5, Axis::Dropout(Placement::ALL.to_vec())).unwrap();
         assert!(case5.points(TRAINING).unwrap()[2].is_base);
+    }
+
+    #[test]
+    fn points_of_one_name_are_one_configuration() {
+        let axes = [
+            Axis::Hidden(DEFAULT_HIDDEN.to_vec()),
+            Axis::Noise(DEFAULT_NOISE.to_vec()),
+            Axis::Dropout(Placement::ALL.to_vec()),
+            Axis::Activation(vec![Activation::Relu, Activation::Sigmoid]),
+        ];
+        let mut seen: Vec<TrainingConfig> = Vec::new();
+        for base in 1..=CASE_COUNT {
+            for axis in &axes {
+                let sweep = Sweep::new(base, axis.clone()).unwrap();
+                for point in sweep.points(TRAINING).unwrap() {
+                    for config in point.configs {
+                        let json = |c: &TrainingConfig| serde_json::to_value(c).unwrap();
+                        match seen.iter().find(|c| c.name == config.name) {
+                            Some(other) => {
+                                assert_eq!(json(other), json(&config), "{}", config.name)
+                            }
+                            None => seen.push(config),
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]
