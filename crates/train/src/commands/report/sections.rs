@@ -304,7 +304,7 @@ fn filter_structure(report: &Report, page: &mut Page) {
 fn classification(report: &Report, page: &mut Page) {
     page.heading("6. Features for classification");
     page.text(&format!(
-        "Linear probe: softmax regression on the frozen hidden codes of the clean training images ({}, Adam 1e-3, batch 100), test accuracy. On raw pixels the same probe reaches {}.",
+        "Linear probe: softmax regression on the frozen hidden codes of the clean training images ({}, Adam 1e-3, batch 100), test accuracy. On raw pixels the same probe reaches {}. Dead units are hidden units whose code is never above 0 on a test input (ReLU units that learned to pass nothing on).",
         count(report.probe_epochs, "epoch"),
         pct(report.pixel_probe_accuracy)
     ));
@@ -313,9 +313,18 @@ fn classification(report: &Report, page: &mut Page) {
             c.name.clone(),
             c.hidden.to_string(),
             across(report, c, |c| c.probe_accuracy, pct),
+            across(
+                report,
+                c,
+                |c| c.numbers.dead_units as f64,
+                |d| format!("{d:.0}"),
+            ),
         ]
     });
-    page.table(&["run", "hidden units", "probe accuracy"], &rows);
+    page.table(
+        &["run", "hidden units", "probe accuracy", "dead units"],
+        &rows,
+    );
     if let Some(ft) = &report.fine_tune {
         page.text(&fine_tune_text(ft));
     }
