@@ -63,7 +63,7 @@ pub fn curve_chart(chart: &CurveChart) -> Result<RgbImage, String> {
         let mut plot = ChartBuilder::on(root)
             .caption(&chart.title, ("sans-serif", 18))
             .margin(14)
-            .x_label_area_size(44)
+            .x_label_area_size(58)
             .y_label_area_size(64)
             .build_cartesian_2d(x_range.clone(), y_range.clone())
             .map_err(|e| e.to_string())?;
@@ -77,14 +77,20 @@ pub fn curve_chart(chart: &CurveChart) -> Result<RgbImage, String> {
             .draw()
             .map_err(|e| e.to_string())?;
         let bottom = y_range.start;
+        // A label that would touch the one before it (784 and 1000 on a log axis) goes a row lower.
+        let mut right_end = [i32::MIN; 2];
         for (x, label) in &chart.ticks {
             let (px, py) = plot.backend_coord(&(*x, bottom));
             root.draw(&PathElement::new([(px, py), (px, py + 5)], BLACK))
                 .map_err(|e| e.to_string())?;
+            let half = 4 * label.chars().count() as i32;
+            let row = usize::from(px - half < right_end[0] + 6);
+            right_end[row] = px + half;
             let style = ("sans-serif", 13)
                 .into_text_style(root)
                 .pos(Pos::new(HPos::Center, VPos::Top));
-            root.draw(&Text::new(label.clone(), (px, py + 7), style))
+            let y = py + 7 + 15 * row as i32;
+            root.draw(&Text::new(label.clone(), (px, y), style))
                 .map_err(|e| e.to_string())?;
         }
         let (_, axis_y) = plot.backend_coord(&(x_range.start, bottom));
@@ -94,7 +100,7 @@ pub fn curve_chart(chart: &CurveChart) -> Result<RgbImage, String> {
             .pos(Pos::new(HPos::Center, VPos::Top));
         root.draw(&Text::new(
             chart.x_label.clone(),
-            (centre, axis_y + 24),
+            (centre, axis_y + 38),
             style,
         ))
         .map_err(|e| e.to_string())?;
