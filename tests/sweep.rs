@@ -216,3 +216,38 @@ fn a_quick_sweep_trains_measures_draws_and_joins_the_next() {
         "no citation:\n{md}"
     );
 }
+
+#[test]
+fn a_point_in_training_is_not_trained_twice() {
+    let dir = scratch();
+    let root = arg(dir.path());
+    let args = [
+        "sweep",
+        "--hidden",
+        "1000",
+        "--epochs",
+        "30",
+        "--limit",
+        "5000",
+        "--artifacts",
+        root,
+    ];
+    let mut first = spawn(&args);
+    let point = dir.path().join("sweep-case7-h1000-e30-n5000");
+    wait_until("the first sweep's point", || {
+        point.join("config.json").is_file()
+    });
+    let out = train(&args);
+    let pid = first.id();
+    first.kill().unwrap();
+    first.wait().unwrap();
+    // The way out names what a sweep has: its directory (its runs' names are not for choosing).
+    assert_one_line_error(&out, &format!("in use by pid {pid} on "));
+    assert!(
+        stderr(&out).ends_with(
+            "wait for it to finish or stop it, or choose another --artifacts directory\n"
+        ),
+        "{}",
+        stderr(&out)
+    );
+}

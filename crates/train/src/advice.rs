@@ -46,9 +46,16 @@ pub fn explain(error: anyhow::Error, way: Way) -> anyhow::Error {
                 "{study_error}; free some space or choose another --artifacts directory"
             )
         }
-        Error::Busy { .. } => anyhow::anyhow!(
-            "{study_error}; wait for it to finish or stop it, or choose another --name or --artifacts"
-        ),
+        Error::Busy { .. } => {
+            // The report's and the sweeps' runs have fixed names: only the directory can change.
+            let elsewhere = match way {
+                Way::Report | Way::Sweep => "--artifacts directory",
+                _ => "--name or --artifacts",
+            };
+            anyhow::anyhow!(
+                "{study_error}; wait for it to finish or stop it, or choose another {elsewhere}"
+            )
+        }
         Error::NoAdapter { .. } => anyhow::anyhow!("{study_error}: --backend flex"),
         Error::FigureTooLarge { fits, zoom, .. } => anyhow::anyhow!(
             "{}: {}",
