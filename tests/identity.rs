@@ -25,6 +25,20 @@ fn losses(run: &Path) -> Vec<(usize, f64, f64)> {
 }
 
 #[test]
+fn resume_by_name_continues_the_directory_named_not_the_one_it_was_copied_from() {
+    let dir = scratch();
+    let original = small_case7(dir.path(), "1");
+    let copy = dir.path().join("mine");
+    copy_dir(&original, &copy);
+    let before = snapshot(&original);
+    let args = ["--name", "mine", "--resume", "--epochs", "2", "--artifacts"];
+    stdout_of_success(&train(&[&args[..], &[arg(dir.path())]].concat()));
+    assert_eq!(epoch_numbers(&copy), [1, 2]);
+    assert_eq!(snapshot(&original), before, "the original run changed");
+    assert_eq!(config_json(&copy)["name"], "mine");
+}
+
+#[test]
 fn the_report_refuses_to_pool_runs_of_other_lengths() {
     let dir = scratch();
     let root = arg(dir.path());

@@ -18,7 +18,9 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     let mut config = chosen_config(&args)?;
     let by_name = args.case.is_none() && args.config.is_none();
     match &args.name {
-        Some(_) if by_name => {}
+        // The run is the directory named, whatever name its config.json was saved under (a
+        // copied or moved run).
+        Some(name) if by_name => config.name = name.clone(),
         Some(name) => {
             check_own_name(name, args.case, config.seed).map_err(|e| name_refused(e, ""))?;
             config.name = name.clone();
