@@ -7,7 +7,7 @@ use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use crate::chart::{TABLEAU_10, draw_legend_at, render};
+use crate::chart::{CURVE_COLORS, DASH, LEGEND_SAMPLE, TABLEAU_10, draw_legend_at, render};
 
 /// One point of a curve: its position on the axis, the mean and the spread (sd; 0 for none).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -53,8 +53,6 @@ pub struct CurveChart {
     /// Size in pixels.
     pub size: (u32, u32),
 }
-
-const DASH: (u32, u32) = (6, 4);
 
 /// Draws `chart`; an error when it has no finite point.
 pub fn curve_chart(chart: &CurveChart) -> Result<RgbImage, String> {
@@ -110,10 +108,12 @@ pub fn curve_chart(chart: &CurveChart) -> Result<RgbImage, String> {
             plot.draw_series(std::iter::once(DashedPathElement::new(line, 2, 3, style)))
                 .map_err(|e| e.to_string())?
                 .label(label.clone())
-                .legend(move |(x, y)| DashedPathElement::new([(x, y), (x + 26, y)], 2, 3, style));
+                .legend(move |(x, y)| {
+                    DashedPathElement::new([(x, y), (x + LEGEND_SAMPLE, y)], 2, 3, style)
+                });
         }
         for (i, curve) in chart.curves.iter().enumerate() {
-            draw_curve(&mut plot, curve, TABLEAU_10[i % 8])?;
+            draw_curve(&mut plot, curve, TABLEAU_10[i % CURVE_COLORS])?;
         }
         if let (Some((x, label)), Some(first)) = (&chart.mark, chart.curves.first()) {
             if let Some(p) = first
@@ -222,8 +222,12 @@ fn draw_curve<'a, DB: DrawingBackend + 'a>(
         .map_err(|e| e.to_string())?
         .label(curve.label.clone())
         .legend(move |(x, y)| {
-            let (dash, gap) = if dashed { DASH } else { (26, 0) };
-            DashedPathElement::new([(x, y), (x + 26, y)], dash, gap, style)
+            let (dash, gap) = if dashed {
+                DASH
+            } else {
+                (LEGEND_SAMPLE as u32, 0)
+            };
+            DashedPathElement::new([(x, y), (x + LEGEND_SAMPLE, y)], dash, gap, style)
         });
     plot.draw_series(points.iter().map(|&p| Circle::new(p, 4, color.filled())))
         .map_err(|e| e.to_string())?;

@@ -7,6 +7,7 @@ use burn::config::Config;
 use burn::optim::AdamConfig;
 use data::{Mnist, NoisedMnist, Split};
 use model::{Activation, AutoencoderConfig};
+use serde::{Deserialize, Serialize};
 
 use crate::error::{ConfigError, Error, Result};
 use crate::files::{file_error, write_atomic};
@@ -199,6 +200,59 @@ impl TrainingConfig {
         let config: Self = serde_json::from_str(&text).map_err(|e| invalid(e.to_string()))?;
         config.validate().map_err(|e| invalid(e.to_string()))?;
         Ok(config)
+    }
+}
+
+/// Where dropout acts in training.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Placement {
+    /// No dropout.
+    None,
+    /// After the hidden activation only.
+    Hidden,
+    /// After the hidden activation and after the output layer (the study's).
+    HiddenOutput,
+}
+
+impl Placement {
+    /// Every placement, in the order of the default sweep.
+    pub const ALL: [Placement; 3] = [Placement::None, Placement::Hidden, Placement::HiddenOutput];
+
+    /// `none`, `hidden`, `hidden+output`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Placement::None => "none",
+            Placement::Hidden => "hidden",
+            Placement::HiddenOutput => "hidden+output",
+        }
+    }
+
+    /// The placement of `config`'s dropout.
+    pub fn of(config: &TrainingConfig) -> Self {
+        match (config.model.dropout > 0.0, config.model.output_dropout) {
+            (false, _) => Placement::None,
+            (true, false) => Placement::Hidden,
+            (true, true) => Placement::HiddenOutput,
+        }
+    }
+}
+
+impl std::str::FromStr for Placement {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        Placement::ALL
+            .into_iter()
+            .find(|p| p.name() == s)
+            .ok_or_else(|| format!("{s:?} is none of none, hidden, hidden+output"))
+    }
+}
+
+/// `relu`, `sigmoid`.
+pub fn activation_name(activation: Activation) -> &'static str {
+    match activation {
+        Activation::Relu => "relu",
+        Activation::Sigmoid => "sigmoid",
     }
 }
 

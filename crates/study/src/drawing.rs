@@ -213,8 +213,7 @@ impl Figures<'_> {
             .options
             .out_dir
             .join(format!("{stem}{}.png", self.options.suffix));
-        let bytes = figures::encode_png(&image).map_err(|e| Error::Figure(e.to_string()))?;
-        write_atomic(&path, &bytes).map_err(|e| file_error(&path, e))?;
+        crate::files::write_png(&path, &image)?;
         self.files.push(path);
         Ok(())
     }

@@ -23,6 +23,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Writes `image` to `path` as PNG (atomically).
+pub fn write_png(path: &Path, image: &figures::image::DynamicImage) -> Result<()> {
+    let bytes = figures::encode_png(image).map_err(|e| Error::Figure(e.to_string()))?;
+    write_atomic(path, &bytes).map_err(|e| file_error(path, e))
+}
+
 /// `error` from writing `path`, as a user reads it: the file, and "disk full" when it is.
 pub fn file_error(path: &Path, error: std::io::Error) -> Error {
     Error::File {

@@ -14,13 +14,14 @@ use data::{Mnist, NoisedMnist, Split};
 use crate::error::Result;
 use crate::inference::TrainedRun;
 
+/// Training images per run of a smoke test (`--quick`), the report's and the sweeps'.
+pub const QUICK_IMAGES: usize = 2000;
 /// Seed of the identity test's noise and shuffled digits.
 const PROBE_SEED: u64 = 0x1d_e4_71_7e;
 
 /// The images, labels and baselines every run is measured against.
 pub(crate) struct Measuring {
     pub(crate) cpu: Device,
-    pub(crate) train_set: Mnist,
     pub(crate) test_set: Mnist,
     pub(crate) train_images: Images,
     pub(crate) test_clean: Images,
@@ -30,6 +31,11 @@ pub(crate) struct Measuring {
     pub(crate) probes: IdentityProbes,
     pub(crate) active: Vec<bool>,
     pub(crate) probe_epochs: usize,
+}
+
+/// Epochs of the linear probes: 5 in a smoke test, else 10.
+pub(crate) fn probe_epochs(quick: bool) -> usize {
+    if quick { 5 } else { 10 }
 }
 
 /// One run's numbers: the analysis crate's, and the linear probe's test accuracy on its codes.
@@ -65,7 +71,6 @@ impl Measuring {
             probe_epochs,
             train_images,
             test_clean,
-            train_set,
             test_set,
             cpu,
         })

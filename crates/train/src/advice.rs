@@ -140,7 +140,7 @@ fn import_command(dir: &Path) -> String {
     let options = TrainingConfig::of_run(dir).map_or_else(
         |_| "--activation relu|sigmoid".into(),
         |c| {
-            let activation = format!("{:?}", c.model.activation).to_lowercase();
+            let activation = study::config::activation_name(c.model.activation);
             let dropout =
                 (c.model.dropout > 0.0).then(|| format!(" --dropout {}", c.model.dropout));
             let noise = (c.noise > 0.0).then(|| format!(" --noise {}", c.noise));

@@ -11,7 +11,7 @@ const LEGEND_MARGIN: i32 = 10;
 /// Width of the legend's column of line samples, left of the labels, in pixels.
 const LEGEND_SAMPLE_AREA: i32 = 30;
 /// Length of a legend's line sample in pixels: three dashes and two gaps of a test line.
-pub(super) const LEGEND_SAMPLE: i32 = 26;
+pub(crate) const LEGEND_SAMPLE: i32 = 26;
 /// Distance plotters leaves between a legend in a corner and the plot's edges, in pixels.
 const LEGEND_INSET: i32 = 5;
 /// Least distance between the legend and a curve's line or point, markers included, in pixels.

@@ -15,7 +15,8 @@ use plotters::prelude::*;
 use plotters::style::{FontStyle, register_font};
 
 use axis::{EpochAxis, epoch_axis};
-pub(crate) use legend::{draw_legend, draw_legend_at};
+pub(crate) use legend::{LEGEND_SAMPLE, draw_legend, draw_legend_at};
+pub(crate) use series::{CURVE_COLORS, DASH};
 
 /// DejaVu Sans, embedded so charts render the same without system fonts.
 const FONT: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");

@@ -9,9 +9,9 @@ use super::legend::{LEGEND_SAMPLE, draw_legend_at};
 use super::{LossCurves, LossPlot, TABLEAU_10};
 
 /// Curves take the first eight colours of [`TABLEAU_10`], then repeat them.
-const CURVE_COLORS: usize = 8;
+pub(crate) const CURVE_COLORS: usize = 8;
 /// Dash and gap lengths of the test-loss lines and of their legend samples, in pixels.
-const DASH: (u32, u32) = (6, 4);
+pub(crate) const DASH: (u32, u32) = (6, 4);
 
 /// A loss chart's plot, on the epoch axis and a linear or logarithmic loss axis `Y`.
 type LossChart<'a, DB, Y> = ChartContext<'a, DB, Cartesian2d<EpochAxis, Y>>;

@@ -12,9 +12,9 @@ use crate::config::count;
 use crate::drawing::{FigureOptions, write_figures};
 use crate::epochs::{EPOCHS_CSV, read_epochs};
 use crate::error::{Error, Result};
-use crate::files::{file_error, write_atomic};
+use crate::files::write_png;
 use crate::inference::{ModelChoice, TrainedRun, logged_losses};
-use crate::measuring::{Measuring, RunNumbers};
+use crate::measuring::{Measuring, RunNumbers, probe_epochs};
 use crate::progress::JobProgress;
 
 use super::data::{CaseReport, FineTune, Report};
@@ -26,11 +26,11 @@ const REPORT_SAMPLES: usize = 30;
 /// Measures every run in `runs`, draws its figures into `out`, and the loss chart of all cases.
 pub(super) fn analyse(options: &ReportOptions, runs: &[PathBuf], out: &Path) -> Result<Report> {
     let limit = options.quick.then_some(QUICK_IMAGES);
-    let m = Measuring::prepare(&options.data_dir, limit, options.probe_epochs())?;
+    let m = Measuring::prepare(&options.data_dir, limit, probe_epochs(options.quick))?;
     crate::out!(
         "report: measuring {} on {} training / {} test images",
         count(runs.len(), "run"),
-        m.train_set.len(),
+        m.train_images.rows(),
         m.test_set.len()
     );
     let pixel_probe_accuracy = m.pixel_probe();
@@ -138,10 +138,7 @@ fn loss_chart_of_all(all_losses: &[LossCurves], out: &Path) -> Result<()> {
         size: (960, 600),
     };
     let chart = loss_chart(all_losses, &options).map_err(Error::Figure)?;
-    let bytes = figures::encode_png(&DynamicImage::ImageRgb8(chart))
-        .map_err(|e| Error::Figure(e.to_string()))?;
-    let path = out.join("loss-all.png");
-    write_atomic(&path, &bytes).map_err(|e| file_error(&path, e))
+    write_png(&out.join("loss-all.png"), &DynamicImage::ImageRgb8(chart))
 }
 
 /// A `784 → n → 10` ReLU network trained on labels from `dir`'s encoder and from random

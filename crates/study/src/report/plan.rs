@@ -10,8 +10,7 @@ use crate::error::Result;
 
 /// The cases whose corrected variant (dropout on the hidden layer only) gets its own row.
 pub const CORRECTED_CASES: [usize; 4] = [1, 3, 5, 6];
-/// Training images per run in `--quick` mode.
-pub const QUICK_IMAGES: usize = 2000;
+pub use crate::measuring::QUICK_IMAGES;
 /// Seeds of the fine-tuning comparison.
 pub const FINE_TUNE_SEEDS: u64 = 3;
 /// Most seeds a report trains.
@@ -36,11 +35,6 @@ pub struct ReportOptions {
 }
 
 impl ReportOptions {
-    /// Epochs of the linear probes.
-    pub(super) fn probe_epochs(&self) -> usize {
-        if self.quick { 5 } else { 10 }
-    }
-
     /// Epochs of each fine-tuning run.
     pub(super) fn fine_tune_epochs(&self) -> usize {
         if self.quick { 1 } else { 3 }

@@ -8,7 +8,7 @@ use figures::{Curve, CurveChart, CurvePoint, curve_chart};
 
 use crate::config::count;
 use crate::error::{Error, Result};
-use crate::files::{file_error, write_atomic};
+use crate::files::{file_error, write_png};
 
 use super::data::{AxisReport, Measure};
 
@@ -20,11 +20,8 @@ pub(super) fn draw_axis(axis: &AxisReport, dir: &Path) -> Result<Vec<String>> {
     for measure in Measure::ALL {
         let chart = chart_of(axis, measure);
         let image = curve_chart(&chart).map_err(Error::Figure)?;
-        let bytes = figures::encode_png(&DynamicImage::ImageRgb8(image))
-            .map_err(|e| Error::Figure(e.to_string()))?;
         let name = format!("{}/{}.png", axis.id, measure.file_stem());
-        let path = dir.join(&name);
-        write_atomic(&path, &bytes).map_err(|e| file_error(&path, e))?;
+        write_png(&dir.join(&name), &DynamicImage::ImageRgb8(image))?;
         files.push(name);
     }
     Ok(files)

@@ -240,7 +240,8 @@ fn extreme(axis: &AxisReport, measure: Measure, better: fn(f64, f64) -> bool) ->
     let mut best: Option<(&PointReport, f64)> = None;
     for p in &axis.points {
         let v = p.mean_and_spread(measure).0;
-        if best.is_none_or(|(_, b)| better(v, b)) {
+        // A point without a number (a NaN) is never the extreme.
+        if v.is_finite() && best.is_none_or(|(_, b)| better(v, b)) {
             best = Some((p, v));
         }
     }

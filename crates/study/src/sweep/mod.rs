@@ -10,13 +10,14 @@ mod plan;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-pub use data::{
-    AxisReport, COPYING_RATIO, Finding, Measure, PointNumbers, PointReport, SweepReport,
-};
+pub use data::{AxisReport, Finding, Measure, PointNumbers, PointReport, SweepReport};
 pub use plan::{
-    Axis, AxisKind, DEFAULT_BASE, DEFAULT_EPOCHS, DEFAULT_HIDDEN, DEFAULT_NOISE, MAX_HIDDEN,
-    Placement, Point, PointTraining, STUDY_EPOCHS, Sweep, SweepError, activation_name,
+    Axis, AxisKind, DEFAULT_BASE, DEFAULT_EPOCHS, Point, PointTraining, Sweep, SweepError,
 };
+
+pub use crate::config::Placement;
+
+use plan::STUDY_EPOCHS;
 
 use crate::backend::Backend;
 use crate::batch::{Batch, train_missing};
@@ -28,7 +29,7 @@ use crate::measuring::{Measuring, RunNumbers, machine_description};
 use crate::progress::JobProgress;
 
 /// Training images per point in `--quick` mode.
-pub const QUICK_IMAGES: usize = 2000;
+pub use crate::measuring::QUICK_IMAGES;
 /// The sweep's data file, in the sweep directory.
 pub const SWEEP_JSON: &str = "sweep.json";
 
@@ -84,6 +85,15 @@ pub fn run_sweeps(options: &SweepOptions) -> Result<SweepReport> {
         .collect::<Result<_>>()?;
     let points: Vec<Point> = planned.iter().flat_map(|(_, p)| p.clone()).collect();
     let configs = distinct_runs(&points);
+    let training = options.training;
+    crate::out!(
+        "sweep: {}, {}, {} each: {} of {}",
+        axes(options.sweeps.len()),
+        count(points.len(), "point"),
+        count(training.seeds as usize, "seed"),
+        count(configs.len(), "run"),
+        epochs_against_study(training.epochs)
+    );
     let batch = Batch {
         root: &options.root,
         data_dir: &options.data_dir,
@@ -115,8 +125,16 @@ pub fn run_sweeps(options: &SweepOptions) -> Result<SweepReport> {
     Ok(report)
 }
 
+/// `1 axis`, `4 axes`.
+pub fn axes(n: usize) -> String {
+    match n {
+        1 => "1 axis".into(),
+        n => format!("{n} axes"),
+    }
+}
+
 /// The runs of `points`, each once (two axes share the point of their base case's value).
-pub fn distinct_runs(points: &[Point]) -> Vec<TrainingConfig> {
+fn distinct_runs(points: &[Point]) -> Vec<TrainingConfig> {
     let mut configs: Vec<TrainingConfig> = Vec::new();
     for config in points.iter().flat_map(|p| &p.configs) {
         if !configs.iter().any(|c| c.name == config.name) {
@@ -131,7 +149,7 @@ fn measure_runs(
     options: &SweepOptions,
     configs: &[TrainingConfig],
 ) -> Result<(Vec<PointNumbers>, f64)> {
-    let probe_epochs = if options.quick { 5 } else { 10 };
+    let probe_epochs = crate::measuring::probe_epochs(options.quick);
     let m = Measuring::prepare(&options.data_dir, options.training.limit, probe_epochs)?;
     let pixel_probe = m.pixel_probe();
     let job = JobProgress::new("sweep: measuring", configs.len(), configs.len() as f64);
@@ -209,7 +227,7 @@ fn axis_report(
 }
 
 /// `5 epochs, 4× shorter than the study's 20`: `epochs` against the study's training length.
-pub fn epochs_against_study(epochs: usize) -> String {
+fn epochs_against_study(epochs: usize) -> String {
     let study = STUDY_EPOCHS;
     let epochs_text = count(epochs, "epoch");
     match epochs {

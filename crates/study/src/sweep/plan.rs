@@ -5,7 +5,7 @@ use model::Activation;
 use serde::{Deserialize, Serialize};
 
 use crate::cases::{CASE_COUNT, case};
-use crate::config::TrainingConfig;
+use crate::config::{Placement, TrainingConfig, activation_name};
 use crate::error::Result;
 
 /// The study case a sweep varies when none is named.
@@ -56,51 +56,6 @@ impl AxisKind {
             AxisKind::Dropout => "dropout placement",
             AxisKind::Activation => "activation",
         }
-    }
-}
-
-/// Where dropout acts in training.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Placement {
-    /// No dropout.
-    None,
-    /// After the hidden activation only.
-    Hidden,
-    /// After the hidden activation and after the output layer (the study's).
-    HiddenOutput,
-}
-
-impl Placement {
-    /// Every placement, in the order of the default sweep.
-    pub const ALL: [Placement; 3] = [Placement::None, Placement::Hidden, Placement::HiddenOutput];
-
-    /// `none`, `hidden`, `hidden+output`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Placement::None => "none",
-            Placement::Hidden => "hidden",
-            Placement::HiddenOutput => "hidden+output",
-        }
-    }
-
-    /// The placement of `config`'s dropout.
-    fn of(config: &TrainingConfig) -> Self {
-        match (config.model.dropout > 0.0, config.model.output_dropout) {
-            (false, _) => Placement::None,
-            (true, false) => Placement::Hidden,
-            (true, true) => Placement::HiddenOutput,
-        }
-    }
-}
-
-impl std::str::FromStr for Placement {
-    type Err = String;
-
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
-        Placement::ALL
-            .into_iter()
-            .find(|p| p.name() == s)
-            .ok_or_else(|| format!("{s:?} is none of none, hidden, hidden+output"))
     }
 }
 
@@ -324,14 +279,6 @@ impl Axis {
             }
         }
         config
-    }
-}
-
-/// `relu`, `sigmoid`.
-pub fn activation_name(activation: Activation) -> &'static str {
-    match activation {
-        Activation::Relu => "relu",
-        Activation::Sigmoid => "sigmoid",
     }
 }
 

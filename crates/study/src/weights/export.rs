@@ -5,10 +5,10 @@
 use std::path::Path;
 
 use burn::store::{BurnToPyTorchAdapter, ModuleSnapshot, PathFilter, SafetensorsStore};
-use model::{Activation, INPUT_SIZE};
+use model::INPUT_SIZE;
 use npyz::WriterBuilder;
 
-use crate::config::TrainingConfig;
+use crate::config::{Placement, TrainingConfig, activation_name};
 use crate::error::{Error, Result};
 use crate::files::{file_error, write_atomic};
 use crate::inference::TrainedRun;
@@ -29,15 +29,8 @@ pub struct ExportOptions {
 pub fn export(run: &TrainedRun, out: &Path, options: &ExportOptions) -> Result<()> {
     let c = &run.config;
     let m = &c.model;
-    let placement = match (m.dropout > 0.0, m.output_dropout) {
-        (false, _) => "none",
-        (true, true) => "hidden+output",
-        (true, false) => "hidden",
-    };
-    let activation = match m.activation {
-        Activation::Relu => "relu",
-        Activation::Sigmoid => "sigmoid",
-    };
+    let placement = Placement::of(c).name();
+    let activation = activation_name(m.activation);
     let known = |v: Option<String>| v.unwrap_or_else(|| "unknown".into());
     let test_mse = known(options.test_mse.map(|v| v.to_string()));
     let epochs = known(options.epochs.map(|v| v.to_string()));

@@ -106,6 +106,15 @@ impl ArtifactsArgs {
             .clone()
             .unwrap_or_else(|| PathBuf::from("artifacts"))
     }
+
+    /// [`root`](Self::root), but `artifacts/quick` for a smoke test (`--quick`) without
+    /// `--artifacts`: its small runs never meet the full ones.
+    pub fn root_or_quick(&self, quick: bool) -> PathBuf {
+        match (&self.artifacts, quick) {
+            (None, true) => self.root().join("quick"),
+            _ => self.root(),
+        }
+    }
 }
 
 /// Which backend runs the models.

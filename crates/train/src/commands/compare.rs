@@ -11,7 +11,7 @@ use study::names::{Owner, check_run_name};
 
 use crate::advice::name_refused;
 use crate::cli::CompareArgs;
-use crate::commands::train::with_limit;
+use crate::commands::train::with_given;
 use crate::exit::usage;
 
 /// Trains and compares what `args` ask for, writing the comparison after each case.
@@ -30,7 +30,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
     let out_dir = args.artifacts.root().join(directory_name(&args)?);
     let mut comparisons = Vec::new();
     for number in cases {
-        let mut config = with_limit(&args.overrides, case(number)?);
+        let mut config = with_given(&args.overrides, case(number)?);
         if args.no_dropout {
             config.model.dropout = 0.0;
         }

@@ -1,14 +1,12 @@
 //! `train sweep`: plans the sweeps the flags ask for, runs them (the library), and writes the
 //! page as Markdown, as HTML rendered from it, and as JSON.
 
-use std::path::PathBuf;
-
 use study::backend::Backend;
 use study::config::count;
 use study::files::{file_error, write_atomic};
 use study::sweep::{
     AxisReport, DEFAULT_BASE, DEFAULT_EPOCHS, Measure, PointTraining, QUICK_IMAGES, SWEEP_JSON,
-    Sweep, SweepOptions, SweepReport, distinct_runs, epochs_against_study, run_sweeps, sweep_dir,
+    Sweep, SweepOptions, SweepReport, axes, run_sweeps, sweep_dir,
 };
 
 use super::report::html;
@@ -23,18 +21,6 @@ const TITLE: &str = "Sweeps: the study's questions as curves";
 pub fn run(args: SweepArgs) -> anyhow::Result<()> {
     let options = options(&args)?;
     let training = options.training;
-    let mut points = Vec::new();
-    for sweep in &options.sweeps {
-        points.extend(sweep.points(training)?);
-    }
-    study::out!(
-        "sweep: {}, {}, {} each: {} of {}",
-        axes(options.sweeps.len()),
-        count(points.len(), "point"),
-        count(training.seeds as usize, "seed"),
-        count(distinct_runs(&points).len(), "run"),
-        epochs_against_study(training.epochs)
-    );
     let report = run_sweeps(&options)?;
     let dir = sweep_dir(&options.root);
     let md = markdown(&report);
@@ -61,14 +47,6 @@ pub fn run(args: SweepArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `1 axis`, `4 axes`.
-pub(crate) fn axes(n: usize) -> String {
-    match n {
-        1 => "1 axis".into(),
-        n => format!("{n} axes"),
-    }
-}
-
 /// The library's options from the flags: the axis given (around `--base`), else the default set
 /// (or the quick one); the quick mode's images, epochs and artifacts directory.
 fn options(args: &SweepArgs) -> anyhow::Result<SweepOptions> {
@@ -85,12 +63,8 @@ fn options(args: &SweepArgs) -> anyhow::Result<SweepOptions> {
         None if args.quick => vec![Sweep::quick()],
         None => Sweep::defaults(),
     };
-    let root = args.artifacts.artifacts.clone().unwrap_or_else(|| {
-        let root = PathBuf::from("artifacts");
-        if args.quick { root.join("quick") } else { root }
-    });
     Ok(SweepOptions {
-        root,
+        root: args.artifacts.root_or_quick(args.quick),
         data_dir: args.data.dir(),
         backend: args.backend.backend.unwrap_or(Backend::Flex),
         sweeps,

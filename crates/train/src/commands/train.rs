@@ -88,8 +88,8 @@ fn say(outcome: &Outcome, dir: &Path) {
 fn chosen_config(args: &TrainArgs) -> anyhow::Result<TrainingConfig> {
     let overrides = &args.overrides;
     match (args.case, &args.config, &args.name) {
-        (Some(case), None, _) => Ok(with_limit(overrides, study::cases::case(case)?)),
-        (None, Some(path), _) => Ok(with_limit(overrides, study::cases::from_file(path)?)),
+        (Some(case), None, _) => Ok(with_given(overrides, study::cases::case(case)?)),
+        (None, Some(path), _) => Ok(with_given(overrides, study::cases::from_file(path)?)),
         (None, None, Some(name)) if args.resume => {
             check_run_name(name).map_err(|e| name_refused(e, ""))?;
             let dir = args.artifacts.root().join(name);
@@ -107,14 +107,9 @@ fn chosen_config(args: &TrainArgs) -> anyhow::Result<TrainingConfig> {
     }
 }
 
-/// `config` with the overrides that were given; an absent `--limit` means the whole training set.
-pub fn with_limit(overrides: &OverrideArgs, config: TrainingConfig) -> TrainingConfig {
-    let limit = overrides.limit;
-    with_given(overrides, config).with_limit(limit)
-}
-
-/// `config` with the overrides that were given, and nothing else changed (a resumed run).
-fn with_given(overrides: &OverrideArgs, mut config: TrainingConfig) -> TrainingConfig {
+/// `config` with the overrides that were given, and nothing else changed (a case file has no
+/// limit, so an absent `--limit` means the whole training set).
+pub fn with_given(overrides: &OverrideArgs, mut config: TrainingConfig) -> TrainingConfig {
     config.epochs = overrides.epochs.unwrap_or(config.epochs);
     config.batch_size = overrides.batch_size.unwrap_or(config.batch_size);
     config.seed = overrides.seed.unwrap_or(config.seed);

@@ -5,8 +5,6 @@ pub(crate) mod html;
 pub(crate) mod markdown;
 mod sections;
 
-use std::path::PathBuf;
-
 use study::backend::Backend;
 use study::files::{file_error, write_atomic};
 use study::report::{ReportOptions, build_report, report_dir};
@@ -15,12 +13,8 @@ use crate::cli::ReportArgs;
 
 /// Builds the report `args` ask for and writes its three files.
 pub fn run(args: ReportArgs) -> anyhow::Result<()> {
-    let root = args.artifacts.artifacts.clone().unwrap_or_else(|| {
-        let root = PathBuf::from("artifacts");
-        if args.quick { root.join("quick") } else { root }
-    });
     let options = ReportOptions {
-        root,
+        root: args.artifacts.root_or_quick(args.quick),
         data_dir: args.data.dir(),
         backend: args.backend.backend.unwrap_or(Backend::Flex),
         quick: args.quick,

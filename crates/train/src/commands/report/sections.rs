@@ -49,7 +49,7 @@ fn sweeps(report: &Report, page: &mut Page) {
     }
     page.text(&format!(
         "The sweeps beside this report ([their page](../sweep/index.html), {}) vary one setting at a time; where they bear on a claim, they say:",
-        crate::commands::sweep::axes(report.sweep_axes)
+        study::sweep::axes(report.sweep_axes)
     ));
     let cited: Vec<String> = report
         .claims
