@@ -88,7 +88,6 @@ pub fn import(
         .clone()
         .into_model(&config.model, &Device::flex());
     let test_mse = test_mse(&model, &config, data_dir)?;
-    let bytes = std::fs::read(path).map_err(|e| file_error(path, e))?;
     let model_bytes = model.into_record().into_bytes().map_err(|e| Error::Model {
         path: run_dir.join(MODEL_FILE),
         reason: format!("cannot serialise the model ({e})"),
@@ -98,7 +97,7 @@ pub fn import(
             .unwrap_or_else(|_| path.to_path_buf())
             .to_string_lossy()
             .into_owned(),
-        sha256: sha256_hex(&bytes),
+        sha256: foreign.sha256.clone(),
         format: foreign.format.to_string(),
         test_mse,
         model_sha256: sha256_hex(&model_bytes),

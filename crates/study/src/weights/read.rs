@@ -44,6 +44,8 @@ pub struct Foreign {
     pub weights: TorchWeights,
     /// Tensors that were not float32, with their type (converted to float32).
     pub converted: Vec<(String, String)>,
+    /// The SHA-256 of the bytes read.
+    pub sha256: String,
 }
 
 /// One tensor as read: its shape, its values as float32, and its type in the file.
@@ -59,6 +61,7 @@ pub fn read_foreign(path: &Path) -> Result<Foreign, WeightsError> {
     let bytes = std::fs::read(path).map_err(|e| WeightsError::Unreadable {
         what: format!("cannot read ({e})"),
     })?;
+    let sha256 = crate::checkpoint::sha256_hex(&bytes);
     let (format, tensors) = match detect(&bytes)? {
         Detected::Zip => match zip_names(&bytes)? {
             names if is_npz(&names) => (Format::ChainerNpz, read_npz(&bytes)?),
@@ -78,6 +81,7 @@ pub fn read_foreign(path: &Path) -> Result<Foreign, WeightsError> {
         format,
         weights,
         converted,
+        sha256,
     })
 }
 
