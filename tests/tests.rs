@@ -7,6 +7,7 @@
 mod compare;
 mod gpu;
 mod identity;
+mod inside;
 mod integrity;
 mod readme;
 mod report;

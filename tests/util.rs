@@ -413,3 +413,72 @@ pub fn check_page_in_browser(index: &Path, dir: &Path, min_images: usize, shot: 
         &["--window-size=1280,4000", "--hide-scrollbars"],
     );
 }
+
+/// Trains a one-epoch case-7 run on 1000 images under `artifacts`, with `extra` flags.
+pub fn train_small_case7(artifacts: &Path, extra: &[&str]) {
+    let mut args = vec![
+        "--case",
+        "7",
+        "--epochs",
+        "1",
+        "--limit",
+        "1000",
+        "--artifacts",
+    ];
+    args.push(arg(artifacts));
+    args.extend_from_slice(extra);
+    stdout_of_success(&train(&args));
+}
+
+/// A scratch directory whose `artifacts/case7` holds a one-epoch case-7 run on 1000 images; the
+/// directory and the path of its artifacts.
+pub fn trained() -> (TempDir, PathBuf) {
+    let dir = scratch();
+    let artifacts = dir.path().join("artifacts");
+    train_small_case7(&artifacts, &[]);
+    (dir, artifacts)
+}
+
+/// The figure caches of the server of process `pid`: `<temp>/train-serve-<pid>-<random>`.
+pub fn caches_of(pid: u32) -> Vec<PathBuf> {
+    let prefix = format!("train-serve-{pid}-");
+    std::fs::read_dir(std::env::temp_dir())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+        .map(|e| e.path())
+        .collect()
+}
+
+pub fn floats(value: &Value) -> Vec<f32> {
+    value
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap() as f32)
+        .collect()
+}
+
+pub fn max_difference(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
+
+/// Asserts a refusal: the status, and one line of JSON `{"error": "…"}` that leaks nothing.
+pub fn assert_refused(app: &App, method: &str, path: &str, body: Option<&[u8]>, status: u16) {
+    let (got, answer) = app.request(method, path, body);
+    let text = String::from_utf8_lossy(&answer);
+    assert_eq!(got, status, "{method} {path}: {text}");
+    assert!(
+        !text.contains("SECRET"),
+        "{path} leaked a file outside: {text}"
+    );
+    let value: Value = serde_json::from_slice(&answer)
+        .unwrap_or_else(|e| panic!("{method} {path}: not JSON ({e}): {text}"));
+    let error = value["error"].as_str().unwrap_or_else(|| panic!("{text}"));
+    assert!(!error.is_empty() && !text.contains('\n'), "{text}");
+    assert_eq!(value.as_object().unwrap().len(), 1, "{text}");
+}

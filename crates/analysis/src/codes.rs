@@ -61,6 +61,22 @@ impl CodeMap {
     }
 }
 
+/// The hidden codes of `images` (`[N, 784]`, no dropout), row after row: computed in chunks of
+/// [`model::CHUNK_ROWS`] rows, each read out as it comes (no concatenated tensor).
+pub fn code_rows(model: &Autoencoder, images: &Tensor<2>) -> Vec<f32> {
+    let model = model.valid();
+    let rows = images.dims()[0];
+    let mut flat = Vec::with_capacity(rows * model.hidden());
+    for start in (0..rows).step_by(model::CHUNK_ROWS) {
+        let chunk = images
+            .clone()
+            .slice([start..(start + model::CHUNK_ROWS).min(rows)]);
+        let codes = model.encode(chunk).into_data();
+        flat.extend_from_slice(codes.as_slice::<f32>().expect("f32 codes"));
+    }
+    flat
+}
+
 /// Share of `points` whose nearest class mean (over the same points) is their own class's.
 pub fn nearest_mean_accuracy(points: &[(f64, f64)], labels: &[u8]) -> f64 {
     let mut sums = [(0f64, 0f64, 0usize); 256];

@@ -38,3 +38,10 @@ impl Images {
 pub fn mse(a: Tensor<2>, b: Tensor<2>) -> f64 {
     (a - b).powi_scalar(2).mean().into_scalar::<f64>()
 }
+
+/// The rows of a `[rows, d]` tensor.
+pub fn to_rows(t: Tensor<2>) -> Vec<Vec<f32>> {
+    let width = t.dims()[1].max(1);
+    let flat: Vec<f32> = t.into_data().try_to_vec().expect("f32 values");
+    flat.chunks(width).map(<[f32]>::to_vec).collect()
+}

@@ -173,6 +173,11 @@ impl Mnist {
         &self.images[index * PIXELS..(index + 1) * PIXELS]
     }
 
+    /// The raw bytes of every image, one after the other (`len × 784` values, 0–255).
+    pub fn all_image_bytes(&self) -> &[u8] {
+        &self.images[..self.len * PIXELS]
+    }
+
     /// The label of image `index`.
     pub fn label(&self, index: usize) -> u8 {
         assert!(

@@ -133,6 +133,11 @@ impl Autoencoder {
         }
     }
 
+    /// The decoder's output for hidden codes `[batch, n]` (no dropout): `[batch, 784]`.
+    pub fn decode(&self, codes: Tensor<2>) -> Tensor<2> {
+        self.decoder.forward(codes)
+    }
+
     /// Reconstruction of `input` (`[batch, 784]`); dropout acts only in training.
     pub fn forward(&self, input: Tensor<2>) -> Tensor<2> {
         let hidden = self.hidden_dropout.forward(self.encode(input));

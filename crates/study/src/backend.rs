@@ -4,7 +4,9 @@
 use std::fmt;
 use std::str::FromStr;
 
-use burn::tensor::{Device, DeviceKind};
+/// Burn's device: where a model and its tensors live.
+pub use burn::tensor::Device;
+use burn::tensor::DeviceKind;
 
 use crate::error::{Error, Result};
 

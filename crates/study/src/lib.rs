@@ -36,5 +36,6 @@ pub mod training;
 pub mod weights;
 
 pub use error::{ConfigError, Error, Result};
-/// The crates below the library, for its callers: the data set, the model, the measurements.
-pub use {analysis, data, model};
+/// The crates below the library, for its callers: the data set, the model, the measurements, the
+/// pictures.
+pub use {analysis, data, figures, model};

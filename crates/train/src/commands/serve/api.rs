@@ -17,6 +17,8 @@ use study::epochs::{EPOCHS_CSV, read_epochs};
 use super::runs::{FIGURES, RunInfo, figure_path, inside, loaded, run_dir, run_info, run_names};
 use super::state::{ApiError, AppState, MAX_BODY};
 
+/// Test digits offered to start drawing from.
+const DIGITS: usize = 10;
 /// Highest masking-noise ratio the page offers.
 const MAX_NOISE: f64 = 0.5;
 
@@ -86,15 +88,14 @@ pub async fn figure(
 }
 
 /// A path whose parts do not decode (bad percent-encoding, not UTF-8).
-fn bad_path(rejection: PathRejection) -> ApiError {
+pub fn bad_path(rejection: PathRejection) -> ApiError {
     ApiError::bad(format!("bad path: {}", rejection.body_text()))
 }
 
 pub async fn digits(State(state): State<Arc<AppState>>) -> axum::Json<serde_json::Value> {
-    let list: Vec<serde_json::Value> = state
-        .digits
-        .iter()
-        .map(|(label, pixels)| json!({ "label": label, "pixels": pixels }))
+    let test = &state.shared.test;
+    let list: Vec<serde_json::Value> = (0..DIGITS.min(test.len()))
+        .map(|i| json!({ "index": i, "label": test.label(i), "pixels": test.pixels(i) }))
         .collect();
     axum::Json(json!(list))
 }
@@ -110,24 +111,29 @@ pub struct ReconstructRequest {
     seed: u64,
 }
 
-/// Checks a request and returns its (noised) input.
-fn noised_input(request: &ReconstructRequest) -> Result<Vec<f32>, ApiError> {
-    if request.pixels.len() != PIXELS {
+/// Checks that `pixels` are a drawing: 784 numbers in `0..=1`.
+pub fn check_pixels(field: &str, pixels: &[f64]) -> Result<(), ApiError> {
+    if pixels.len() != PIXELS {
         return Err(ApiError::bad(format!(
-            "pixels: expected {PIXELS} values (28 × 28), got {}",
-            request.pixels.len()
+            "{field}: expected {PIXELS} values (28 × 28), got {}",
+            pixels.len()
         )));
     }
-    if let Some((i, v)) = request
-        .pixels
+    match pixels
         .iter()
         .enumerate()
         .find(|(_, v)| !(v.is_finite() && (0.0..=1.0).contains(*v)))
     {
-        return Err(ApiError::bad(format!(
-            "pixels[{i}]: {v} is not a number in [0, 1]"
-        )));
+        Some((i, v)) => Err(ApiError::bad(format!(
+            "{field}[{i}]: {v} is not a number in [0, 1]"
+        ))),
+        None => Ok(()),
     }
+}
+
+/// Checks a request and returns its (noised) input.
+fn noised_input(request: &ReconstructRequest) -> Result<Vec<f32>, ApiError> {
+    check_pixels("pixels", &request.pixels)?;
     if !(0.0..=MAX_NOISE).contains(&request.noise) {
         return Err(ApiError::bad(format!(
             "noise: {} is not in [0, {MAX_NOISE}]",
@@ -139,16 +145,21 @@ fn noised_input(request: &ReconstructRequest) -> Result<Vec<f32>, ApiError> {
     Ok(input)
 }
 
+/// A request body that is not the JSON expected (`what` says what it should have been).
+pub fn bad_json(rejection: JsonRejection, what: &str) -> ApiError {
+    match rejection {
+        JsonRejection::BytesRejection(_) => ApiError::bad(format!(
+            "the request body is too large or unreadable (at most {MAX_BODY} bytes)"
+        )),
+        other => ApiError::bad(format!("{what}: {}", other.body_text())),
+    }
+}
+
 pub async fn reconstruct(
     State(state): State<Arc<AppState>>,
     request: Result<axum::Json<ReconstructRequest>, JsonRejection>,
 ) -> Result<axum::Json<serde_json::Value>, ApiError> {
-    let axum::Json(request) = request.map_err(|e| match e {
-        JsonRejection::BytesRejection(_) => ApiError::bad(format!(
-            "the request body is too large or unreadable (at most {MAX_BODY} bytes)"
-        )),
-        other => ApiError::bad(format!("not a drawing: {}", other.body_text())),
-    })?;
+    let axum::Json(request) = request.map_err(|e| bad_json(e, "not a drawing"))?;
     let input = noised_input(&request)?;
     let started = Instant::now();
     let answer = tokio::task::spawn_blocking(move || {
@@ -157,7 +168,8 @@ pub async fn reconstruct(
         let runs: Vec<serde_json::Value> = names
             .iter()
             .filter_map(|name| {
-                let run = loaded(&state, name, &root.join(name))?;
+                let model = loaded(&state, name, &root.join(name))?;
+                let run = &model.run;
                 let output = run.reconstruct(std::slice::from_ref(&input)).pop()?;
                 let code = run.encode(&input);
                 Some(json!({

@@ -1,16 +1,17 @@
-//! `train serve`: a local web page to browse the runs while they train and to draw a digit for
-//! every finished model to reconstruct.
+//! `train serve`: a local web page to browse the runs while they train, to draw a digit for
+//! every finished model to reconstruct, and to look inside the models.
 //!
 //! The page (`page.html`, scripts and styles inline) is compiled into the binary; the server
 //! answers a few JSON endpoints and the runs' figures, nothing else:
 //!
 //! ```text
-//! GET  /                                   the page
+//! GET  /                                   the page (and /inside.js, its script for the views inside)
 //! GET  /api/runs                           every run: configuration, status, epochs, figures
 //! GET  /api/runs/{run}/epochs              its epochs.csv as JSON (the page polls it once a second)
 //! GET  /api/runs/{run}/figures/{file}      one of its figures (loss.png, w1.png, …)
 //! GET  /api/digits                         a few MNIST test digits to start drawing from
 //! POST /api/reconstruct                    {"pixels": [784 values in 0..1], "noise": 0–0.5, "seed": n}
+//! POST /api/interpolate, GET /api/runs/{run}/units[/{k}], POST /api/nearest: see `inside`
 //! ```
 //!
 //! Files are served only by name from a fixed list, inside a run directory whose name is one plain
@@ -20,6 +21,9 @@
 //! server.
 
 mod api;
+mod images;
+mod inside;
+mod models;
 mod runs;
 mod state;
 
@@ -32,10 +36,11 @@ use anyhow::{Context, bail};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
 use axum::response::Html;
 use axum::routing::{get, post};
-use study::data::{Mnist, Split};
 
+use images::Shared;
 pub use state::AppState;
 use state::{ApiError, MAX_BODY};
 
@@ -45,8 +50,8 @@ use crate::exit::Signalled;
 
 /// The page, with its script and styles.
 const PAGE: &str = include_str!("page.html");
-/// Test digits offered to start drawing from.
-const DIGITS: usize = 10;
+/// The page's script for the views inside the models.
+const INSIDE_JS: &str = include_str!("inside.js");
 /// Figures drawn by servers live in `<temp>/train-serve-<pid>-<random>`.
 const CACHE_PREFIX: &str = "train-serve-";
 
@@ -100,10 +105,7 @@ pub fn state(artifacts: &std::path::Path, data_dir: PathBuf) -> anyhow::Result<A
             "note: no runs under {shown} yet; the page lists them as they appear (train one with `train --case 7`)"
         );
     }
-    let test = Mnist::load(&data_dir, Split::Test)?;
-    let digits = (0..DIGITS)
-        .map(|i| (test.label(i), test.pixels(i)))
-        .collect();
+    let shared = Shared::load(&data_dir)?;
     remove_stale_caches();
     let prefix = format!("{CACHE_PREFIX}{}-", std::process::id());
     let cache = tempfile::Builder::new().prefix(&prefix).tempdir()?;
@@ -118,7 +120,7 @@ pub fn state(artifacts: &std::path::Path, data_dir: PathBuf) -> anyhow::Result<A
         drawn: Mutex::new(HashMap::new()),
         models: Mutex::new(HashMap::new()),
         hashes: Mutex::new(HashMap::new()),
-        digits,
+        shared,
     })
 }
 
@@ -208,11 +210,24 @@ fn stop_signals() -> anyhow::Result<impl Future<Output = i32>> {
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/", get(|| async { Html(PAGE) }))
+        .route(
+            "/inside.js",
+            get(|| async {
+                (
+                    [(CONTENT_TYPE, "text/javascript; charset=utf-8")],
+                    INSIDE_JS,
+                )
+            }),
+        )
         .route("/api/runs", get(api::runs))
         .route("/api/runs/{run}/epochs", get(api::epochs))
         .route("/api/runs/{run}/figures/{file}", get(api::figure))
         .route("/api/digits", get(api::digits))
         .route("/api/reconstruct", post(api::reconstruct))
+        .route("/api/interpolate", post(inside::interpolate))
+        .route("/api/runs/{run}/units", get(inside::units))
+        .route("/api/runs/{run}/units/{unit}", get(inside::unit))
+        .route("/api/nearest", post(inside::nearest_digits))
         .fallback(|| async { ApiError::not_found("no such page") })
         .method_not_allowed_fallback(|| async {
             ApiError(

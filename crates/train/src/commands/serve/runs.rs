@@ -16,6 +16,7 @@ use study::lock::active_writer;
 use study::names::check_run_name;
 use study::run::{RunError, check_finished};
 
+use super::models::Model;
 use super::state::{ApiError, AppState, FileStamp};
 
 /// Figures the server hands out, by file name.
@@ -55,6 +56,8 @@ pub struct RunInfo {
     epochs_target: usize,
     backend: Option<String>,
     figures: Vec<&'static str>,
+    /// Whether its model's codes of the training set are built: its nearest digits come at once.
+    nearest_ready: bool,
 }
 
 /// The run directory `name` inside the artifacts, if the name is a plain component and the
@@ -189,7 +192,19 @@ pub fn run_info(state: &AppState, dir: &Path, name: &str) -> Option<RunInfo> {
         epochs_target: if imported.is_some() { 0 } else { config.epochs },
         backend: config.backend.clone(),
         figures,
+        nearest_ready: status == Status::Finished && nearest_ready(state, name, dir),
     })
+}
+
+/// Whether the model of run `name` now in `dir` has its codes of the training set built.
+fn nearest_ready(state: &AppState, name: &str, dir: &Path) -> bool {
+    let Some(hash) = model_hash(state, dir) else {
+        return false;
+    };
+    let models = state.models.lock().unwrap_or_else(|e| e.into_inner());
+    models
+        .get(name)
+        .is_some_and(|m| m.hash == hash && m.codes_ready())
 }
 
 /// Whether a finished run has figure `file`: noised inputs only with noise, a loss curve only
@@ -202,32 +217,6 @@ fn offered(dir: &Path, config: &TrainingConfig, file: &str) -> bool {
         "loss-compare.png" => dir.join("figures").join(file).is_file(),
         _ => true,
     }
-}
-
-/// The SHA-256 of `dir`'s `model.bpk`, if it has one: read again only when the file changed.
-pub fn model_hash(state: &AppState, dir: &Path) -> Option<String> {
-    use std::os::unix::fs::MetadataExt;
-    if !model_files_inside(&state.root, dir) {
-        return None;
-    }
-    let path = dir.join(MODEL_FILE);
-    let meta = std::fs::metadata(&path).ok()?;
-    let stamp: FileStamp = (
-        meta.ino(),
-        meta.len(),
-        meta.modified().ok(),
-        meta.ctime(),
-        meta.ctime_nsec(),
-    );
-    let mut hashes = state.hashes.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((seen, hash)) = hashes.get(&path)
-        && *seen == stamp
-    {
-        return Some(hash.clone());
-    }
-    let hash = sha256_hex(&std::fs::read(&path).ok()?);
-    hashes.insert(path, (stamp, hash.clone()));
-    Some(hash)
 }
 
 /// Where figure `file` of run `name` is: the run's own, drawn by `train visualize` from the model
@@ -265,13 +254,13 @@ pub fn figure_path(
     {
         return Ok(out.join(file));
     }
-    let run = loaded(state, name, dir)
+    let model = loaded(state, name, dir)
         .ok_or_else(|| ApiError::not_found(format!("{name}: its files disagree; no figures")))?;
     let out = state.cache.path().join(format!("{name}-{}", drawn.len()));
-    let (_, label, _) = default_place(&run, &ModelChoice::Final);
+    let (_, label, _) = default_place(&model.run, &ModelChoice::Final);
     let options = FigureOptions::new(state.data_dir.clone(), out.clone(), label);
     let started = Instant::now();
-    write_figures(&run, &options)
+    write_figures(&model.run, &options)
         .map_err(|e| ApiError::internal(format!("{name}: cannot draw its figures: {e}")))?;
     study::out!(
         "{name}: figures drawn in {:.1} s",
@@ -281,17 +270,51 @@ pub fn figure_path(
     Ok(out.join(file))
 }
 
-/// The finished run `name`, loaded once and reloaded when its model file's content changes.
-pub fn loaded(state: &AppState, name: &str, dir: &Path) -> Option<Arc<TrainedRun>> {
-    let hash = model_hash(state, dir)?;
-    let mut models = state.models.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((seen, run)) = models.get(name)
-        && *seen == hash
-    {
-        return Some(run.clone());
+/// The SHA-256 of `dir`'s `model.bpk`, if it has one: read again only when the file changed.
+pub fn model_hash(state: &AppState, dir: &Path) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    if !model_files_inside(&state.root, dir) {
+        return None;
     }
-    let device = Backend::Flex.device().ok()?;
-    let run = Arc::new(TrainedRun::load(dir, &ModelChoice::Final, device).ok()?);
-    models.insert(name.to_string(), (hash, run.clone()));
-    Some(run)
+    let path = dir.join(MODEL_FILE);
+    let meta = std::fs::metadata(&path).ok()?;
+    let stamp: FileStamp = (
+        meta.ino(),
+        meta.len(),
+        meta.modified().ok(),
+        meta.ctime(),
+        meta.ctime_nsec(),
+    );
+    let mut hashes = state.hashes.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((seen, hash)) = hashes.get(&path)
+        && *seen == stamp
+    {
+        return Some(hash.clone());
+    }
+    let hash = sha256_hex(&std::fs::read(&path).ok()?);
+    hashes.insert(path, (stamp, hash.clone()));
+    Some(hash)
+}
+
+/// The finished run `name`, loaded once and reloaded when its model file's content changes. A
+/// file replaced while it was being loaded is loaded again, so the hash is the model's.
+pub fn loaded(state: &AppState, name: &str, dir: &Path) -> Option<Arc<Model>> {
+    let mut models = state.models.lock().unwrap_or_else(|e| e.into_inner());
+    for _ in 0..3 {
+        let hash = model_hash(state, dir)?;
+        if let Some(model) = models.get(name)
+            && model.hash == hash
+        {
+            return Some(model.clone());
+        }
+        let device = Backend::Flex.device().ok()?;
+        let run = TrainedRun::load(dir, &ModelChoice::Final, device).ok()?;
+        if model_hash(state, dir)? != hash {
+            continue;
+        }
+        let model = Arc::new(Model::new(hash, run));
+        models.insert(name.to_string(), model.clone());
+        return Some(model);
+    }
+    None
 }

@@ -1,5 +1,5 @@
 //! What the server's handlers share: the runs' root, the models and figures loaded or drawn of
-//! them, and the shape of an error answer.
+//! them, the MNIST images, and the shape of an error answer.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -8,7 +8,9 @@ use std::sync::{Arc, Mutex};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
-use study::inference::TrainedRun;
+
+use super::images::Shared;
+use super::models::Model;
 
 /// Largest request body: a drawing is 784 numbers, well under this.
 pub const MAX_BODY: usize = 64 * 1024;
@@ -26,11 +28,11 @@ pub struct AppState {
     /// Figures drawn into `cache`, by run: the model they show (its SHA-256) and their directory.
     pub drawn: Mutex<HashMap<String, (String, PathBuf)>>,
     /// Models loaded once per run, reloaded when its `model.bpk` changes (by content).
-    pub models: Mutex<HashMap<String, (String, Arc<TrainedRun>)>>,
+    pub models: Mutex<HashMap<String, Arc<Model>>>,
     /// The SHA-256 of each run's `model.bpk`, computed again when its file changes.
     pub hashes: Mutex<HashMap<PathBuf, (FileStamp, String)>>,
-    /// Sample test digits with their labels.
-    pub digits: Vec<(u8, Vec<f32>)>,
+    /// The MNIST images every model is shown with.
+    pub shared: Shared,
 }
 
 /// A JSON error answer: `{"error": "..."}` with a status.
