@@ -129,7 +129,13 @@ impl ByteRows {
             .map(|i| approximate[i] + slack(i))
             .collect();
         let threshold = *upper.select_nth_unstable_by(count - 1, f32::total_cmp).1;
-        let candidates = (0..approximate.len()).filter(|&i| approximate[i] - slack(i) <= threshold);
+        if !threshold.is_finite() {
+            // Values too spread or not numbers for the copy to bound: every row, exactly.
+            return nearest(exact, query, count);
+        }
+        // A row is ruled out only when its lower bound is a number above the threshold.
+        let ruled_out = |i: usize| approximate[i] - slack(i) > threshold;
+        let candidates = (0..approximate.len()).filter(|&i| !ruled_out(i));
         let distances = candidates.map(|i| Neighbour {
             index: i,
             distance: squared_distance(&exact[i * width..(i + 1) * width], query),
@@ -252,6 +258,15 @@ mod tests {
             let exact = nearest(&rows, &query, 5);
             assert_eq!(copy.nearest(&rows, &query, 5), exact, "query {seed}");
         }
+        // Values too close for a byte step, and not numbers: still what the exact search finds.
+        let tiny: Vec<f32> = (0..400).map(|i| if i == 7 { 1e-30 } else { 0.0 }).collect();
+        let query = [0.0; 4];
+        let copy = ByteRows::new(&tiny, 4);
+        assert_eq!(copy.nearest(&tiny, &query, 3), nearest(&tiny, &query, 3));
+        let mut broken = tiny.clone();
+        broken[9] = f32::NAN;
+        let copy = ByteRows::new(&broken, 4);
+        assert_eq!(copy.nearest(&broken, &query, 3).len(), 3);
         let few = &rows[..3 * width];
         assert_eq!(
             ByteRows::new(few, width)

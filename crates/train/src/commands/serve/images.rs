@@ -2,11 +2,12 @@
 //! training set and its principal components, loaded on first use.
 
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 use study::analysis::{Images, Pca};
 use study::backend::Device;
 use study::data::{Mnist, Split};
+
+use super::lazy::Lazy;
 
 /// The MNIST images the views share: the test set, loaded at start, and the training set and
 /// its principal components, loaded on first use.
@@ -14,8 +15,8 @@ pub struct Shared {
     data_dir: PathBuf,
     /// The test set.
     pub test: Mnist,
-    train: OnceLock<Result<Mnist, String>>,
-    pca: OnceLock<Result<Pca, String>>,
+    train: Lazy<Mnist>,
+    pca: Lazy<Pca>,
 }
 
 /// A set's images on `device`.
@@ -30,35 +31,20 @@ impl Shared {
         Ok(Self {
             data_dir: data_dir.to_path_buf(),
             test: Mnist::load(data_dir, Split::Test)?,
-            train: OnceLock::new(),
-            pca: OnceLock::new(),
+            train: Lazy::default(),
+            pca: Lazy::default(),
         })
     }
 
-    /// The test images on `device`.
-    pub fn test_images(&self, device: &Device) -> Images {
-        let flat = (0..self.test.len())
-            .flat_map(|i| self.test.pixels(i))
-            .collect();
-        Images::new(flat, device)
-    }
-
-    /// The training set, read on the first call.
+    /// The training set, read on the first call that succeeds.
     pub fn train(&self) -> Result<&Mnist, String> {
-        self.train
-            .get_or_init(|| Mnist::load(&self.data_dir, Split::Train).map_err(|e| e.to_string()))
-            .as_ref()
-            .map_err(Clone::clone)
+        let load = || Mnist::load(&self.data_dir, Split::Train).map_err(|e| e.to_string());
+        Ok(self.train.get_or_try(load)?.0)
     }
 
-    /// The principal components of the training images, fitted on the first call.
+    /// The principal components of the training images, fitted on the first call that succeeds.
     pub fn pca(&self) -> Result<&Pca, String> {
-        self.pca
-            .get_or_init(|| {
-                let train = self.train()?;
-                Ok(Pca::fit(&images_of(train, &Device::flex())))
-            })
-            .as_ref()
-            .map_err(Clone::clone)
+        let fit = || Ok::<_, String>(Pca::fit(&images_of(self.train()?, &Device::flex())));
+        Ok(self.pca.get_or_try(fit)?.0)
     }
 }

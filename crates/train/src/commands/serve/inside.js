@@ -42,6 +42,7 @@ function row(label, cells, title) {
 
 // ---- interpolation --------------------------------------------------------------------------
 const steps = document.getElementById("steps");
+let interpAsked = 0;
 steps.oninput = () => { document.getElementById("stepsValue").textContent = steps.value; };
 function endpoint(which) {
   const kind = document.getElementById(which + "Kind").value;
@@ -53,7 +54,9 @@ async function interpolate() {
   if (!names.length) { status.textContent = "No finished run to interpolate with."; return; }
   status.textContent = "Interpolating… (the first time, PCA is fitted to the 60 000 training digits: a second or two)";
   try {
+    const asked = ++interpAsked;
     const answer = await post("/api/interpolate", { a: endpoint("a"), b: endpoint("b"), steps: Number(steps.value), runs: names });
+    if (asked !== interpAsked) return; // a newer request answers for the choices now
     const rows = [row("pixels (mix of the images)", answer.pixels.map(p => tile(p)))];
     answer.runs.forEach(run => {
       const codes = row(`${run.name}: codes`, run.codes.map(p => tile(p)), run.summary);
@@ -71,7 +74,7 @@ document.getElementById("interpolate").onclick = interpolate;
 
 // ---- hidden units ---------------------------------------------------------------------------
 const unitRun = document.getElementById("unitRun"), unitGrid = document.getElementById("unitGrid");
-let units = null, unitImage = null, chosenUnit = null;
+let units = null, unitImage = null, chosenUnit = null, unitsLoading = null;
 function insideRunsChanged() {
   const names = runs.filter(r => r.status === "finished").map(r => r.name);
   const now = Array.from(unitRun.options).map(o => o.value);
@@ -82,7 +85,7 @@ function insideRunsChanged() {
   }
   if (!names.length) { document.getElementById("unitStatus").textContent = "No finished run yet: its units come when it finishes."; return; }
   // (A model replaced on disk shows at the next click: its grid is loaded again.)
-  if (!units || units.run !== unitRun.value) loadUnits();
+  if ((!units || units.run !== unitRun.value) && unitsLoading !== unitRun.value) loadUnits();
 }
 function insideSelect(name) {
   if (Array.from(unitRun.options).some(o => o.value === name) && unitRun.value !== name) { unitRun.value = name; loadUnits(); }
@@ -91,18 +94,22 @@ unitRun.onchange = () => loadUnits();
 async function loadUnits() {
   const name = unitRun.value, status = document.getElementById("unitStatus");
   if (!name) return;
+  unitsLoading = name;
   status.textContent = `Loading ${name}'s units… (the first time, its codes of the 10 000 test digits are computed)`;
   try {
     const answer = await get(`/api/runs/${encodeURIComponent(name)}/units`);
     const image = new Image();
     image.src = answer.grid.png;
     await image.decode();
+    // Another run was chosen meanwhile: its own answer draws it.
+    if (name !== unitRun.value) return;
     units = answer; unitImage = image; chosenUnit = null;
     drawUnitGrid();
     status.textContent = `${answer.hidden} units, ${answer.dead.length} dead (never active on the test set)`;
     unitGrid.dataset.run = name; unitGrid.dataset.dead = answer.dead.length;
     document.getElementById("unitDetail").replaceChildren();
-  } catch (e) { status.textContent = e.message; }
+  } catch (e) { if (name === unitRun.value) status.textContent = e.message; }
+  finally { if (unitsLoading === name) unitsLoading = null; }
 }
 function cell(k) {
   const g = units.grid, step = g.side + g.gap;
@@ -134,6 +141,8 @@ async function showUnit(k) {
   const name = units.run, model = units.model;
   try {
     const u = await get(`/api/runs/${encodeURIComponent(name)}/units/${k}`);
+    // Another run was chosen meanwhile: this answer is not for the grid shown.
+    if (!units || units.run !== name || units.model !== model) return;
     // The model was replaced since the grid was drawn: show the new one's grid first.
     if (u.model !== model) { await loadUnits(); return; }
     chosenUnit = k; drawUnitGrid();
@@ -167,7 +176,7 @@ function renderUnit(u) {
 }
 
 // ---- nearest digits -------------------------------------------------------------------------
-let nearestFollows = false, nearestPending = null;
+let nearestFollows = false, nearestPending = null, nearestAsked = 0;
 function neighbours(list) {
   const box = element("div", { className: "neighbours" }, ...list.map(n => figure(`${n.label} · ${n.distance.toFixed(2)}`, tile(n.pixels, 56))));
   box.dataset.indices = list.map(n => n.index).join(" ");
@@ -182,7 +191,9 @@ async function findNearest() {
     ? `Encoding the 60 000 training digits with ${building.join(", ")} (once per model, a second or two each)…`
     : "Searching…";
   try {
+    const asked = ++nearestAsked;
     const answer = await post("/api/nearest", { digit: Array.from(grid), runs: chosen.map(r => r.name) });
+    if (asked !== nearestAsked) return; // a newer search answers for the drawing now
     const pixels = row("pixels", [neighbours(answer.pixels)]);
     pixels.dataset.run = "";
     const rows = answer.runs.map(run => {

@@ -309,8 +309,7 @@ pub async fn nearest_digits(
         };
         let mut runs = Vec::new();
         for (name, model) in &chosen {
-            let ready = model.codes_ready();
-            let codes = model
+            let (codes, built_now) = model
                 .train_codes(&state.shared, state.cache.path())
                 .map_err(ApiError::internal)?;
             let code = model.run.encode(&query);
@@ -318,10 +317,10 @@ pub async fn nearest_digits(
                 "name": name,
                 "model": model_id(model),
                 "summary": model.run.config.summary(),
-                "built_ms": (!ready).then(|| codes.built.as_secs_f64() * 1e3),
+                "built_ms": built_now.then(|| codes.built.as_secs_f64() * 1e3),
                 "nearest": listed(codes.nearest(&code, count)),
             }));
-            if !ready {
+            if built_now {
                 // The byte copy for the next searches, built while this answer goes out.
                 let model = model.clone();
                 std::thread::spawn(move || model.prepare_search());

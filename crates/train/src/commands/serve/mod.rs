@@ -23,6 +23,7 @@
 mod api;
 mod images;
 mod inside;
+mod lazy;
 mod models;
 mod runs;
 mod state;

@@ -4,7 +4,7 @@
 //! new [`Model`], so one answer never mixes two.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
@@ -13,6 +13,7 @@ use study::figures::{TileGrid, TileScale, encode_png, image::DynamicImage};
 use study::inference::TrainedRun;
 
 use super::images::{Shared, images_of};
+use super::lazy::Lazy;
 
 /// Columns of the hidden-unit grid the page shows.
 pub const GRID_COLUMNS: usize = 25;
@@ -24,7 +25,7 @@ pub struct Model {
     /// The run, with the model on the CPU.
     pub run: TrainedRun,
     units: OnceLock<Units>,
-    codes: Mutex<Option<Arc<TrainCodes>>>,
+    codes: Lazy<TrainCodes>,
 }
 
 /// A model's hidden units over the test set, with their weights.
@@ -51,6 +52,8 @@ pub struct TrainCodes {
     /// The units not zero for every training image: only these are kept, since a unit zero in
     /// every row adds the same to every distance.
     live: Vec<usize>,
+    /// Training digits (rows).
+    rows: usize,
     /// The codes in bytes, in memory (a quarter of the size): what a search reads first, once
     /// built (after the first search, in the background).
     bytes: OnceLock<ByteRows>,
@@ -66,6 +69,14 @@ impl TrainCodes {
             .filter(|(j, _)| self.live.binary_search(j).is_err())
             .map(|(_, v)| v * v)
             .sum();
+        if self.live.is_empty() {
+            // Every unit zero for every training digit: all rows are equally far.
+            let all = (0..count.min(self.rows)).map(|index| Neighbour {
+                index,
+                distance: zero_units,
+            });
+            return all.collect();
+        }
         let rows: &[f32] = bytemuck::cast_slice(&self.map);
         let mut found = match self.bytes.get() {
             Some(bytes) => bytes.nearest(rows, &query, count),
@@ -118,7 +129,7 @@ impl Model {
             hash,
             run,
             units: OnceLock::new(),
-            codes: Mutex::new(None),
+            codes: Lazy::default(),
         }
     }
 
@@ -146,58 +157,65 @@ impl Model {
 
     /// Builds what makes later nearest-digit searches fast, once the codes are built.
     pub fn prepare_search(&self) {
-        let built = self.codes.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        if let Some(codes) = built {
+        if let Some(codes) = self.codes.get() {
             codes.prepare_bytes();
         }
     }
 
-    /// Whether the codes of the training images are built (the nearest digits come at once).
+    /// Whether the codes of the training images are built (never waits for a build).
     pub fn codes_ready(&self) -> bool {
-        self.codes
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .is_some()
+        self.codes.get().is_some()
     }
 
-    /// The codes of the training images, encoded and written into `cache` on the first call
-    /// that succeeds (a failure, such as a full disk, is tried again by the next).
-    pub fn train_codes(&self, shared: &Shared, cache: &Path) -> Result<Arc<TrainCodes>, String> {
-        let mut codes = self.codes.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(built) = codes.as_ref() {
-            return Ok(built.clone());
-        }
-        let started = Instant::now();
-        let train = shared.train()?;
-        let images = images_of(train, &self.run.device);
-        let flat = code_rows(&self.run.model, &images.pixels);
-        let (live, rows) = live_columns(flat, self.run.model.hidden());
-        let path = cache.join(format!("codes-{}.f32", &self.hash[..16]));
-        let map = write_and_map(&path, bytemuck::cast_slice(&rows))
-            .map_err(|e| format!("cannot keep the codes of the training set: {e}"))?;
-        let built = Arc::new(TrainCodes {
-            map,
-            path,
-            live,
-            bytes: OnceLock::new(),
-            built: started.elapsed(),
-        });
-        *codes = Some(built.clone());
-        Ok(built)
+    /// The codes of the training images, encoded and written into `cache` by the first call that
+    /// succeeds; whether this call built them.
+    pub fn train_codes(
+        &self,
+        shared: &Shared,
+        cache: &Path,
+    ) -> Result<(&TrainCodes, bool), String> {
+        self.codes.get_or_try(|| {
+            let started = Instant::now();
+            let train = shared.train()?;
+            let images = images_of(train, &self.run.device);
+            let flat = code_rows(&self.run.model, &images.pixels);
+            let (live, rows) = live_columns(flat, self.run.model.hidden());
+            let keep =
+                |e: std::io::Error| format!("cannot keep the codes of the training set: {e}");
+            let (map, path) = write_and_map(cache, &self.hash[..16], bytemuck::cast_slice(&rows))
+                .map_err(keep)?;
+            Ok(TrainCodes {
+                map,
+                path,
+                rows: train.len(),
+                live,
+                bytes: OnceLock::new(),
+                built: started.elapsed(),
+            })
+        })
     }
 }
 
-/// Writes `bytes` to `path` whole (a new file moved into place) and maps it.
-fn write_and_map(path: &Path, bytes: &[u8]) -> std::io::Result<memmap2::Mmap> {
+/// Writes `bytes` to a new file of `cache` named after `id` (and a random part, so that two
+/// models of the same content have a file each) and maps it; the map and the file's path.
+fn write_and_map(
+    cache: &Path,
+    id: &str,
+    bytes: &[u8],
+) -> std::io::Result<(memmap2::Mmap, PathBuf)> {
     use std::io::Write;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut file = tempfile::NamedTempFile::new_in(dir)?;
+    let prefix = format!("codes-{id}-");
+    let mut file = tempfile::Builder::new()
+        .prefix(&prefix)
+        .suffix(".f32")
+        .tempfile_in(cache)?;
     // In pieces: one 240 MB write measured ten times slower than 1 MB ones.
     for chunk in bytes.chunks(1 << 20) {
         file.write_all(chunk)?;
     }
-    let file = file.persist(path).map_err(|e| e.error)?;
+    let (file, path) = file.keep().map_err(|e| e.error)?;
     // SAFETY: the file is this server's own, in its private temporary directory, never written
     // again while mapped (a model's codes file is removed only when the model is dropped).
-    unsafe { memmap2::Mmap::map(&file) }
+    let map = unsafe { memmap2::Mmap::map(&file) }?;
+    Ok((map, path))
 }

@@ -201,10 +201,10 @@ fn nearest_ready(state: &AppState, name: &str, dir: &Path) -> bool {
     let Some(hash) = model_hash(state, dir) else {
         return false;
     };
-    let models = state.models.lock().unwrap_or_else(|e| e.into_inner());
-    models
+    let model = (state.models.lock().unwrap_or_else(|e| e.into_inner()))
         .get(name)
-        .is_some_and(|m| m.hash == hash && m.codes_ready())
+        .cloned();
+    model.is_some_and(|m| m.hash == hash && m.codes_ready())
 }
 
 /// Whether a finished run has figure `file`: noised inputs only with noise, a loss curve only
