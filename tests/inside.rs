@@ -374,14 +374,19 @@ fn a_model_replaced_on_disk_answers_as_itself() {
         5,
     );
     assert_eq!(indices(&found_after["nearest"]), by_code);
-    // The old model's codes file went with it: one codes file in the server's cache.
-    let files: Vec<_> = caches_of(std::process::id())
-        .iter()
-        .flat_map(|c| std::fs::read_dir(c).unwrap().flatten())
-        .filter(|e| e.file_name().to_string_lossy().starts_with("codes-"))
-        .map(|e| e.file_name())
-        .collect();
-    assert_eq!(files.len(), 1, "{files:?}");
+    // The codes go to the server's temporary directory after the answer; the old model's file
+    // went with it: one codes file, the new model's.
+    let codes_files = || -> Vec<String> {
+        (std::fs::read_dir(&app.cache).unwrap().flatten())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|name| name.starts_with("codes-"))
+            .collect()
+    };
+    let new_model = after["model"].as_str().unwrap();
+    wait_until(
+        "the new model's codes written",
+        || matches!(codes_files().as_slice(), [one] if one.starts_with(&format!("codes-{new_model}"))),
+    );
 }
 
 #[test]

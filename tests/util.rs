@@ -273,12 +273,15 @@ async fn ask(router: &Router, method: &str, path: &str, body: Option<&[u8]>) -> 
 pub struct App {
     router: Router,
     runtime: tokio::runtime::Runtime,
+    /// The server's temporary directory.
+    pub cache: PathBuf,
 }
 
 impl App {
     /// Serves `artifacts` (the vendored test digits).
     pub fn new(artifacts: &Path) -> Self {
         let state = serve::state(artifacts, study::data::default_dir()).unwrap();
+        let cache = state.cache.path().to_path_buf();
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -286,6 +289,7 @@ impl App {
         Self {
             router: serve::router(Arc::new(state)),
             runtime,
+            cache,
         }
     }
 

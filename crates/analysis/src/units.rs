@@ -3,7 +3,10 @@
 
 use burn::prelude::*;
 use model::Autoencoder;
+use rayon::prelude::*;
 use serde::Serialize;
+
+use crate::codes::code_rows;
 
 /// Images listed per unit as the ones that excite it most.
 pub const TOP_IMAGES: usize = 9;
@@ -34,16 +37,14 @@ pub struct UnitActivity {
 
 /// Every hidden unit's activations over a set of images (`[N, 784]`, no dropout).
 pub fn unit_activity(model: &Autoencoder, images: &Tensor<2>) -> Vec<UnitActivity> {
-    let codes = model.codes(images);
-    let [rows, units] = codes.dims();
-    // One unit's activations contiguous: the codes transposed to `[units, rows]`.
-    let by_unit: Vec<f32> = codes
-        .transpose()
-        .into_data()
-        .try_to_vec()
-        .expect("f32 codes");
+    let codes = code_rows(model, images);
+    let units = model.hidden();
     (0..units)
-        .map(|k| activity(&by_unit[k * rows..(k + 1) * rows]))
+        .into_par_iter()
+        .map(|k| {
+            let column: Vec<f32> = codes.iter().skip(k).step_by(units).copied().collect();
+            activity(&column)
+        })
         .collect()
 }
 

@@ -31,6 +31,22 @@ pub enum Activation {
     Sigmoid,
 }
 
+impl Activation {
+    /// The activation of one value, by the formulas Burn's flex backend uses (so the same bits
+    /// as [`Autoencoder::encode`] on flex): for codes computed outside a tensor, in parallel.
+    pub fn apply(self, x: f32) -> f32 {
+        match self {
+            Activation::Relu if x.is_nan() || x > 0.0 => x,
+            Activation::Relu => 0.0,
+            Activation::Sigmoid if x >= 0.0 => 1.0 / (1.0 + (-x).exp()),
+            Activation::Sigmoid => {
+                let e = x.exp();
+                e / (1.0 + e)
+            }
+        }
+    }
+}
+
 /// How the two linear layers are initialised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -122,6 +138,11 @@ impl Autoencoder {
     /// Hidden units of this model.
     pub fn hidden(&self) -> usize {
         self.encoder.weight.val().dims()[1]
+    }
+
+    /// The hidden layer's activation.
+    pub fn activation(&self) -> Activation {
+        self.activation
     }
 
     /// The hidden code, after the activation (no dropout): `[batch, n]`.

@@ -22,5 +22,10 @@ pub fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
+    // The server waits for requests as long as it runs: on a worker of rayon's pool it would hold
+    // one of the threads its own matrix products and searches need (half of them on 2 cores).
+    if matches!(cli.command, Some(cli::Command::Serve(_))) {
+        return exit::finish(commands::run(cli));
+    }
     exit::finish(study::cpu::on_thread_pool(|| commands::run(cli)))
 }

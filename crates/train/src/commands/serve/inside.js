@@ -188,7 +188,7 @@ async function findNearest() {
   if (!chosen.length) { status.textContent = "No finished run to search with."; return; }
   const building = chosen.filter(r => !r.nearest_ready).map(r => r.name);
   status.textContent = building.length
-    ? `Encoding the 60 000 training digits with ${building.join(", ")} (once per model, a second or two each)…`
+    ? `Encoding the 60 000 training digits with ${building.join(", ")} (once per model, about a second each)…`
     : "Searching…";
   try {
     const asked = ++nearestAsked;

@@ -310,7 +310,7 @@ pub async fn nearest_digits(
         let mut runs = Vec::new();
         for (name, model) in &chosen {
             let (codes, built_now) = model
-                .train_codes(&state.shared, state.cache.path())
+                .train_codes(&state.shared)
                 .map_err(ApiError::internal)?;
             let code = model.run.encode(&query);
             runs.push(json!({
@@ -321,9 +321,9 @@ pub async fn nearest_digits(
                 "nearest": listed(codes.nearest(&code, count)),
             }));
             if built_now {
-                // The byte copy for the next searches, built while this answer goes out.
-                let model = model.clone();
-                std::thread::spawn(move || model.prepare_search());
+                // The byte copy and the file, made while this answer goes out.
+                let (model, cache) = (model.clone(), state.cache.path().to_path_buf());
+                std::thread::spawn(move || model.settle_codes(&cache));
             }
         }
         let pixels = listed(nearest(train.all_image_bytes(), &query, count));

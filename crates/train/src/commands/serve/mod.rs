@@ -21,6 +21,7 @@
 //! server.
 
 mod api;
+mod codes;
 mod images;
 mod inside;
 mod lazy;

@@ -3,15 +3,16 @@
 //! set, its codes of the training set) built on first use and kept with it. A replaced model is a
 //! new [`Model`], so one answer never mixes two.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-use study::analysis::{ByteRows, Neighbour, UnitActivity, code_rows, nearest, unit_activity};
+use study::analysis::{UnitActivity, code_rows, unit_activity};
 use study::figures::{TileGrid, TileScale, encode_png, image::DynamicImage};
 use study::inference::TrainedRun;
 
+use super::codes::TrainCodes;
 use super::images::{Shared, images_of};
 use super::lazy::Lazy;
 
@@ -41,85 +42,6 @@ pub struct Units {
     pub grid_png: String,
     /// How long building this took.
     pub built: Duration,
-}
-
-/// A model's codes of the training images: written once to the server's temporary directory and
-/// mapped (the file goes with the model), and kept in bytes in memory for the search.
-pub struct TrainCodes {
-    /// The codes of the live units, row after row.
-    map: memmap2::Mmap,
-    path: PathBuf,
-    /// The units not zero for every training image: only these are kept, since a unit zero in
-    /// every row adds the same to every distance.
-    live: Vec<usize>,
-    /// Training digits (rows).
-    rows: usize,
-    /// The codes in bytes, in memory (a quarter of the size): what a search reads first, once
-    /// built (after the first search, in the background).
-    bytes: OnceLock<ByteRows>,
-    /// How long encoding and writing them took.
-    pub built: Duration,
-}
-
-impl TrainCodes {
-    /// The `count` training images whose codes are nearest to `code` (all units), nearest first.
-    pub fn nearest(&self, code: &[f32], count: usize) -> Vec<Neighbour> {
-        let query: Vec<f32> = self.live.iter().map(|&j| code[j]).collect();
-        let zero_units: f32 = (code.iter().enumerate())
-            .filter(|(j, _)| self.live.binary_search(j).is_err())
-            .map(|(_, v)| v * v)
-            .sum();
-        if self.live.is_empty() {
-            // Every unit zero for every training digit: all rows are equally far.
-            let all = (0..count.min(self.rows)).map(|index| Neighbour {
-                index,
-                distance: zero_units,
-            });
-            return all.collect();
-        }
-        let rows: &[f32] = bytemuck::cast_slice(&self.map);
-        let mut found = match self.bytes.get() {
-            Some(bytes) => bytes.nearest(rows, &query, count),
-            None => nearest(rows, &query, count),
-        };
-        found.iter_mut().for_each(|n| n.distance += zero_units);
-        found
-    }
-}
-
-impl TrainCodes {
-    /// Builds the byte copy that makes later searches read a quarter of the memory.
-    pub fn prepare_bytes(&self) {
-        self.bytes
-            .get_or_init(|| ByteRows::new(bytemuck::cast_slice(&self.map), self.live.len()));
-    }
-}
-
-/// The units of `codes` (one row of `width` per image, flat) that are not zero in every row, and
-/// the rows restricted to them.
-fn live_columns(codes: Vec<f32>, width: usize) -> (Vec<usize>, Vec<f32>) {
-    let mut nonzero = vec![false; width];
-    for row in codes.chunks_exact(width) {
-        nonzero
-            .iter_mut()
-            .zip(row)
-            .for_each(|(n, &v)| *n |= v != 0.0);
-    }
-    let live: Vec<usize> = (0..width).filter(|&j| nonzero[j]).collect();
-    if live.len() == width {
-        return (live, codes);
-    }
-    let rows = codes
-        .chunks_exact(width)
-        .flat_map(|row| live.iter().map(move |&j| row[j]))
-        .collect();
-    (live, rows)
-}
-
-impl Drop for TrainCodes {
-    fn drop(&mut self) {
-        std::fs::remove_file(&self.path).ok();
-    }
 }
 
 impl Model {
@@ -155,10 +77,11 @@ impl Model {
         })
     }
 
-    /// Builds what makes later nearest-digit searches fast, once the codes are built.
-    pub fn prepare_search(&self) {
+    /// What follows a first nearest-digit search, on a thread of its own: the byte copy that
+    /// makes later searches fast, and the codes moved to a file of `cache`.
+    pub fn settle_codes(&self, cache: &Path) {
         if let Some(codes) = self.codes.get() {
-            codes.prepare_bytes();
+            codes.settle(cache, &self.hash[..16]);
         }
     }
 
@@ -167,55 +90,14 @@ impl Model {
         self.codes.get().is_some()
     }
 
-    /// The codes of the training images, encoded and written into `cache` by the first call that
-    /// succeeds; whether this call built them.
-    pub fn train_codes(
-        &self,
-        shared: &Shared,
-        cache: &Path,
-    ) -> Result<(&TrainCodes, bool), String> {
+    /// The codes of the training images, encoded by the first call that succeeds (kept in memory
+    /// until [`Model::settle_codes`]); whether this call built them.
+    pub fn train_codes(&self, shared: &Shared) -> Result<(&TrainCodes, bool), String> {
         self.codes.get_or_try(|| {
             let started = Instant::now();
-            let train = shared.train()?;
-            let images = images_of(train, &self.run.device);
-            let flat = code_rows(&self.run.model, &images.pixels);
-            let (live, rows) = live_columns(flat, self.run.model.hidden());
-            let keep =
-                |e: std::io::Error| format!("cannot keep the codes of the training set: {e}");
-            let (map, path) = write_and_map(cache, &self.hash[..16], bytemuck::cast_slice(&rows))
-                .map_err(keep)?;
-            Ok(TrainCodes {
-                map,
-                path,
-                rows: train.len(),
-                live,
-                bytes: OnceLock::new(),
-                built: started.elapsed(),
-            })
+            let images = images_of(shared.train()?, &self.run.device);
+            let codes = code_rows(&self.run.model, &images.pixels);
+            Ok(TrainCodes::new(codes, self.run.model.hidden(), started))
         })
     }
-}
-
-/// Writes `bytes` to a new file of `cache` named after `id` (and a random part, so that two
-/// models of the same content have a file each) and maps it; the map and the file's path.
-fn write_and_map(
-    cache: &Path,
-    id: &str,
-    bytes: &[u8],
-) -> std::io::Result<(memmap2::Mmap, PathBuf)> {
-    use std::io::Write;
-    let prefix = format!("codes-{id}-");
-    let mut file = tempfile::Builder::new()
-        .prefix(&prefix)
-        .suffix(".f32")
-        .tempfile_in(cache)?;
-    // In pieces: one 240 MB write measured ten times slower than 1 MB ones.
-    for chunk in bytes.chunks(1 << 20) {
-        file.write_all(chunk)?;
-    }
-    let (file, path) = file.keep().map_err(|e| e.error)?;
-    // SAFETY: the file is this server's own, in its private temporary directory, never written
-    // again while mapped (a model's codes file is removed only when the model is dropped).
-    let map = unsafe { memmap2::Mmap::map(&file) }?;
-    Ok((map, path))
 }
