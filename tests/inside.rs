@@ -387,6 +387,13 @@ fn a_model_replaced_on_disk_answers_as_itself() {
         "the new model's codes written",
         || matches!(codes_files().as_slice(), [one] if one.starts_with(&format!("codes-{new_model}"))),
     );
+    // A run deleted while the server runs: its model and codes go at the next listing.
+    std::fs::remove_dir_all(root.join("case7")).unwrap();
+    let (status, _) = app.json("GET", "/api/runs", None);
+    assert_eq!(status, 200);
+    wait_until("the deleted run's codes removed", || {
+        codes_files().is_empty()
+    });
 }
 
 #[test]

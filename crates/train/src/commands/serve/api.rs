@@ -22,12 +22,17 @@ const DIGITS: usize = 10;
 /// Highest masking-noise ratio the page offers.
 const MAX_NOISE: f64 = 0.5;
 
+/// `GET /api/runs`: every run, as the page lists it.
 pub async fn runs(
     State(state): State<Arc<AppState>>,
 ) -> Result<axum::Json<Vec<RunInfo>>, ApiError> {
     let root = state.root.clone();
     let list = tokio::task::spawn_blocking(move || {
         let state = &state;
+        // Models of runs that no longer have one (deleted, retrained) go, with their codes files.
+        let finished = run_names(&root, MODEL_FILE);
+        (state.models.lock().unwrap_or_else(|e| e.into_inner()))
+            .retain(|name, _| finished.contains(name));
         run_names(&root, study::config::CONFIG_FILE)
             .iter()
             .filter_map(|n| run_info(&state, &root.join(n), n))
