@@ -57,12 +57,14 @@ async function interpolate() {
     const asked = ++interpAsked;
     const answer = await post("/api/interpolate", { a: endpoint("a"), b: endpoint("b"), steps: Number(steps.value), runs: names });
     if (asked !== interpAsked) return; // a newer request answers for the choices now
-    const rows = [row("pixels (mix of the images)", answer.pixels.map(p => tile(p)))];
+    // Smaller tiles for many steps, so that a row stays one line wide.
+    const size = Math.max(20, Math.min(42, Math.floor(1000 / answer.weights.length)));
+    const rows = [row("pixels (mix of the images)", answer.pixels.map(p => tile(p, size)))];
     answer.runs.forEach(run => {
-      const codes = row(`${run.name}: codes`, run.codes.map(p => tile(p)), run.summary);
+      const codes = row(`${run.name}: codes`, run.codes.map(p => tile(p, size)), run.summary);
       codes.dataset.run = run.name;
       const k = run.pca_components, all = k < run.hidden ? ", all: the images themselves" : "";
-      rows.push(codes, row(`PCA-${k} (as wide as ${run.name}${all})`, run.pca.map(p => tile(p))));
+      rows.push(codes, row(`PCA-${k} (as wide as ${run.name}${all})`, run.pca.map(p => tile(p, size))));
     });
     document.getElementById("interpRows").replaceChildren(...rows);
     box.dataset.rows = rows.length; box.dataset.steps = answer.weights.length;
