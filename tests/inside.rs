@@ -5,7 +5,6 @@
 //! unit, interpolates and finds the nearest digits.
 
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::{Value, json};
 use study::analysis::{Images, Pca};
@@ -405,13 +404,7 @@ fn the_page_clicks_a_unit_interpolates_and_finds_the_nearest_digits() {
     let server = Server::start(&root);
     let url = format!("http://{}/?demo=inside", server.address);
     let profile = dir.path().join("chromium-profile");
-    let dom = Command::new(browser)
-        .args(CHROMIUM_FLAGS)
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(["--virtual-time-budget=60000", "--dump-dom", &url])
-        .output()
-        .unwrap();
-    let dom = String::from_utf8_lossy(&dom.stdout);
+    let dom = dump_dom(browser, &profile, &url, 60_000);
     let attribute = |id: &str, name: &str| {
         let start = dom
             .find(&format!("id=\"{id}\""))

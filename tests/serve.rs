@@ -3,7 +3,7 @@
 //! equal to `visualize`'s and for its refusals of traversal and bad drawings; and the real server,
 //! on a socket, opened in headless Chromium while a run trains.
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -265,13 +265,7 @@ fn page_draws_a_stroke_and_follows_a_run_while_it_trains() {
     let url = format!("http://{}/?demo=stroke", server.address);
     let profile = dir.path().join("chromium-profile");
     // Virtual time: the page's once-a-second polls run back to back, while the run trains on.
-    let dom = Command::new(browser)
-        .args(CHROMIUM_FLAGS)
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(["--virtual-time-budget=1000000", "--dump-dom", &url])
-        .output()
-        .unwrap();
-    let dom = String::from_utf8_lossy(&dom.stdout);
+    let dom = dump_dom(browser, &profile, &url, 1_000_000);
     training.kill().ok();
     training.wait().ok();
     let attribute = |name: &str| {

@@ -364,6 +364,19 @@ pub fn assert_screenshot(browser: &str, profile: &Path, url: &str, shot: &Path, 
     assert!(grey_levels(&image) > 50, "the screenshot looks blank");
 }
 
+/// The DOM of `url` after `budget_ms` of the page's virtual time in headless Chromium (its
+/// profile in `profile`): timers run back to back, network answers are awaited.
+pub fn dump_dom(browser: &str, profile: &Path, url: &str, budget_ms: u64) -> String {
+    let out = Command::new(browser)
+        .args(CHROMIUM_FLAGS)
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(format!("--virtual-time-budget={budget_ms}"))
+        .args(["--dump-dom", url])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// Distinct grey levels in an image: a blank one has one or two.
 pub fn grey_levels(image: &GrayImage) -> usize {
     let mut seen = [false; 256];
@@ -387,13 +400,7 @@ pub fn check_page_in_browser(index: &Path, dir: &Path, min_images: usize, shot: 
     };
     let url = format!("file://{}", index.canonicalize().unwrap().display());
     let profile = dir.join("chromium-profile");
-    let dom = Command::new(browser)
-        .args(CHROMIUM_FLAGS)
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(["--virtual-time-budget=5000", "--dump-dom", &url])
-        .output()
-        .unwrap();
-    let dom = String::from_utf8_lossy(&dom.stdout);
+    let dom = dump_dom(browser, &profile, &url, 5000);
     let images = image_sources(&dom).len();
     assert!(
         images > min_images,

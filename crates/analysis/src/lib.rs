@@ -16,20 +16,16 @@ mod units;
 
 pub use codes::{CodeMap, CodeMapSummary, code_rows, nearest_mean_accuracy};
 pub use images::{Images, mse, to_rows};
-pub use interpolation::{
-    image_row, mix, mixing_weights, through_codes, through_components, through_pixels,
-};
+pub use interpolation::{mixing_weights, through_codes, through_components, through_pixels};
 pub use measure::{
     ACTIVE_PIXEL_SHARE, CaseNumbers, FilterSummary, IDENTITY_TEST_IMAGES, IdentityProbes, TestSet,
     active_pixels, dead_units, measure,
 };
-pub use nearest::{ByteRows, Element, Neighbour, nearest, squared_distance};
+pub use nearest::{ByteRows, Element, Neighbour, nearest};
 pub use pca::{Pca, centred_covariance, principal_components};
 pub use probe::{Classifier, Labelled, fit, study_linear};
 pub use stats::mean_and_spread;
 pub use structure::{
     FilterStructure, STRUCTURED_BELOW, masked_structure_ratio, roughness, structure_ratio,
 };
-pub use units::{
-    ALONE_PERCENTILE, HISTOGRAM_BINS, TOP_IMAGES, UnitActivity, largest, unit_activity, unit_alone,
-};
+pub use units::{ALONE_PERCENTILE, UnitActivity, unit_activity, unit_alone};

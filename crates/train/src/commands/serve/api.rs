@@ -9,11 +9,12 @@ use axum::extract::{Path as UrlPath, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Value, json};
 use study::checkpoint::MODEL_FILE;
 use study::data::PIXELS;
 use study::epochs::{EPOCHS_CSV, read_epochs};
 
+use super::models::Model;
 use super::runs::{FIGURES, RunInfo, figure_path, inside, loaded, run_dir, run_info, run_names};
 use super::state::{ApiError, AppState, MAX_BODY};
 
@@ -166,31 +167,43 @@ pub async fn reconstruct(
 ) -> Result<axum::Json<serde_json::Value>, ApiError> {
     let axum::Json(request) = request.map_err(|e| bad_json(e, "not a drawing"))?;
     let input = noised_input(&request)?;
-    let started = Instant::now();
-    let answer = tokio::task::spawn_blocking(move || {
-        let root = state.root.clone();
-        let names = run_names(&root, MODEL_FILE);
-        let runs: Vec<serde_json::Value> = names
+    answer(move || {
+        let runs: Vec<Value> = finished_models(&state)
             .iter()
-            .filter_map(|name| {
-                let model = loaded(&state, name, &root.join(name))?;
+            .filter_map(|(name, model)| {
                 let run = &model.run;
                 let output = run.reconstruct(std::slice::from_ref(&input)).pop()?;
-                let code = run.encode(&input);
                 Some(json!({
                     "name": name,
                     "summary": run.config.summary(),
                     "activation": run.config.model.activation,
                     "reconstruction": output,
-                    "code": code,
+                    "code": run.encode(&input),
                 }))
             })
             .collect();
-        json!({ "input": input, "runs": runs })
+        Ok(json!({ "input": input, "runs": runs }))
     })
     .await
-    .map_err(ApiError::internal)?;
-    let mut answer = answer;
+}
+
+/// Every finished run's model, by name, in name order.
+pub fn finished_models(state: &AppState) -> Vec<(String, Arc<Model>)> {
+    let root = &state.root;
+    run_names(root, MODEL_FILE)
+        .into_iter()
+        .filter_map(|name| Some((name.clone(), loaded(state, &name, &root.join(&name))?)))
+        .collect()
+}
+
+/// Runs `work` on a blocking thread and adds the server's time to its answer.
+pub async fn answer(
+    work: impl FnOnce() -> Result<Value, ApiError> + Send + 'static,
+) -> Result<axum::Json<Value>, ApiError> {
+    let started = Instant::now();
+    let mut answer = tokio::task::spawn_blocking(work)
+        .await
+        .map_err(ApiError::internal)??;
     answer["milliseconds"] = json!(started.elapsed().as_secs_f64() * 1e3);
     Ok(axum::Json(answer))
 }

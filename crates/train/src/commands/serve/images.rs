@@ -7,7 +7,7 @@ use study::analysis::{Images, Pca};
 use study::backend::Device;
 use study::data::{Mnist, Split};
 
-use super::lazy::Lazy;
+use once_cell::sync::OnceCell;
 
 /// The MNIST images the views share: the test set, loaded at start, and the training set and
 /// its principal components, loaded on first use.
@@ -15,8 +15,8 @@ pub struct Shared {
     data_dir: PathBuf,
     /// The test set.
     pub test: Mnist,
-    train: Lazy<Mnist>,
-    pca: Lazy<Pca>,
+    train: OnceCell<Mnist>,
+    pca: OnceCell<Pca>,
 }
 
 /// A set's images on `device`.
@@ -31,20 +31,20 @@ impl Shared {
         Ok(Self {
             data_dir: data_dir.to_path_buf(),
             test: Mnist::load(data_dir, Split::Test)?,
-            train: Lazy::default(),
-            pca: Lazy::default(),
+            train: OnceCell::new(),
+            pca: OnceCell::new(),
         })
     }
 
     /// The training set, read on the first call that succeeds.
     pub fn train(&self) -> Result<&Mnist, String> {
         let load = || Mnist::load(&self.data_dir, Split::Train).map_err(|e| e.to_string());
-        Ok(self.train.get_or_try(load)?.0)
+        self.train.get_or_try_init(load)
     }
 
     /// The principal components of the training images, fitted on the first call that succeeds.
     pub fn pca(&self) -> Result<&Pca, String> {
         let fit = || Ok::<_, String>(Pca::fit(&images_of(self.train()?, &Device::flex())));
-        Ok(self.pca.get_or_try(fit)?.0)
+        self.pca.get_or_try_init(fit)
     }
 }

@@ -12,7 +12,6 @@
 //! model it came from (`model`: the start of its SHA-256).
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{Path as UrlPath, State};
@@ -22,12 +21,12 @@ use study::analysis::{
     ALONE_PERCENTILE, Neighbour, mixing_weights, nearest, through_codes, through_components,
     through_pixels, unit_alone,
 };
-use study::checkpoint::MODEL_FILE;
-use study::data::PIXELS;
+use study::data::{PIXELS, SIDE};
+use study::drawing::FILTERS_PER_ROW;
 
-use super::api::{bad_json, bad_path, check_pixels};
-use super::models::{GRID_COLUMNS, Model};
-use super::runs::{loaded, run_dir, run_names};
+use super::api::{answer, bad_json, bad_path, check_pixels, finished_models};
+use super::models::Model;
+use super::runs::{loaded, run_dir};
 use super::state::{ApiError, AppState};
 
 /// Steps an interpolation may have.
@@ -138,12 +137,8 @@ fn models(
     state: &AppState,
     runs: Option<Vec<String>>,
 ) -> Result<Vec<(String, Arc<Model>)>, ApiError> {
-    let root = &state.root;
     let Some(names) = runs else {
-        return Ok(run_names(root, MODEL_FILE)
-            .into_iter()
-            .filter_map(|name| Some((name.clone(), loaded(state, &name, &root.join(&name))?)))
-            .collect());
+        return Ok(finished_models(state));
     };
     if names.is_empty() {
         return Err(ApiError::bad(
@@ -169,18 +164,6 @@ fn finished(state: &AppState, name: &str) -> Result<Arc<Model>, ApiError> {
             "{name} has no finished model (it is training, stopped or its files disagree)"
         ))
     })
-}
-
-/// Runs `work` on a blocking thread and adds the server's time to its answer.
-async fn answer(
-    work: impl FnOnce() -> Result<Value, ApiError> + Send + 'static,
-) -> Result<axum::Json<Value>, ApiError> {
-    let started = Instant::now();
-    let mut answer = tokio::task::spawn_blocking(work)
-        .await
-        .map_err(ApiError::internal)??;
-    answer["milliseconds"] = json!(started.elapsed().as_secs_f64() * 1e3);
-    Ok(axum::Json(answer))
 }
 
 /// `POST /api/interpolate`: the walks from a to b per model, with the pixel and PCA baselines.
@@ -235,7 +218,7 @@ pub async fn units(
             "activation": model.run.config.model.activation,
             "hidden": units.activity.len(),
             "dead": dead,
-            "grid": { "png": units.grid_png, "columns": GRID_COLUMNS, "side": 28, "gap": 1 },
+            "grid": { "png": units.grid_png, "columns": FILTERS_PER_ROW, "side": SIDE, "gap": 1 },
             "built_ms": units.built.as_secs_f64() * 1e3,
         }))
     })

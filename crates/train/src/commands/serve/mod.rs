@@ -24,7 +24,6 @@ mod api;
 mod codes;
 mod images;
 mod inside;
-mod lazy;
 mod models;
 mod runs;
 mod state;

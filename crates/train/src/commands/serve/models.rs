@@ -5,19 +5,18 @@
 
 use std::path::Path;
 use std::sync::OnceLock;
+
+use once_cell::sync::OnceCell;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
 use study::analysis::{UnitActivity, code_rows, unit_activity};
-use study::figures::{TileGrid, TileScale, encode_png, image::DynamicImage};
+use study::drawing::filter_grid;
+use study::figures::{TileScale, encode_png, image::DynamicImage};
 use study::inference::TrainedRun;
 
 use super::codes::TrainCodes;
 use super::images::{Shared, images_of};
-use super::lazy::Lazy;
-
-/// Columns of the hidden-unit grid the page shows.
-pub const GRID_COLUMNS: usize = 25;
 
 /// One finished run's model and what was derived from it.
 pub struct Model {
@@ -26,7 +25,7 @@ pub struct Model {
     /// The run, with the model on the CPU.
     pub run: TrainedRun,
     units: OnceLock<Units>,
-    codes: Lazy<TrainCodes>,
+    codes: OnceCell<TrainCodes>,
 }
 
 /// A model's hidden units over the test set, with their weights.
@@ -37,8 +36,8 @@ pub struct Units {
     pub w1: Vec<Vec<f32>>,
     /// Each unit's 784 output weights (its w2ᵀ tile).
     pub w2t: Vec<Vec<f32>>,
-    /// The w1 tiles in a grid of [`GRID_COLUMNS`] columns, each stretched from its own minimum to
-    /// its maximum as in `w1.png`, as a PNG data URL.
+    /// The w1 tiles in `w1.png`'s grid ([`study::drawing::FILTERS_PER_ROW`] columns), each
+    /// stretched from its own minimum to its maximum, as a PNG data URL.
     pub grid_png: String,
     /// How long building this took.
     pub built: Duration,
@@ -51,7 +50,7 @@ impl Model {
             hash,
             run,
             units: OnceLock::new(),
-            codes: Lazy::default(),
+            codes: OnceCell::new(),
         }
     }
 
@@ -61,8 +60,7 @@ impl Model {
             let started = Instant::now();
             let model = &self.run.model;
             let w1 = model.encoder_filters();
-            let mut grid = TileGrid::new(28, GRID_COLUMNS, TileScale::PerTile);
-            w1.iter().for_each(|tile| grid.push(tile.clone()));
+            let grid = filter_grid(&w1, TileScale::PerTile);
             let png = encode_png(&DynamicImage::ImageLuma8(grid.render())).expect("PNG in memory");
             Units {
                 activity: unit_activity(model, &images_of(&shared.test, &self.run.device).pixels),
@@ -93,11 +91,15 @@ impl Model {
     /// The codes of the training images, encoded by the first call that succeeds (kept in memory
     /// until [`Model::settle_codes`]); whether this call built them.
     pub fn train_codes(&self, shared: &Shared) -> Result<(&TrainCodes, bool), String> {
-        self.codes.get_or_try(|| {
+        // A failed build is not kept: the next call tries again (a full disk freed).
+        let mut built_now = false;
+        let codes = self.codes.get_or_try_init(|| {
             let started = Instant::now();
             let images = images_of(shared.train()?, &self.run.device);
             let codes = code_rows(&self.run.model, &images.pixels);
-            Ok(TrainCodes::new(codes, self.run.model.hidden(), started))
-        })
+            built_now = true;
+            Ok::<_, String>(TrainCodes::new(codes, self.run.model.hidden(), started))
+        })?;
+        Ok((codes, built_now))
     }
 }
