@@ -34,9 +34,27 @@ impl Images {
     }
 }
 
-/// Mean squared error between two equally shaped tensors.
+/// Mean squared error between two equally shaped tensors, summed in f64 in a fixed order (the
+/// same bits on every run, whatever the threads do).
 pub fn mse(a: Tensor<2>, b: Tensor<2>) -> f64 {
-    (a - b).powi_scalar(2).mean().into_scalar::<f64>()
+    let difference: Vec<f32> = (a - b).into_data().try_to_vec().expect("f32 values");
+    mean_of(&difference, |d| d * d)
+}
+
+/// The mean of a tensor's values, summed in f64 in a fixed order.
+pub fn mean(t: Tensor<2>) -> f64 {
+    let values: Vec<f32> = t.into_data().try_to_vec().expect("f32 values");
+    mean_of(&values, |v| v)
+}
+
+/// The mean of `f` over `values`: fixed chunks summed in parallel, then the chunks' sums in order.
+fn mean_of(values: &[f32], f: impl Fn(f64) -> f64 + Sync) -> f64 {
+    use rayon::prelude::*;
+    let sums: Vec<f64> = values
+        .par_chunks(1 << 16)
+        .map(|chunk| chunk.iter().map(|&v| f(f64::from(v))).sum())
+        .collect();
+    sums.iter().sum::<f64>() / values.len().max(1) as f64
 }
 
 /// The rows of a `[rows, d]` tensor.

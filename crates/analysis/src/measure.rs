@@ -140,8 +140,8 @@ pub fn measure(
 ) -> CaseNumbers {
     let outputs = model.reconstruct(&test.inputs.pixels);
     let targets = test.targets.pixels.clone();
-    let mean_output = outputs.clone().mean().into_scalar::<f64>();
-    let mean_target = targets.clone().mean().into_scalar::<f64>();
+    let mean_output = crate::images::mean(outputs.clone());
+    let mean_target = crate::images::mean(targets.clone());
     let scale = if mean_output.abs() > 1e-12 {
         mean_target / mean_output
     } else {

@@ -21,6 +21,10 @@ pub use loss::mse;
 /// Pixels of an MNIST image, the autoencoder's input and output width.
 pub const INPUT_SIZE: usize = data::PIXELS;
 
+/// The most hidden units a model may have, wherever one is made: a case file, a sweep, an
+/// import (a 4096-unit model holds 6.4 million weights, 26 MB as float32).
+pub const MAX_HIDDEN: usize = 4096;
+
 /// The hidden layer's activation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -91,9 +95,9 @@ pub struct Autoencoder {
 impl AutoencoderConfig {
     /// Checks the values a config file could get wrong; the error names the field.
     pub fn validate(&self) -> Result<(), String> {
-        if self.hidden == 0 || self.hidden >= 1_000_000 {
+        if !(1..=MAX_HIDDEN).contains(&self.hidden) {
             return Err(format!(
-                "hidden: must be in 1..1000000, got {}",
+                "hidden: must be 1 to {MAX_HIDDEN}, got {}",
                 self.hidden
             ));
         }

@@ -165,7 +165,7 @@ fn validation_names_the_field() {
             .starts_with("hidden")
     );
     assert!(
-        AutoencoderConfig::new(1_000_000, Activation::Relu)
+        AutoencoderConfig::new(MAX_HIDDEN + 1, Activation::Relu)
             .validate()
             .is_err()
     );

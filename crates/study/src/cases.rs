@@ -290,12 +290,12 @@ mod tests {
 
         /// Any numbers in a well-formed file are accepted only when valid, naming the field otherwise.
         #[test]
-        fn numeric_fields_are_validated(hidden in 0usize..2_000_000, dropout in -1.0f64..2.0, noise in -1.0f64..2.0,
+        fn numeric_fields_are_validated(hidden in 0usize..10_000, dropout in -1.0f64..2.0, noise in -1.0f64..2.0,
                                         epochs in 0usize..5, batch in 0usize..5) {
             let text = format!(
                 "[model]\nhidden = {hidden}\nactivation = \"relu\"\ndropout = {dropout:?}\n[data]\nnoise = {noise:?}\n[training]\nepochs = {epochs}\nbatch_size = {batch}\n"
             );
-            let valid = (1..1_000_000).contains(&hidden) && (0.0..1.0).contains(&dropout)
+            let valid = (1..=model::MAX_HIDDEN).contains(&hidden) && (0.0..1.0).contains(&dropout)
                 && (0.0..1.0).contains(&noise) && epochs > 0 && batch > 0;
             match parse(&text, "fuzz") {
                 Ok(_) => proptest::prop_assert!(valid, "accepted {text}"),

@@ -56,7 +56,8 @@ pub struct TrainingConfig {
     /// Fraction of input pixels zeroed per image (`floor(784 × ratio)` pixels); 0 for none.
     #[config(default = 0.0)]
     pub noise: f64,
-    /// Epochs to train.
+    /// Epochs to train; 0 for an imported run, which trained elsewhere (its `provenance.json`
+    /// says where from).
     #[config(default = 20)]
     pub epochs: usize,
     /// Images per batch.
@@ -75,6 +76,17 @@ pub struct TrainingConfig {
 impl TrainingConfig {
     /// Checks every value a file or a flag could set; the error names the field.
     pub fn validate(&self) -> std::result::Result<(), ConfigError> {
+        if self.epochs == 0 {
+            return Err(ConfigError::invalid(
+                "training.epochs",
+                "must be at least 1".into(),
+            ));
+        }
+        self.validate_imported()
+    }
+
+    /// [`validate`](Self::validate) for an imported run, whose epochs are 0.
+    pub fn validate_imported(&self) -> std::result::Result<(), ConfigError> {
         let invalid = |field: &str, message: String| Err(ConfigError::invalid(field, message));
         if let Err(e) = self.model.validate() {
             let (field, message) = e.split_once(": ").unwrap_or(("", &e));
@@ -85,9 +97,6 @@ impl TrainingConfig {
                 "data.noise",
                 format!("must be in [0, 1), got {}", self.noise),
             );
-        }
-        if self.epochs == 0 {
-            return invalid("training.epochs", "must be at least 1".into());
         }
         if self.batch_size == 0 {
             return invalid("training.batch_size", "must be at least 1".into());
@@ -159,11 +168,16 @@ impl TrainingConfig {
             }
             train = train.limit(limit);
         }
-        let test = Mnist::load(data_dir, Split::Test)?;
         Ok((
             NoisedMnist::new(train, self.noise, self.seed),
-            NoisedMnist::new(test, self.noise, data::test_noise_seed(self.seed)),
+            self.test_set(data_dir)?,
         ))
+    }
+
+    /// The test set of this run alone (noised with its own masks), without the training set.
+    pub fn test_set(&self, data_dir: &Path) -> Result<NoisedMnist> {
+        let test = Mnist::load(data_dir, Split::Test)?;
+        Ok(NoisedMnist::new(test, self.noise, data::test_noise_seed(self.seed)))
     }
 
     /// Training images per epoch: the limit, or the whole training split.
@@ -198,7 +212,12 @@ impl TrainingConfig {
             what: format!("cannot read ({e})"),
         })?;
         let config: Self = serde_json::from_str(&text).map_err(|e| invalid(e.to_string()))?;
-        config.validate().map_err(|e| invalid(e.to_string()))?;
+        let imported = run_dir.join(crate::layout::PROVENANCE_FILE).exists();
+        match imported {
+            true => config.validate_imported(),
+            false => config.validate(),
+        }
+        .map_err(|e| invalid(e.to_string()))?;
         Ok(config)
     }
 }

@@ -12,7 +12,7 @@ use figures::{
     ChartOptions, LossCurves, TileGrid, TileScale, digit_scatter, loss_chart, with_caption,
 };
 
-use crate::config::count;
+use crate::origin::Origin;
 use crate::error::{Error, Result};
 use crate::files::{file_error, write_atomic};
 use crate::inference::{ModelChoice, TrainedRun, logged_losses, pairs, sample_indices};
@@ -92,12 +92,11 @@ pub fn default_place(run: &TrainedRun, choice: &ModelChoice) -> (PathBuf, String
     let figures = run.dir.join(FIGURES_DIR);
     let name = &run.config.name;
     let epochs = run.config.epochs;
-    let imported = crate::weights::Provenance::of_run(&run.dir);
     match choice {
         ModelChoice::Final => {
-            let trained = match imported {
-                Some(provenance) => format!("imported from {}", provenance.file_name()),
-                None => count(epochs, "epoch"),
+            let trained = match &run.origin {
+                Origin::Imported(provenance) => format!("imported from {}", provenance.file_name()),
+                trained => trained.short(),
             };
             (figures, format!("{name} ({trained})"), String::new())
         }

@@ -74,6 +74,14 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+    /// A file cannot be written where it was asked to go (nothing was written).
+    #[error("{}: {error}", path.display())]
+    Output {
+        /// Where it was to go.
+        path: PathBuf,
+        /// Why not.
+        error: OutputError,
+    },
     /// A file or directory cannot be read or written (a full disk says so).
     #[error("{}: {what}", path.display())]
     File {
@@ -127,6 +135,29 @@ pub enum Error {
     Figure(String),
 }
 
+/// Why a file cannot be written where it was asked to go.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OutputError {
+    /// Something that is not a regular file is there.
+    #[error("{what} is in the way; nothing was written")]
+    InTheWay {
+        /// What it is.
+        what: &'static str,
+    },
+    /// A symbolic link to nothing is there.
+    #[error("a link to nothing is in the way; nothing was written")]
+    DanglingLink,
+    /// A file of another kind is there, which is never replaced.
+    #[error("exists and is not a {kind} file; nothing was written")]
+    OtherKind {
+        /// The kind that would be written.
+        kind: &'static str,
+    },
+    /// A file of the same kind with other contents is there.
+    #[error("exists and holds something else; nothing was written")]
+    Exists,
+}
+
 /// Why a foreign model file cannot be imported.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WeightsError {
@@ -135,6 +166,49 @@ pub enum WeightsError {
     Unreadable {
         /// What failed.
         what: String,
+    },
+    /// Not a regular file: a FIFO, a device, a socket, a directory.
+    #[error("{kind}, not a regular file: only a model file can be imported")]
+    NotRegular {
+        /// What it is.
+        kind: &'static str,
+    },
+    /// Larger than any file of a model the study allows.
+    #[error("{} MB, larger than any model of at most {max} hidden units could make it ({} MB); not read", bytes >> 20, limit >> 20, max = model::MAX_HIDDEN)]
+    TooLarge {
+        /// Its size.
+        bytes: u64,
+        /// The largest size read.
+        limit: u64,
+    },
+    /// More hidden units than any model may have.
+    #[error("a model of {hidden} hidden units; at most {max} are allowed (as for sweeps and case files); not read", max = model::MAX_HIDDEN)]
+    TooManyUnits {
+        /// Hidden units, from the shapes in the header.
+        hidden: usize,
+    },
+    /// A TorchScript archive (`torch.jit.save`), which holds code, not a state dict.
+    #[error("a TorchScript archive (torch.jit.save): save the model's state dict instead, torch.save(model.state_dict(), FILE)")]
+    TorchScript,
+    /// A Chainer parameter saved before its link was initialised.
+    #[error("{tensor} is an uninitialised Chainer parameter (saved before the link saw any input): run the model once, then save_npz")]
+    Uninitialised {
+        /// The parameter.
+        tensor: String,
+    },
+    /// Tensors that are not two linear layers.
+    #[error("its tensors are not two linear layers 784 → n → 784: {found} (accepted: the weight and bias of two torch.nn.Linear layers under any two names, such as l1/l2, nn.Sequential's 0/2 or encoder/decoder, or Chainer's l1/W …; alone or under state_dict, model_state_dict or model)")]
+    NotTwoLayers {
+        /// The file's tensors with their shapes.
+        found: String,
+    },
+    /// Two `784 → 784` layers whose names do not say which comes first.
+    #[error("two 784 → 784 layers, {first} and {second}: their names do not say which is the encoder (name them l1 and l2, or encoder and decoder)")]
+    Ambiguous {
+        /// One layer's name.
+        first: String,
+        /// The other's.
+        second: String,
     },
     /// Its content is none of the formats.
     #[error("not a safetensors, PyTorch or npz file (its first bytes match none of them)")]

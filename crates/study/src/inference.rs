@@ -12,6 +12,7 @@ use crate::checkpoint::{self, CHECKPOINT_DIR, MODEL_FILE};
 use crate::config::TrainingConfig;
 use crate::error::{Error, Result};
 use crate::layout::PROVENANCE_FILE;
+use crate::origin::Origin;
 use crate::run::{RunError, check_finished};
 
 /// Which saved weights of a run to use.
@@ -37,6 +38,8 @@ pub struct TrainedRun {
     pub model: Autoencoder,
     /// The device it lives on.
     pub device: Device,
+    /// Whether it trained here or was imported.
+    pub origin: Origin,
 }
 
 impl TrainedRun {
@@ -78,11 +81,17 @@ impl TrainedRun {
         let model = checkpoint::load_model_file(&model_path, &config, &device)?;
         Ok(Self {
             dir: dir.to_path_buf(),
+            origin: Origin::of_run(dir, &config),
             config,
             model_path,
             model,
             device,
         })
+    }
+
+    /// The run in one line: its model, and its epochs or the file it was imported from.
+    pub fn summary(&self) -> String {
+        self.origin.summary(&self.config)
     }
 
     /// The hidden code of one image (784 pixels): the activations after the first layer.

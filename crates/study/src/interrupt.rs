@@ -10,6 +10,8 @@ use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
 static ACTIVE: Mutex<Option<Interrupter>> = Mutex::new(None);
+/// Whether a stop is deferred (see [`deferred`]), and the signal that came meanwhile.
+static DEFERRED: Mutex<(bool, Option<i32>)> = Mutex::new((false, None));
 static INSTALL: Once = Once::new();
 static RECEIVED: AtomicI32 = AtomicI32::new(0);
 
@@ -47,6 +49,13 @@ pub fn install(advice: &'static str) {
         Ok(mut signals) => {
             std::thread::spawn(move || {
                 for signal in signals.forever() {
+                    {
+                        let mut deferred = DEFERRED.lock().unwrap();
+                        if deferred.0 {
+                            deferred.1.get_or_insert(signal);
+                            continue;
+                        }
+                    }
                     let active = ACTIVE.lock().unwrap().clone();
                     match active {
                         Some(interrupter) if !interrupter.should_stop() => {
@@ -56,20 +65,40 @@ pub fn install(advice: &'static str) {
                             );
                             interrupter.stop(Some(describe(signal)));
                         }
-                        _ => {
-                            let advice = *ADVICE.lock().unwrap();
-                            crate::err!(
-                                "\ninterrupted by {}; what was saved stays: {advice}",
-                                describe(signal)
-                            );
-                            std::process::exit(128 + signal);
-                        }
+                        _ => quit(signal),
                     }
                 }
             });
         }
         Err(e) => crate::err!("warning: cannot handle Ctrl-C gracefully: {e}"),
     });
+}
+
+/// Ends the process as a stop signal asks, after saying what stays and what to do.
+fn quit(signal: i32) -> ! {
+    let advice = *ADVICE.lock().unwrap();
+    crate::err!(
+        "\ninterrupted by {}; what was saved stays: {advice}",
+        describe(signal)
+    );
+    std::process::exit(128 + signal);
+}
+
+/// Runs `write` (a few files, written quickly) with the stop signals held back, so that a stop
+/// never leaves its files half-written: a signal that came meanwhile ends the process as soon as
+/// `write` returns, whatever it returned.
+pub fn deferred<T>(write: impl FnOnce() -> T) -> T {
+    DEFERRED.lock().unwrap().0 = true;
+    let written = write();
+    let pending = {
+        let mut deferred = DEFERRED.lock().unwrap();
+        deferred.0 = false;
+        deferred.1.take()
+    };
+    if let Some(signal) = pending {
+        quit(signal);
+    }
+    written
 }
 
 /// Routes the stop signals to `interrupter` until the returned guard is dropped (installing the

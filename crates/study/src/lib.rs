@@ -24,6 +24,7 @@ pub mod lock;
 pub mod logs;
 mod measuring;
 pub mod names;
+pub mod origin;
 pub mod output;
 pub mod progress;
 pub mod refusal;

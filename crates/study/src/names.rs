@@ -8,7 +8,7 @@ use crate::cases::CASE_COUNT;
 pub enum NameError {
     /// Not one plain path component.
     #[error(
-        "run name {name:?}: use letters, digits, '-', '_' and '.' (not first), at most 100 characters"
+        "run name {name:?}: use ASCII letters and digits, '-', '_' and '.' (not first), at most 100 characters"
     )]
     NotPlain {
         /// The name.

@@ -31,12 +31,12 @@ impl std::fmt::Display for Divergence {
 #[derive(Debug, thiserror::Error)]
 pub enum Stopped {
     /// Ctrl-C, SIGTERM or SIGHUP.
-    #[error("stopped by {} during epoch {during}; {}", crate::interrupt::describe(*signal), kept_text(*kept))]
+    #[error("stopped by {} {}; {}", crate::interrupt::describe(*signal), when_text(*during), kept_text(*kept))]
     Signal {
         /// The signal number.
         signal: i32,
-        /// The epoch that was cut short.
-        during: usize,
+        /// The epoch that was cut short; none when the signal came after the last one.
+        during: Option<usize>,
         /// The newest epoch whose checkpoint is kept (0: none).
         kept: usize,
     },
@@ -72,9 +72,29 @@ impl Stopped {
     }
 }
 
+fn when_text(during: Option<usize>) -> String {
+    match during {
+        Some(epoch) => format!("during epoch {epoch}"),
+        None => "after the last epoch, before the final model was written".to_string(),
+    }
+}
+
 fn kept_text(kept: usize) -> String {
     match kept {
         0 => "no epoch was saved".to_string(),
         k => format!("the checkpoint of epoch {k} is kept"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stop_after_the_last_epoch_names_no_epoch_beyond_it() {
+        let during = Stopped::Signal { signal: 2, during: Some(2), kept: 1 };
+        assert_eq!(during.to_string(), "stopped by Ctrl-C (SIGINT) during epoch 2; the checkpoint of epoch 1 is kept");
+        let after = Stopped::Signal { signal: 2, during: None, kept: 3 };
+        assert_eq!(after.to_string(), "stopped by Ctrl-C (SIGINT) after the last epoch, before the final model was written; the checkpoint of epoch 3 is kept");
     }
 }

@@ -324,7 +324,7 @@ fn explain_stop(
     }
     Stopped::Signal {
         signal: crate::interrupt::received().unwrap_or(2),
-        during: shown + 1,
+        during: (shown < config.epochs).then_some(shown + 1),
         kept,
     }
 }

@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use study::Error;
+use study::error::OutputError;
 use study::config::TrainingConfig;
 use study::layout::PROVENANCE_FILE;
 use study::names::NameError;
@@ -67,6 +68,12 @@ pub fn explain(error: anyhow::Error, way: Way) -> anyhow::Error {
                 None => "draw fewer --samples".to_string(),
             }
         ),
+        Error::Output { error, .. } => match error {
+            OutputError::Exists => anyhow::anyhow!(
+                "{study_error}: replace it with --overwrite, or choose another --out"
+            ),
+            _ => Usage(format!("{study_error}: choose another --out")).into(),
+        },
         Error::NothingToReport { .. } => {
             anyhow::anyhow!("{study_error} (run without --reuse to train them)")
         }

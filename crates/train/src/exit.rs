@@ -106,7 +106,7 @@ pub fn one_line(error: &clap::Error) -> String {
     if let Some(source) = std::error::Error::source(error) {
         line.push_str(&format!(": {source}"));
     }
-    if let Some(valid) = text(ContextKind::ValidValue) {
+    if let Some(valid) = text(ContextKind::ValidValue).filter(|v| !v.is_empty()) {
         line.push_str(&format!(" (possible values: {valid})"));
     }
     for kind in [ContextKind::SuggestedArg, ContextKind::SuggestedSubcommand] {

@@ -15,7 +15,7 @@ pub const DEFAULT_EPOCHS: usize = 10;
 /// The study's own training length.
 pub const STUDY_EPOCHS: usize = 20;
 /// Most hidden units a point may have.
-pub const MAX_HIDDEN: usize = 4096;
+pub use model::MAX_HIDDEN;
 /// Dropout probability of a point whose base case has none.
 pub const DEFAULT_DROPOUT: f64 = 0.5;
 /// Hidden sizes of the default sweep.
@@ -97,7 +97,7 @@ pub enum SweepError {
         /// The value.
         value: String,
         /// The range allowed.
-        range: &'static str,
+        range: String,
     },
     /// Not a study case.
     #[error("unknown case {0}: the study has cases 1 to {max}", max = CASE_COUNT)]
@@ -239,14 +239,14 @@ impl Axis {
     }
 
     fn check_ranges(&self) -> std::result::Result<(), SweepError> {
-        let out = |value: String, range| SweepError::OutOfRange {
+        let out = |value: String, range: &str| SweepError::OutOfRange {
             axis: self.kind().name(),
             value,
-            range,
+            range: range.to_string(),
         };
         match self {
             Axis::Hidden(v) => match v.iter().find(|&&n| !(1..=MAX_HIDDEN).contains(&n)) {
-                Some(n) => Err(out(n.to_string(), "hidden units are 1 to 4096")),
+                Some(n) => Err(out(n.to_string(), &format!("hidden units are 1 to {MAX_HIDDEN}"))),
                 None => Ok(()),
             },
             Axis::Noise(v) => match v.iter().find(|&&r| !(0.0..1.0).contains(&r)) {

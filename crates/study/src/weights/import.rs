@@ -3,12 +3,12 @@
 
 use std::path::{Path, PathBuf};
 
-use analysis::{Images, mse};
+use analysis::Images;
 use burn::prelude::*;
+use data::NoisedMnist;
 use model::Autoencoder;
-use serde::{Deserialize, Serialize};
 
-use super::read::{Format, read_foreign};
+use super::read::{Foreign, Format};
 use crate::checkpoint::{MODEL_FILE, sha256_hex};
 use crate::config::TrainingConfig;
 use crate::error::{Error, Result};
@@ -18,37 +18,7 @@ use crate::refusal::RunError;
 use crate::run;
 
 pub use crate::layout::PROVENANCE_FILE;
-
-/// Where an imported run's model came from.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Provenance {
-    /// The file it was imported from (its absolute path, so that the import can be repeated).
-    pub source: String,
-    /// That file's SHA-256.
-    pub sha256: String,
-    /// Its format.
-    pub format: String,
-    /// The model's test MSE, measured when it was imported (noised inputs where the run's
-    /// configuration adds noise).
-    pub test_mse: f64,
-    /// The SHA-256 of the `model.bpk` written: the run is coherent while it matches.
-    pub model_sha256: String,
-}
-
-impl Provenance {
-    /// The source file's name, without its directory (what figures and the page show).
-    pub fn file_name(&self) -> String {
-        Path::new(&self.source)
-            .file_name()
-            .map_or_else(|| self.source.clone(), |n| n.to_string_lossy().into_owned())
-    }
-
-    /// The provenance of the imported run in `dir`, if it is one.
-    pub fn of_run(dir: &Path) -> Option<Self> {
-        let text = std::fs::read_to_string(dir.join(PROVENANCE_FILE)).ok()?;
-        serde_json::from_str(&text).ok()
-    }
-}
+pub use crate::origin::Provenance;
 
 /// What an import did.
 #[derive(Debug, Clone)]
@@ -65,29 +35,56 @@ pub struct Imported {
     pub test_mse: f64,
 }
 
-/// Imports the model in `path` as the run `run_dir`, with `template`'s activation, dropout and
-/// noise (its hidden size comes from the file). Everything is checked before the directory is
-/// touched; an existing run there is refused unless `overwrite`.
+/// An import checked and measured, its files built, nothing written yet.
+pub struct Prepared {
+    /// What the import did.
+    pub imported: Imported,
+    config: TrainingConfig,
+    provenance: Provenance,
+    model_bytes: burn::tensor::Bytes,
+}
+
+impl Prepared {
+    /// Writes the run (a few small files, quickly): `config.json`, the provenance and
+    /// `model.bpk`, refusing an existing run unless `overwrite`.
+    pub fn write(&self, overwrite: bool) -> Result<()> {
+        write_run(
+            &self.imported.run_dir,
+            &self.config,
+            &self.provenance,
+            &self.model_bytes,
+            overwrite,
+        )
+    }
+}
+
+/// Prepares the import of `foreign`, read from `path`, as the run `run_dir` with `template`'s
+/// activation, dropout, noise and seed: its hidden size comes from the file, and its epochs are
+/// 0 (it trained elsewhere; its `provenance.json` says where from). Measures its test MSE on
+/// `test`, the template's test set ([`TrainingConfig::test_set`]).
 pub fn import(
     path: &Path,
+    foreign: Foreign,
     template: &TrainingConfig,
     run_dir: &Path,
-    data_dir: &Path,
-    overwrite: bool,
-) -> Result<Imported> {
-    let weights_error = |error| Error::Weights {
-        path: path.to_path_buf(),
-        error,
-    };
-    let foreign = read_foreign(path).map_err(weights_error)?;
-    let mut config = template.clone().with_backend(None).with_limit(None);
-    config.model.hidden = foreign.weights.hidden;
-    config.validate()?;
-    let model = foreign
-        .weights
+    test: &NoisedMnist,
+) -> Result<Prepared> {
+    let mut config = template
         .clone()
-        .into_model(&config.model, &Device::flex());
-    let test_mse = test_mse(&model, &config, data_dir)?;
+        .with_backend(None)
+        .with_limit(None)
+        .with_epochs(0);
+    config.model.hidden = foreign.weights.hidden;
+    config.validate_imported()?;
+    let Foreign {
+        weights,
+        format,
+        converted,
+        sha256,
+        ..
+    } = foreign;
+    let model = weights.into_model(&config.model, &Device::flex());
+    let test_mse = test_mse(&model, test);
     let model_bytes = model.into_record().into_bytes().map_err(|e| Error::Model {
         path: run_dir.join(MODEL_FILE),
         reason: format!("cannot serialise the model ({e})"),
@@ -97,19 +94,35 @@ pub fn import(
             .unwrap_or_else(|_| path.to_path_buf())
             .to_string_lossy()
             .into_owned(),
-        sha256: foreign.sha256.clone(),
-        format: foreign.format.to_string(),
+        sha256,
+        format: format.to_string(),
         test_mse,
         model_sha256: sha256_hex(&model_bytes),
     };
-    write_run(run_dir, &config, &provenance, &model_bytes, overwrite)?;
-    Ok(Imported {
+    let imported = Imported {
         run_dir: run_dir.to_path_buf(),
-        format: foreign.format,
+        format,
         hidden: config.model.hidden,
-        converted: foreign.converted,
+        converted,
         test_mse,
+    };
+    Ok(Prepared {
+        imported,
+        config,
+        provenance,
+        model_bytes,
     })
+}
+
+/// Refuses a directory that holds a run (trained or imported) unless `overwrite`.
+pub fn check_vacant(run_dir: &Path, overwrite: bool) -> Result<()> {
+    let occupied =
+        run_dir.join(crate::config::CONFIG_FILE).exists() || run_dir.join(MODEL_FILE).exists();
+    if occupied && !overwrite {
+        let dir = run_dir.to_path_buf();
+        return Err(RunError::Occupied { dir }.into());
+    }
+    Ok(())
 }
 
 /// Writes the imported run: `config.json`, the provenance, and `model.bpk` last (a run with
@@ -122,12 +135,7 @@ fn write_run(
     overwrite: bool,
 ) -> Result<()> {
     let _lock = RunLock::acquire(run_dir)?;
-    let occupied =
-        run_dir.join(crate::config::CONFIG_FILE).exists() || run_dir.join(MODEL_FILE).exists();
-    if occupied && !overwrite {
-        let dir = run_dir.to_path_buf();
-        return Err(RunError::Occupied { dir }.into());
-    }
+    check_vacant(run_dir, overwrite)?;
     run::clear(run_dir)?;
     config.save_in(run_dir)?;
     let record = run_dir.join(PROVENANCE_FILE);
@@ -137,15 +145,27 @@ fn write_run(
     write_atomic(&model, model_bytes).map_err(|e| file_error(&model, e))
 }
 
-/// `model`'s MSE on the test set of `config` (noised inputs where it adds noise, clean targets).
-pub fn test_mse(model: &Autoencoder, config: &TrainingConfig, data_dir: &Path) -> Result<f64> {
-    let (_, test) = config.datasets(data_dir)?;
+/// `model`'s MSE on `test` (its inputs, noised where the run adds noise, against the clean
+/// targets), a thousand images at a time, summed in f64 in order.
+pub fn test_mse(model: &Autoencoder, test: &NoisedMnist) -> f64 {
+    const CHUNK: usize = 1000;
     let device = Device::flex();
     let n = test.len();
-    let inputs = Images::new((0..n).flat_map(|i| test.input(i)).collect(), &device);
-    let targets = Images::new(
-        (0..n).flat_map(|i| test.clean().pixels(i)).collect(),
-        &device,
-    );
-    Ok(mse(model.reconstruct(&inputs.pixels), targets.pixels))
+    let mut sum = 0.0;
+    for start in (0..n).step_by(CHUNK) {
+        let rows = start..(start + CHUNK).min(n);
+        let inputs = Images::new(rows.clone().flat_map(|i| test.input(i)).collect(), &device);
+        let outputs: Vec<f32> = model
+            .reconstruct(&inputs.pixels)
+            .into_data()
+            .try_to_vec()
+            .expect("f32 outputs");
+        let targets = rows.flat_map(|i| test.clean().pixels(i));
+        sum += outputs
+            .iter()
+            .zip(targets)
+            .map(|(o, t)| f64::from(o - t).powi(2))
+            .sum::<f64>();
+    }
+    sum / (n * model::INPUT_SIZE).max(1) as f64
 }

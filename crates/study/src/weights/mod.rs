@@ -5,7 +5,10 @@
 
 mod export;
 mod import;
+mod matching;
+mod metadata;
 mod read;
+mod source;
 
 use burn::module::Param;
 use burn::prelude::*;
@@ -13,8 +16,10 @@ use model::{Autoencoder, AutoencoderConfig, INPUT_SIZE};
 
 use crate::error::WeightsError;
 
-pub use export::{ExportOptions, TEST_INPUTS_FILE, export, write_test_inputs};
-pub use import::{Imported, PROVENANCE_FILE, Provenance, import};
+pub use export::{Effect, ExportFile, ExportKind, TEST_INPUTS_FILE, model_file, test_inputs_file};
+pub use metadata::{Described, EXPORTED_BY};
+pub use source::{MAX_FILE_BYTES, MAX_MODEL_VALUES};
+pub use import::{Imported, PROVENANCE_FILE, Prepared, Provenance, check_vacant, import};
 pub use read::{Foreign, Format, read_foreign};
 
 /// An autoencoder's weights in PyTorch's layout, row-major.

@@ -1,14 +1,21 @@
 //! Reading a foreign model file, its format told by its content: safetensors (PyTorch's layout,
-//! or Burn's own when its metadata says so), PyTorch's `torch.save(state_dict)` (also inside a
-//! `{"state_dict": …}`), and Chainer's `serializers.save_npz`.
+//! or Burn's own when its metadata says so), PyTorch's `torch.save` of a state dict (also a
+//! training checkpoint holding one), and Chainer's `serializers.save_npz`. A file is mapped, not
+//! read whole; its headers are read first, then only the four tensors of the model.
 
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::io::Cursor;
 use std::path::Path;
 
-use burn::store::{ModuleStore, PytorchStore, SafetensorsStore};
-use burn::tensor::DType;
+use burn::store::pytorch_reader::{self, PytorchReader};
+use npyz::npz::NpzArchive;
+use safetensors::SafeTensors;
 
 use super::TorchWeights;
+use super::matching::{self, Choice, Entry};
+use super::metadata::Described;
+use super::source;
 use crate::error::WeightsError;
 
 /// The formats a model can be imported from.
@@ -46,212 +53,354 @@ pub struct Foreign {
     pub converted: Vec<(String, String)>,
     /// The SHA-256 of the bytes read.
     pub sha256: String,
+    /// The entry of a training checkpoint the weights came from (`state_dict`), if any.
+    pub wrapper: Option<String>,
+    /// The checkpoint's other entries that hold tensors (`optimizer`), left aside.
+    pub left_aside: Vec<String>,
+    /// What the file says of the model, when this program exported it.
+    pub described: Option<Described>,
 }
 
-/// One tensor as read: its shape, its values as float32, and its type in the file.
-struct Raw {
-    shape: Vec<usize>,
-    values: Vec<f32>,
-    dtype: String,
-}
-
-/// Reads the model in `path`, whatever its format (told by its content), checking its keys,
-/// shapes and values.
+/// Reads the model in `path`, whatever its format (told by its content): the file's headers
+/// first (names, shapes, types), then only the four tensors the model is made of.
 pub fn read_foreign(path: &Path) -> Result<Foreign, WeightsError> {
-    let bytes = std::fs::read(path).map_err(|e| WeightsError::Unreadable {
-        what: format!("cannot read ({e})"),
-    })?;
-    let sha256 = crate::checkpoint::sha256_hex(&bytes);
-    let (format, tensors) = match detect(&bytes)? {
-        Detected::Zip => match zip_names(&bytes)? {
-            names if is_npz(&names) => (Format::ChainerNpz, read_npz(&bytes)?),
-            _ => (Format::Pytorch, read_pytorch(path)?),
-        },
-        Detected::Pickle => (Format::Pytorch, read_pytorch(path)?),
-        Detected::Safetensors => read_safetensors(bytes)?,
+    let source = source::open(path)?;
+    let bytes: &[u8] = &source.bytes;
+    let (format, container) = match detect(bytes)? {
+        Detected::Zip => {
+            let names = zip_names(bytes)?;
+            if is_torchscript(&names) {
+                return Err(WeightsError::TorchScript);
+            }
+            match is_npz(&names) {
+                true => (Format::ChainerNpz, Container::npz(bytes)?),
+                false => (Format::Pytorch, Container::pytorch(path)?),
+            }
+        }
+        Detected::Pickle => (Format::Pytorch, Container::pytorch(path)?),
+        Detected::Safetensors => Container::safetensors(bytes)?,
     };
-    let converted = tensors
+    let entries = container.entries()?;
+    let choice = matching::choose(&entries, format == Format::BurnSafetensors)?;
+    let described = container.described();
+    if let Some(d) = described.as_ref().filter(|d| d.hidden != choice.hidden) {
+        return Err(WeightsError::Unreadable {
+            what: format!(
+                "its metadata says {} hidden units, its tensors hold {}: a damaged or edited file",
+                d.hidden, choice.hidden
+            ),
+        });
+    }
+    let mut raws = Vec::with_capacity(4);
+    for name in &choice.names {
+        raws.push(container.values(name)?);
+    }
+    let converted = choice
+        .names
         .iter()
-        .filter(|(_, t)| t.dtype != "float32")
-        .map(|(name, t)| (name.clone(), t.dtype.clone()))
+        .zip(&raws)
+        .filter(|(_, (_, dtype))| dtype != "float32")
+        .map(|(name, (_, dtype))| (name.clone(), dtype.clone()))
         .collect();
-    let weights = arrange(format, tensors)?;
+    let weights = arrange(&choice, raws);
     weights.check_finite()?;
+    let left_aside = match &choice.wrapper {
+        Some(wrapper) => container.other_entries(path, &entries, wrapper),
+        None => Vec::new(),
+    };
     Ok(Foreign {
         format,
         weights,
         converted,
-        sha256,
+        sha256: source.sha256,
+        wrapper: choice.wrapper,
+        left_aside,
+        described,
     })
 }
 
-enum Detected {
-    Zip,
-    Pickle,
-    Safetensors,
+/// The four tensors in PyTorch's layout (Burn's `[in, out]` weights transposed).
+fn arrange(choice: &Choice, raws: Vec<(Vec<f32>, String)>) -> TorchWeights {
+    let n = choice.hidden;
+    let [w1, b1, w2, b2]: [Vec<f32>; 4] = raws
+        .into_iter()
+        .map(|(values, _)| values)
+        .collect::<Vec<_>>()
+        .try_into()
+        .expect("four tensors");
+    let (l1_weight, l2_weight) = match choice.transposed {
+        true => (transpose(&w1, model::INPUT_SIZE, n), transpose(&w2, n, model::INPUT_SIZE)),
+        false => (w1, w2),
+    };
+    TorchWeights {
+        hidden: n,
+        l1_weight,
+        l1_bias: b1,
+        l2_weight,
+        l2_bias: b2,
+    }
 }
 
-/// The kind of file `bytes` hold: a zip archive (PyTorch's files, NumPy's npz), a bare pickle
-/// (PyTorch's legacy files), or safetensors (an 8-byte header length, then a JSON header).
-fn detect(bytes: &[u8]) -> Result<Detected, WeightsError> {
-    if bytes.starts_with(b"PK\x03\x04") {
-        return Ok(Detected::Zip);
+/// A file's tensors, listed from its headers and read one at a time.
+enum Container<'a> {
+    /// A safetensors file, with its metadata.
+    Safetensors(SafeTensors<'a>, HashMap<String, String>),
+    /// NumPy's npz, and its bytes.
+    Npz(RefCell<NpzArchive<Cursor<&'a [u8]>>>, &'a [u8]),
+    /// A PyTorch file, its tensors read lazily.
+    Pytorch(PytorchReader),
+}
+
+impl<'a> Container<'a> {
+    /// A safetensors file: Burn's layout when its metadata says Burn wrote it in its own layout,
+    /// PyTorch's otherwise.
+    fn safetensors(bytes: &'a [u8]) -> Result<(Format, Self), WeightsError> {
+        let unreadable = |e: safetensors::SafeTensorError| WeightsError::Unreadable {
+            what: format!("not a readable safetensors file ({e})"),
+        };
+        let (_, header) = SafeTensors::read_metadata(bytes).map_err(unreadable)?;
+        let metadata = header.metadata().clone().unwrap_or_default();
+        let tensors = SafeTensors::deserialize(bytes).map_err(unreadable)?;
+        let burn_layout = metadata.get("producer").is_some_and(|p| p == "burn")
+            && metadata.get("layout").is_none_or(|l| l != "pytorch");
+        let format = match burn_layout {
+            true => Format::BurnSafetensors,
+            false => Format::Safetensors,
+        };
+        Ok((format, Self::Safetensors(tensors, metadata)))
     }
-    if bytes.first() == Some(&0x80) {
-        return Ok(Detected::Pickle);
+
+    /// Chainer's npz: one `.npy` array per parameter (`l1/W.npy` …).
+    fn npz(bytes: &'a [u8]) -> Result<Self, WeightsError> {
+        let archive = NpzArchive::new(Cursor::new(bytes)).map_err(|e| npz_unreadable(&e))?;
+        Ok(Self::Npz(RefCell::new(archive), bytes))
     }
-    if bytes.len() > 8 {
-        let header = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes"));
-        if header > 1 && header < bytes.len() as u64 && bytes[8] == b'{' {
-            return Ok(Detected::Safetensors);
+
+    /// A PyTorch file (its pickle read, its tensors left in the file).
+    fn pytorch(path: &Path) -> Result<Self, WeightsError> {
+        let reader = PytorchReader::new(path).map_err(|e| WeightsError::Unreadable {
+            what: format!("not a readable PyTorch file ({e})"),
+        })?;
+        if reader.is_empty() {
+            return Err(WeightsError::NotStateDict {
+                what: "it holds no tensors".into(),
+            });
+        }
+        Ok(Self::Pytorch(reader))
+    }
+
+    /// Every tensor's name and shape, from the headers.
+    fn entries(&self) -> Result<Vec<Entry>, WeightsError> {
+        let entry = |name: &str, shape: Vec<usize>| Entry {
+            name: name.to_string(),
+            shape,
+        };
+        let mut entries: Vec<Entry> = match self {
+            Self::Safetensors(tensors, _) => tensors
+                .iter()
+                .map(|(name, view)| entry(name, view.shape().to_vec()))
+                .collect(),
+            Self::Pytorch(reader) => reader
+                .tensors()
+                .iter()
+                .map(|(name, t)| entry(name, t.shape().to_vec()))
+                .collect(),
+            Self::Npz(archive, bytes) => {
+                let mut archive = archive.borrow_mut();
+                let names: Vec<String> = archive.array_names().map(str::to_string).collect();
+                let mut entries = Vec::new();
+                for name in names {
+                    let array = npz_array(&mut archive, bytes, &name)?;
+                    entries.push(entry(&name, array.shape().iter().map(|&d| d as usize).collect()));
+                }
+                entries
+            }
+        };
+        entries.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(entries)
+    }
+
+    /// The float32 values of tensor `name`, and its type in the file.
+    fn values(&self, name: &str) -> Result<(Vec<f32>, String), WeightsError> {
+        match self {
+            Self::Safetensors(tensors, _) => {
+                let view = tensors.tensor(name).map_err(|e| WeightsError::Unreadable {
+                    what: format!("{name}: {e}"),
+                })?;
+                let dtype = safetensors_dtype(view.dtype(), name)?;
+                to_f32(dtype, view.data(), name)
+            }
+            Self::Pytorch(reader) => {
+                let tensor = reader.get(name).expect("a listed tensor");
+                let dtype = pytorch_dtype(tensor.dtype(), name)?;
+                let bytes = tensor.read().map_err(|e| WeightsError::Unreadable {
+                    what: format!("a PyTorch file that cannot be read, truncated or damaged ({e})"),
+                })?;
+                to_f32(dtype, &bytes, name)
+            }
+            Self::Npz(archive, bytes) => {
+                let mut archive = archive.borrow_mut();
+                let array = npz_array(&mut archive, bytes, name)?;
+                let descr = match array.dtype() {
+                    npyz::DType::Plain(type_str) => type_str.to_string(),
+                    other => other.descr(),
+                };
+                npy_values(array, &descr, name).map_err(|e| match e {
+                    WeightsError::NotFloat { .. } => e,
+                    other => WeightsError::Unreadable {
+                        what: format!("not a readable npz file ({other})"),
+                    },
+                })
+            }
         }
     }
-    Err(WeightsError::UnknownFormat)
-}
 
-/// The entries of the zip archive `bytes` (a truncated archive has no readable directory).
-fn zip_names(bytes: &[u8]) -> Result<Vec<String>, WeightsError> {
-    let archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| {
-        WeightsError::Unreadable {
-            what: format!(
-                "a zip archive (PyTorch or npz) that cannot be read, truncated or damaged ({e})"
-            ),
+    /// The entries of a checkpoint beside the `wrapper` the model came from: every key of a
+    /// PyTorch file's top-level dictionary (`epoch`, `optimizer`), else those holding tensors.
+    fn other_entries(&self, path: &Path, entries: &[Entry], wrapper: &str) -> Vec<String> {
+        let top = match self {
+            Self::Pytorch(_) => PytorchReader::read_pickle_data(path, None).ok(),
+            _ => None,
+        };
+        match top {
+            Some(pytorch_reader::PickleValue::Dict(dict)) => {
+                let mut keys: Vec<String> = dict.into_keys().filter(|k| k != wrapper).collect();
+                keys.sort();
+                keys
+            }
+            _ => matching::other_entries(entries, wrapper),
         }
-    })?;
-    Ok(archive.file_names().map(str::to_string).collect())
+    }
+
+    /// What the file's metadata says of the model, if this program exported it.
+    fn described(&self) -> Option<Described> {
+        match self {
+            Self::Safetensors(_, metadata) => Described::from_metadata(metadata),
+            _ => None,
+        }
+    }
 }
 
-/// Whether a zip archive's entries are NumPy's npz (`.npy` arrays) rather than PyTorch's
-/// (`…/data.pkl` and its storages).
-fn is_npz(names: &[String]) -> bool {
-    names.iter().any(|n| n.ends_with(".npy")) && !names.iter().any(|n| n.ends_with("data.pkl"))
+/// The array `name` of an npz archive (of `bytes`), its header read (an uninitialised Chainer
+/// parameter, saved as a Python `None`, is said so).
+fn npz_array<'b>(
+    archive: &'b mut NpzArchive<Cursor<&[u8]>>,
+    bytes: &[u8],
+    name: &str,
+) -> Result<npyz::NpyFile<zip::read::ZipFile<'b>>, WeightsError> {
+    let found = match archive.by_name(name) {
+        Ok(found) => found,
+        Err(_) if holds_object(bytes, name) => {
+            return Err(WeightsError::Uninitialised {
+                tensor: name.to_string(),
+            });
+        }
+        Err(e) => return Err(npz_unreadable(&e)),
+    };
+    found.ok_or_else(|| WeightsError::Unreadable {
+        what: format!("not a readable npz file ({name}: missing)"),
+    })
+}
+
+/// Whether the array `name` of the npz archive `bytes` holds a Python object (`descr` `|O`),
+/// which is how Chainer saves a parameter that has no value yet.
+fn holds_object(bytes: &[u8], name: &str) -> bool {
+    use std::io::Read;
+    let Ok(mut archive) = zip::ZipArchive::new(Cursor::new(bytes)) else {
+        return false;
+    };
+    let Ok(entry) = archive.by_name(&format!("{name}.npy")) else {
+        return false;
+    };
+    let mut header = Vec::new();
+    entry.take(256).read_to_end(&mut header).is_ok()
+        && header.windows(4).any(|w| w == b"'|O'")
+}
+
+fn npz_unreadable(e: &dyn std::fmt::Display) -> WeightsError {
+    WeightsError::Unreadable {
+        what: format!("not a readable npz file ({e})"),
+    }
+}
+
+/// The floating-point types a tensor may have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Float {
+    F32,
+    F64,
+    F16,
+    BF16,
+}
+
+/// The type of a safetensors tensor, if it is a float.
+fn safetensors_dtype(dtype: safetensors::Dtype, name: &str) -> Result<Float, WeightsError> {
+    use safetensors::Dtype;
+    match dtype {
+        Dtype::F32 => Ok(Float::F32),
+        Dtype::F64 => Ok(Float::F64),
+        Dtype::F16 => Ok(Float::F16),
+        Dtype::BF16 => Ok(Float::BF16),
+        other => Err(not_float(name, format!("{other:?}"))),
+    }
+}
+
+/// The type of a PyTorch tensor, if it is a float.
+fn pytorch_dtype(dtype: pytorch_reader::DType, name: &str) -> Result<Float, WeightsError> {
+    use pytorch_reader::DType;
+    match dtype {
+        DType::F32 => Ok(Float::F32),
+        DType::F64 => Ok(Float::F64),
+        DType::F16 => Ok(Float::F16),
+        DType::BF16 => Ok(Float::BF16),
+        other => Err(not_float(name, format!("{other:?}"))),
+    }
+}
+
+fn not_float(name: &str, dtype: String) -> WeightsError {
+    WeightsError::NotFloat {
+        tensor: name.into(),
+        dtype,
+    }
 }
 
 /// The float32 values of `bytes` of a tensor of type `dtype` (little-endian), and the type's name.
-fn to_f32(dtype: DType, bytes: &[u8], name: &str) -> Result<(Vec<f32>, String), WeightsError> {
-    let chunks = |n: usize| bytes.chunks_exact(n);
-    let values: Vec<f32> = match dtype {
-        DType::F32 => chunks(4)
-            .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
-            .collect(),
-        DType::F64 => chunks(8)
-            .map(|c| f64::from_le_bytes(c.try_into().unwrap()) as f32)
-            .collect(),
-        DType::F16 => chunks(2)
-            .map(|c| half::f16::from_le_bytes(c.try_into().unwrap()).to_f32())
-            .collect(),
-        DType::BF16 => chunks(2)
-            .map(|c| half::bf16::from_le_bytes(c.try_into().unwrap()).to_f32())
-            .collect(),
-        other => {
-            return Err(WeightsError::NotFloat {
-                tensor: name.into(),
-                dtype: format!("{other:?}"),
-            });
-        }
+fn to_f32(dtype: Float, bytes: &[u8], name: &str) -> Result<(Vec<f32>, String), WeightsError> {
+    let size = match dtype {
+        Float::F32 => 4,
+        Float::F64 => 8,
+        Float::F16 | Float::BF16 => 2,
     };
-    let dtype = match dtype {
-        DType::F32 => "float32",
-        DType::F64 => "float64",
-        DType::F16 => "float16",
-        _ => "bfloat16",
+    if bytes.len() % size != 0 {
+        return Err(WeightsError::Unreadable {
+            what: format!("{name}: {} bytes are not whole values", bytes.len()),
+        });
+    }
+    let chunks = bytes.chunks_exact(size);
+    let (values, dtype): (Vec<f32>, &str) = match dtype {
+        Float::F32 => (
+            chunks.map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect(),
+            "float32",
+        ),
+        Float::F64 => (
+            chunks
+                .map(|c| f64::from_le_bytes(c.try_into().unwrap()) as f32)
+                .collect(),
+            "float64",
+        ),
+        Float::F16 => (
+            chunks
+                .map(|c| half::f16::from_le_bytes(c.try_into().unwrap()).to_f32())
+                .collect(),
+            "float16",
+        ),
+        Float::BF16 => (
+            chunks
+                .map(|c| half::bf16::from_le_bytes(c.try_into().unwrap()).to_f32())
+                .collect(),
+            "bfloat16",
+        ),
     };
     Ok((values, dtype.into()))
-}
-
-/// Every tensor of a burn-store store, as float32.
-fn tensors_of(store: &mut impl ModuleStore) -> Result<BTreeMap<String, Raw>, String> {
-    let all = store.get_all_tensors().map_err(|e| format!("{e:?}"))?;
-    let mut tensors = BTreeMap::new();
-    for (name, tensor) in all {
-        let bytes = tensor.to_bytes().map_err(|e| format!("{name}: {e:?}"))?;
-        let (values, dtype) = to_f32(tensor.dtype, &bytes, name).map_err(|e| e.to_string())?;
-        let shape = tensor.shape.to_vec();
-        tensors.insert(
-            name.clone(),
-            Raw {
-                shape,
-                values,
-                dtype,
-            },
-        );
-    }
-    Ok(tensors)
-}
-
-/// A safetensors file: Burn's layout when its metadata says Burn wrote it in its own layout,
-/// PyTorch's otherwise.
-fn read_safetensors(bytes: Vec<u8>) -> Result<(Format, BTreeMap<String, Raw>), WeightsError> {
-    let unreadable = |e: String| WeightsError::Unreadable {
-        what: format!("not a readable safetensors file ({e})"),
-    };
-    let (_, header) =
-        safetensors::SafeTensors::read_metadata(&bytes).map_err(|e| unreadable(e.to_string()))?;
-    let metadata = header.metadata().clone().unwrap_or_default();
-    let burn_layout = metadata.get("producer").is_some_and(|p| p == "burn")
-        && metadata.get("layout").is_none_or(|l| l != "pytorch");
-    let mut store = SafetensorsStore::from_bytes(Some(bytes));
-    let tensors = tensors_of(&mut store).map_err(unreadable)?;
-    let format = if burn_layout {
-        Format::BurnSafetensors
-    } else {
-        Format::Safetensors
-    };
-    Ok((format, tensors))
-}
-
-/// A PyTorch file: a state dict, or a dict holding one under `state_dict`.
-fn read_pytorch(path: &Path) -> Result<BTreeMap<String, Raw>, WeightsError> {
-    let plain = match tensors_of(&mut PytorchStore::from_file(path)) {
-        // A wrapper's tensors show as `state_dict.…`: read it through its key instead.
-        Ok(tensors) if !tensors.keys().all(|k| k.starts_with("state_dict.")) => return Ok(tensors),
-        other => other,
-    };
-    let wrapped = tensors_of(&mut PytorchStore::from_file(path).with_top_level_key("state_dict"));
-    match (wrapped, plain) {
-        (Ok(tensors), _) if !tensors.is_empty() => Ok(tensors),
-        (_, Err(e)) => Err(WeightsError::Unreadable {
-            what: format!("not a readable PyTorch file ({e})"),
-        }),
-        (_, Ok(_)) => Err(WeightsError::NotStateDict {
-            what: "it holds no tensors".into(),
-        }),
-    }
-}
-
-/// Chainer's npz: one `.npy` array per parameter (`l1/W.npy` …).
-fn read_npz(bytes: &[u8]) -> Result<BTreeMap<String, Raw>, WeightsError> {
-    let unreadable = |e: String| WeightsError::Unreadable {
-        what: format!("not a readable npz file ({e})"),
-    };
-    let mut archive = npyz::npz::NpzArchive::new(std::io::Cursor::new(bytes))
-        .map_err(|e| unreadable(e.to_string()))?;
-    let names: Vec<String> = archive.array_names().map(str::to_string).collect();
-    let mut tensors = BTreeMap::new();
-    for name in names {
-        let array = archive
-            .by_name(&name)
-            .map_err(|e| unreadable(e.to_string()))?
-            .ok_or_else(|| unreadable(format!("{name}: missing")))?;
-        let shape: Vec<usize> = array.shape().iter().map(|&d| d as usize).collect();
-        let dtype = match array.dtype() {
-            npyz::DType::Plain(type_str) => type_str.to_string(),
-            other => other.descr(),
-        };
-        let (values, dtype) = npy_values(array, &dtype, &name).map_err(|e| match e {
-            WeightsError::NotFloat { .. } => e,
-            other => unreadable(other.to_string()),
-        })?;
-        tensors.insert(
-            name,
-            Raw {
-                shape,
-                values,
-                dtype,
-            },
-        );
-    }
-    Ok(tensors)
 }
 
 /// The values of one `.npy` array of type `descr` (`<f4`, `>f8`, `<f2` …), as float32.
@@ -286,84 +435,63 @@ fn npy_values<R: std::io::Read>(
     }
 }
 
-/// The four tensors of `format`'s names and layout, checked for names and shapes, in PyTorch's.
-fn arrange(
-    format: Format,
-    mut tensors: BTreeMap<String, Raw>,
-) -> Result<TorchWeights, WeightsError> {
-    let names: [&str; 4] = match format {
-        Format::Safetensors | Format::Pytorch => ["l1.weight", "l1.bias", "l2.weight", "l2.bias"],
-        Format::BurnSafetensors => [
-            "encoder.weight",
-            "encoder.bias",
-            "decoder.weight",
-            "decoder.bias",
-        ],
-        Format::ChainerNpz => ["l1/W", "l1/b", "l2/W", "l2/b"],
-    };
-    let missing: Vec<String> = names
-        .iter()
-        .filter(|n| !tensors.contains_key(**n))
-        .map(|n| n.to_string())
-        .collect();
-    let extra: Vec<String> = tensors
-        .keys()
-        .filter(|k| !names.contains(&k.as_str()))
-        .cloned()
-        .collect();
-    if !missing.is_empty() || !extra.is_empty() {
-        return Err(WeightsError::Keys {
-            missing,
-            extra,
-            expected: names.join(", "),
-        });
-    }
-    let mut take = |name: &str| tensors.remove(name).expect("checked above");
-    let [w1, b1, w2, b2] = names.map(|n| take(n));
-    // Burn's layout holds each weight transposed: bring it to PyTorch's.
-    let (w1, w2) = match format {
-        Format::BurnSafetensors => (transposed(w1), transposed(w2)),
-        _ => (w1, w2),
-    };
-    let hidden = w1.shape.first().copied().unwrap_or(0);
-    let expected = [
-        (&w1, vec![hidden, model::INPUT_SIZE]),
-        (&b1, vec![hidden]),
-        (&w2, vec![model::INPUT_SIZE, hidden]),
-        (&b2, vec![model::INPUT_SIZE]),
-    ];
-    if hidden == 0 || expected.iter().any(|(raw, shape)| raw.shape != *shape) {
-        let shapes = [&w1, &b1, &w2, &b2].map(|raw| format!("{:?}", raw.shape));
-        return Err(WeightsError::Shapes {
-            found: format!(
-                "{} {}, {} {}, {} {}, {} {}",
-                names[0], shapes[0], names[1], shapes[1], names[2], shapes[2], names[3], shapes[3]
-            ),
-        });
-    }
-    Ok(TorchWeights {
-        hidden,
-        l1_weight: w1.values,
-        l1_bias: b1.values,
-        l2_weight: w2.values,
-        l2_bias: b2.values,
-    })
-}
-
-/// A 2-d tensor transposed (its shape reported as it would be in PyTorch's layout).
-fn transposed(raw: Raw) -> Raw {
-    let [rows, cols] = raw.shape[..] else {
-        return raw;
-    };
-    let mut values = vec![0.0; raw.values.len()];
+/// `values`, a row-major `rows × cols` matrix, transposed.
+fn transpose(values: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    let mut out = vec![0.0; values.len()];
     for r in 0..rows {
         for c in 0..cols {
-            values[c * rows + r] = raw.values[r * cols + c];
+            out[c * rows + r] = values[r * cols + c];
         }
     }
-    Raw {
-        shape: vec![cols, rows],
-        values,
-        dtype: raw.dtype,
+    out
+}
+
+enum Detected {
+    Zip,
+    Pickle,
+    Safetensors,
+}
+
+/// The kind of file `bytes` hold: a zip archive (PyTorch's files, NumPy's npz), a bare pickle
+/// (PyTorch's legacy files), or safetensors (an 8-byte header length, then a JSON header).
+fn detect(bytes: &[u8]) -> Result<Detected, WeightsError> {
+    if bytes.starts_with(b"PK\x03\x04") {
+        return Ok(Detected::Zip);
     }
+    if bytes.first() == Some(&0x80) {
+        return Ok(Detected::Pickle);
+    }
+    if bytes.len() > 8 {
+        let header = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes"));
+        if header > 1 && header < bytes.len() as u64 && bytes[8] == b'{' {
+            return Ok(Detected::Safetensors);
+        }
+    }
+    Err(WeightsError::UnknownFormat)
+}
+
+/// The entries of the zip archive `bytes` (a truncated archive has no readable directory).
+fn zip_names(bytes: &[u8]) -> Result<Vec<String>, WeightsError> {
+    let archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| {
+        WeightsError::Unreadable {
+            what: format!(
+                "a zip archive (PyTorch or npz) that cannot be read, truncated or damaged ({e})"
+            ),
+        }
+    })?;
+    Ok(archive.file_names().map(str::to_string).collect())
+}
+
+/// Whether a zip archive's entries are NumPy's npz (`.npy` arrays) rather than PyTorch's
+/// (`…/data.pkl` and its storages).
+fn is_npz(names: &[String]) -> bool {
+    names.iter().any(|n| n.ends_with(".npy")) && !names.iter().any(|n| n.ends_with("data.pkl"))
+}
+
+/// Whether a zip archive is TorchScript's (`torch.jit.save`: its code and constants beside the
+/// pickle).
+fn is_torchscript(names: &[String]) -> bool {
+    names
+        .iter()
+        .any(|n| n.ends_with("constants.pkl") || n.contains("/code/"))
 }

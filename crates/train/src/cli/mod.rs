@@ -213,7 +213,7 @@ pub struct VisualizeArgs {
           value_parser = clap::value_parser!(u32).range(1..=MAX_ZOOM as i64))]
     pub zoom: u32,
     /// Other runs to overlay in loss-compare.png, e.g. case2,case3 (or all).
-    #[arg(long, value_name = "RUNS", value_delimiter = ',')]
+    #[arg(long, value_name = "RUNS", value_delimiter = ',', action = clap::ArgAction::Set)]
     pub compare: Vec<String>,
     #[command(flatten)]
     pub backend: BackendArgs,
@@ -234,7 +234,7 @@ pub struct CompareArgs {
     #[arg(long)]
     pub all_cases: bool,
     /// Backends to run, in order; the first is the reference for weight differences.
-    #[arg(long, value_delimiter = ',', default_value = "flex,ndarray,wgpu", value_parser = parse_backend)]
+    #[arg(long, value_delimiter = ',', default_value = "flex,ndarray,wgpu", value_parser = parse_backend, action = clap::ArgAction::Set)]
     pub backends: Vec<Backend>,
     /// Turn dropout off (then backends can agree closely: no random masks).
     #[arg(long)]
@@ -286,16 +286,16 @@ pub struct SweepArgs {
     #[arg(long, value_name = "N", value_parser = case_number, requires = "axis")]
     pub base: Option<usize>,
     /// Hidden sizes, each 1–4096: --hidden 16,32,64.
-    #[arg(long, value_name = "N,...", value_delimiter = ',', value_parser = whole_number)]
+    #[arg(long, value_name = "N,...", value_delimiter = ',', value_parser = whole_number, action = clap::ArgAction::Set)]
     pub hidden: Option<Vec<usize>>,
     /// Masking-noise ratios, each in [0, 1): --noise 0,0.1,0.2.
-    #[arg(long, value_name = "R,...", value_delimiter = ',', value_parser = ratio)]
+    #[arg(long, value_name = "R,...", value_delimiter = ',', value_parser = ratio, action = clap::ArgAction::Set)]
     pub noise: Option<Vec<f64>>,
     /// Dropout placements: --dropout none,hidden,hidden+output (p is the base case's, else 0.5).
-    #[arg(long, value_name = "P,...", value_delimiter = ',', value_parser = parse_placement)]
+    #[arg(long, value_name = "P,...", value_delimiter = ',', value_parser = parse_placement, action = clap::ArgAction::Set)]
     pub dropout: Option<Vec<Placement>>,
     /// Activations: --activation relu,sigmoid.
-    #[arg(long, value_name = "A,...", value_delimiter = ',', value_parser = parse_activation)]
+    #[arg(long, value_name = "A,...", value_delimiter = ',', value_parser = parse_activation, action = clap::ArgAction::Set)]
     pub activation: Option<Vec<Activation>>,
     /// Epochs per point [default: 10, or 1 with --quick; the study trains 20].
     #[arg(long, value_name = "N", value_parser = positive)]
@@ -340,6 +340,9 @@ pub struct ExportArgs {
     /// elsewhere.
     #[arg(long)]
     pub test_inputs: bool,
+    /// Replace files of other contents at the paths written (never a file of another kind).
+    #[arg(long)]
+    pub overwrite: bool,
     #[command(flatten)]
     pub artifacts: ArtifactsArgs,
     #[command(flatten)]
@@ -348,7 +351,7 @@ pub struct ExportArgs {
 
 /// `train import`.
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("model").args(["case", "activation"]).required(true)))]
+#[command(group(ArgGroup::new("model").args(["case", "activation"])))]
 pub struct ImportArgs {
     /// The model file: safetensors, PyTorch (.pt, .pth) or Chainer (.npz), told by its content.
     #[arg(value_name = "FILE")]
@@ -357,24 +360,20 @@ pub struct ImportArgs {
     #[arg(long, value_name = "NAME", required = true)]
     pub name: String,
     /// Take the activation, dropout and noise from this study case (the hidden size always comes
-    /// from the file).
+    /// from the file). A file this program exported says them itself: flags that contradict it
+    /// are refused.
     #[arg(long, value_name = "N", value_parser = case_number)]
     pub case: Option<usize>,
     /// The hidden layer's activation: relu or sigmoid.
     #[arg(long, value_name = "NAME", value_parser = ["relu", "sigmoid"])]
     pub activation: Option<String>,
-    /// Dropout probability the model trained with (0: none; with --activation).
-    #[arg(long, value_name = "P", default_value_t = 0.0, conflicts_with = "case")]
-    pub dropout: f64,
-    /// Masking-noise ratio of its inputs (0: none; with --activation): the test MSE is measured
-    /// on inputs noised so.
-    #[arg(
-        long,
-        value_name = "RATIO",
-        default_value_t = 0.0,
-        conflicts_with = "case"
-    )]
-    pub noise: f64,
+    /// Dropout probability the model trained with [default: the file's, else 0].
+    #[arg(long, value_name = "P", conflicts_with = "case")]
+    pub dropout: Option<f64>,
+    /// Masking-noise ratio of its inputs, which the test MSE is measured on [default: the
+    /// file's, else 0].
+    #[arg(long, value_name = "RATIO", conflicts_with = "case")]
+    pub noise: Option<f64>,
     /// Replace the run the directory holds.
     #[arg(long)]
     pub overwrite: bool,
@@ -398,4 +397,23 @@ pub struct ServeArgs {
     pub artifacts: ArtifactsArgs,
     #[command(flatten)]
     pub data: DataArgs,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_later_list_flag_replaces_an_earlier_one() {
+        let cli = Cli::try_parse_from(["train", "sweep", "--hidden", "16,64", "--hidden", "32"]).unwrap();
+        let Some(Command::Sweep(args)) = cli.command else {
+            panic!("not a sweep");
+        };
+        assert_eq!(args.hidden, Some(vec![32]));
+        let cli = Cli::try_parse_from(["train", "compare", "--case", "7", "--backends", "flex,wgpu", "--backends", "ndarray"]).unwrap();
+        let Some(Command::Compare(args)) = cli.command else {
+            panic!("not a comparison");
+        };
+        assert_eq!(args.backends, [Backend::Ndarray]);
+    }
 }

@@ -1,96 +1,91 @@
-//! `train export`: a run's model as safetensors in PyTorch's layout.
-
-use std::path::Path;
+//! `train export`: a run's model as safetensors in PyTorch's layout (and its test inputs).
 
 use study::backend::Backend;
 use study::epochs::{EPOCHS_CSV, read_epochs};
 use study::inference::{ModelChoice, TrainedRun};
 use study::layout::EXPORT_DIR;
-use study::weights::{ExportOptions, Provenance, TEST_INPUTS_FILE, export, write_test_inputs};
+use study::origin::Origin;
+use study::weights::{Described, Effect, ExportFile, ExportKind, TEST_INPUTS_FILE};
 
 use crate::cli::ExportArgs;
 use crate::exit::usage;
 
 /// Exports the model `args` name, refusing an unfinished or inconsistent run as `visualize` does.
+/// Every file is built and checked before any is written; the writing holds stops back.
 pub fn run(args: ExportArgs) -> anyhow::Result<()> {
     let name = super::chosen::chosen_run(args.case, args.name.as_ref())?;
     let dir = args.artifacts.root().join(&name);
+    let out = match &args.out {
+        Some(out) if out.as_os_str().is_empty() => return Err(usage("--out: an empty path")),
+        Some(out) if out.file_name().is_none() => {
+            return Err(usage(format!("--out {}: names no file", out.display())));
+        }
+        Some(out) => out.clone(),
+        None => dir.join(EXPORT_DIR).join(match args.epoch {
+            Some(n) => format!("model-epoch-{n}.safetensors"),
+            None => "model.safetensors".into(),
+        }),
+    };
     let choice = args.epoch.map_or(ModelChoice::Final, ModelChoice::Epoch);
     let run = TrainedRun::load(&dir, &choice, Backend::Flex.device()?)?;
-    let file = match args.epoch {
-        Some(n) => format!("model-epoch-{n}.safetensors"),
-        None => "model.safetensors".into(),
-    };
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| dir.join(EXPORT_DIR).join(file));
-    check_output("--out", &out, "safetensors")?;
-    let inputs = args
-        .test_inputs
-        .then(|| out.with_file_name(TEST_INPUTS_FILE));
-    // The test MSE the run recorded for the exported model: its epoch's row, or the import's.
-    let (epochs, test_mse) = match Provenance::of_run(&dir) {
-        Some(imported) => (None, Some(imported.test_mse)),
-        None => {
-            let epoch = args.epoch.unwrap_or(run.config.epochs);
-            let rows = read_epochs(&dir.join(EPOCHS_CSV));
+    let described = description(&run, args.epoch);
+    let mut files = vec![study::weights::model_file(&run, &described, out.clone())?];
+    if args.test_inputs {
+        let path = out.with_file_name(TEST_INPUTS_FILE);
+        let data = args.data.dir();
+        files.push(study::weights::test_inputs_file(&run.config, &data, path)?);
+    }
+    let effects = files
+        .iter()
+        .map(|f| f.effect(args.overwrite))
+        .collect::<Result<Vec<_>, _>>()?;
+    study::interrupt::deferred(|| {
+        files
+            .iter()
+            .zip(&effects)
+            .filter(|(_, effect)| **effect != Effect::Unchanged)
+            .try_for_each(|(file, _)| file.write())
+    })?;
+    for (file, effect) in files.iter().zip(effects) {
+        study::out!("{}", said(file, effect, &run, &name, &described));
+    }
+    Ok(())
+}
+
+/// What the exported file says of the model: the run's settings, the epochs it trained (a
+/// checkpoint's, the run's, none for an import) and the test MSE the run recorded for it.
+fn description(run: &TrainedRun, epoch: Option<usize>) -> Described {
+    match &run.origin {
+        Origin::Imported(provenance) => Described::of(&run.config, None, Some(provenance.test_mse)),
+        Origin::Trained { epochs } => {
+            let epoch = epoch.unwrap_or(*epochs);
+            let rows = read_epochs(&run.dir.join(EPOCHS_CSV));
             let recorded = rows.iter().find(|r| r.epoch == epoch).map(|r| r.test_mse);
-            (Some(epoch), recorded)
+            Described::of(&run.config, Some(epoch), recorded)
+        }
+    }
+}
+
+/// The line that says what happened to `file`.
+fn said(file: &ExportFile, effect: Effect, run: &TrainedRun, name: &str, d: &Described) -> String {
+    let path = file.path.display();
+    let what = match file.kind {
+        ExportKind::Model => {
+            let mse = d.test_mse.map_or_else(|| "not recorded".into(), |v| format!("{v:.5}"));
+            let source = run.model_path.file_name().unwrap_or_default().to_string_lossy();
+            format!(
+                "{source} of {name}: l1.weight [{h}, 784], l1.bias [{h}], l2.weight [784, {h}], l2.bias [784], float32; test MSE {mse}",
+                h = d.hidden
+            )
+        }
+        ExportKind::TestInputs { images } => {
+            let noised = if d.noise > 0.0 { ", noised as the run's" } else { "" };
+            format!("{images} test inputs{noised}, float32 [{images}, 784]")
         }
     };
-    create_parent(&out)?;
-    export(&run, &out, &ExportOptions { test_mse, epochs })?;
-    let mse = test_mse.map_or_else(|| "not recorded".into(), |v| format!("{v:.5}"));
-    study::out!(
-        "wrote {} ({} of {}: l1.weight [{h}, 784], l1.bias [{h}], l2.weight [784, {h}], l2.bias [784], float32; test MSE {mse})",
-        out.display(),
-        run.model_path
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy(),
-        name,
-        h = run.model.hidden()
-    );
-    if let Some(inputs) = &inputs {
-        let n = write_test_inputs(&run.config, &args.data.dir(), inputs)?;
-        let noised = if run.config.noise > 0.0 {
-            ", noised as the run's"
-        } else {
-            ""
-        };
-        study::out!(
-            "wrote {} ({n} test inputs{noised}, float32 [{n}, 784])",
-            inputs.display()
-        );
+    match effect {
+        Effect::Create => format!("wrote {path} ({what})"),
+        Effect::Replace => format!("replaced {path} ({what})"),
+        Effect::Unchanged => format!("{path} already holds this ({what}); left as it is"),
     }
-    Ok(())
-}
-
-/// Refuses an output path `flag` names that is a directory, or an existing file of another kind
-/// than `extension` (a run's `model.bpk`, say), which the export would replace.
-fn check_output(flag: &str, path: &Path, extension: &str) -> anyhow::Result<()> {
-    if path.is_dir() {
-        return Err(usage(format!(
-            "{flag} {}: is a directory; {flag} takes a file",
-            path.display()
-        )));
-    }
-    let other_kind = path.extension().is_none_or(|e| e != extension);
-    if path.exists() && other_kind {
-        return Err(usage(format!(
-            "{flag} {}: exists and is not a .{extension} file; refusing to replace it (choose another name)",
-            path.display()
-        )));
-    }
-    Ok(())
-}
-
-/// Creates the directory `path` goes in.
-fn create_parent(path: &Path) -> anyhow::Result<()> {
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)
-            .map_err(|e| anyhow::anyhow!("{}: cannot create ({e})", parent.display()))?;
-    }
-    Ok(())
 }

@@ -4,13 +4,14 @@ use study::cases::case;
 use study::config::TrainingConfig;
 use study::model::{Activation, AutoencoderConfig};
 use study::names::check_own_name;
-use study::weights::import;
+use study::weights::{Described, Foreign, check_vacant, import, read_foreign};
 
 use crate::advice::name_refused;
 use crate::cli::ImportArgs;
 use crate::exit::usage;
 
-/// Imports `args.file` as the run `args.name`.
+/// Imports `args.file` as the run `args.name`: the file is read (headers first) and the model
+/// measured before anything is written; the writing holds stops back.
 pub fn run(args: ImportArgs) -> anyhow::Result<()> {
     check_own_name(&args.name, None, 0).map_err(|e| name_refused(e, ""))?;
     let shown = args
@@ -19,45 +20,107 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
         .unwrap_or_default()
         .to_string_lossy()
         .into_owned();
-    let mut template = match (args.case, args.activation.as_deref()) {
-        (Some(number), _) => case(number)?,
-        (None, Some(activation)) => {
-            let activation = match activation {
-                "relu" => Activation::Relu,
-                _ => Activation::Sigmoid,
-            };
-            let model = AutoencoderConfig::new(1, activation).with_dropout(args.dropout);
-            TrainingConfig::new(String::new(), String::new(), model).with_noise(args.noise)
-        }
-        (None, None) => unreachable!("clap requires --case or --activation"),
-    };
-    template.name = args.name.clone();
-    template.description = format!("imported from {shown}");
-    if let Err(e) = template.validate() {
-        let flag = e
-            .field
-            .as_deref()
-            .map_or("", |f| f.rsplit('.').next().unwrap_or(f));
-        return Err(usage(format!("--{flag}: {}", e.message)));
-    }
-    let dir = args.artifacts.root().join(&args.name);
-    let imported = import(
-        &args.file,
-        &template,
-        &dir,
-        &args.data.dir(),
-        args.overwrite,
-    )?;
-    for (tensor, dtype) in &imported.converted {
+    let foreign = read_foreign(&args.file).map_err(|error| study::Error::Weights {
+        path: args.file.clone(),
+        error,
+    })?;
+    let template = template(&args, &foreign, &shown)?;
+    for (tensor, dtype) in &foreign.converted {
         study::err!("note: {shown}: {tensor} is {dtype}; converted to float32");
     }
+    if let Some(wrapper) = &foreign.wrapper {
+        let aside = match foreign.left_aside.as_slice() {
+            [] => String::new(),
+            others => format!("; left aside: {}", others.join(", ")),
+        };
+        study::err!("note: {shown}: the model's weights are its '{wrapper}' entry{aside}");
+    }
+    let dir = args.artifacts.root().join(&args.name);
+    check_vacant(&dir, args.overwrite)?;
+    let test = template.test_set(&args.data.dir())?;
+    let described = foreign.described.clone();
+    study::err!(
+        "{shown}: {} hidden units; measuring its test MSE on the {} test images…",
+        foreign.weights.hidden,
+        test.len()
+    );
+    let prepared = import(&args.file, foreign, &template, &dir, &test)?;
+    study::interrupt::deferred(|| prepared.write(args.overwrite))?;
+    let imported = &prepared.imported;
+    let from = described.map_or_else(String::new, |d| {
+        let recorded = d.test_mse.map_or_else(String::new, |v| format!(", which recorded test MSE {v:.5}"));
+        format!("; settings from the file, exported from run {}{recorded}", d.run)
+    });
     let config = TrainingConfig::of_run(&dir)?;
     study::out!(
-        "{}: imported {shown} ({}): {}; test MSE {:.5}",
+        "{}: imported {shown} ({}): {}; test MSE {:.5}{from}",
         dir.display(),
         imported.format,
         config.model_summary(),
         imported.test_mse
     );
     Ok(())
+}
+
+/// The model's settings: from `--case`, else from the file's description, else from
+/// `--activation`; with `--dropout` and `--noise` over them. Flags that contradict what the file
+/// says of itself are refused, naming each setting.
+fn template(args: &ImportArgs, foreign: &Foreign, shown: &str) -> anyhow::Result<TrainingConfig> {
+    let described = foreign.described.as_ref();
+    let mut template = match (args.case, described, args.activation.as_deref()) {
+        (Some(number), ..) => case(number)?,
+        (None, Some(d), _) => d.config(),
+        (None, None, Some(_)) => {
+            TrainingConfig::new(String::new(), String::new(), AutoencoderConfig::new(1, Activation::Sigmoid).with_dropout(0.0))
+        }
+        (None, None, None) => {
+            return Err(usage(format!(
+                "{shown} does not say what model it holds: name it with --case N or --activation relu|sigmoid (with --dropout P and --noise RATIO as it trained)"
+            )));
+        }
+    };
+    if let Some(activation) = args.activation.as_deref() {
+        template.model.activation = match activation {
+            "relu" => Activation::Relu,
+            _ => Activation::Sigmoid,
+        };
+    }
+    if let Some(dropout) = args.dropout {
+        template.model.dropout = dropout;
+    }
+    if let Some(noise) = args.noise {
+        template.noise = noise;
+    }
+    if let Some(d) = described {
+        refuse_contradictions(d, &template, shown)?;
+        template.seed = d.seed;
+    }
+    template.name = args.name.clone();
+    template.description = format!("imported from {shown}");
+    template.model.hidden = foreign.weights.hidden;
+    if let Err(e) = template.validate_imported() {
+        let flag = e
+            .field
+            .as_deref()
+            .map_or("", |f| f.rsplit('.').next().unwrap_or(f));
+        return Err(usage(format!("--{flag}: {}", e.message)));
+    }
+    Ok(template)
+}
+
+/// A usage error when the flags give the model other settings than its file says it has.
+fn refuse_contradictions(d: &Described, template: &TrainingConfig, shown: &str) -> anyhow::Result<()> {
+    let contradictions = d.contradictions(template);
+    if contradictions.is_empty() {
+        return Ok(());
+    }
+    let said: Vec<String> = contradictions
+        .iter()
+        .map(|c| format!("{} {} (the flags: {})", c.setting, c.old, c.new))
+        .collect();
+    Err(usage(format!(
+        "{shown} says its model has {}, exported from run {}: leave out the flags that say otherwise (its settings are taken from the file)",
+        said.join(", "),
+        d.run
+    )))
 }

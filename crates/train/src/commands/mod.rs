@@ -34,7 +34,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             sweep::run(args).map_err(|e| explain(e, Way::Sweep))
         }
         Command::Serve(args) => serve::run(args),
-        Command::Export(args) => export::run(args).map_err(|e| explain(e, Way::Visualize)),
-        Command::Import(args) => import::run(args).map_err(|e| explain(e, Way::Import)),
+        Command::Export(args) => {
+            study::interrupt::install("run the same command again");
+            export::run(args).map_err(|e| explain(e, Way::Visualize))
+        }
+        Command::Import(args) => {
+            study::interrupt::install("nothing was imported; run the same command again");
+            import::run(args).map_err(|e| explain(e, Way::Import))
+        }
     }
 }

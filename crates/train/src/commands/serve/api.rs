@@ -15,7 +15,9 @@ use study::data::PIXELS;
 use study::epochs::{EPOCHS_CSV, read_epochs};
 
 use super::models::Model;
-use super::runs::{FIGURES, RunInfo, figure_path, inside, loaded, run_dir, run_info, run_names};
+use super::runs::{
+    FIGURES, RunInfo, figure_path, inside, loaded, misnamed_runs, run_dir, run_info, run_names,
+};
 use super::state::{ApiError, AppState, MAX_BODY};
 
 /// Test digits offered to start drawing from.
@@ -34,10 +36,12 @@ pub async fn runs(
         let finished = run_names(&root, MODEL_FILE);
         (state.models.lock().unwrap_or_else(|e| e.into_inner()))
             .retain(|name, _| finished.contains(name));
-        run_names(&root, study::config::CONFIG_FILE)
+        let mut runs: Vec<RunInfo> = run_names(&root, study::config::CONFIG_FILE)
             .iter()
             .filter_map(|n| run_info(&state, &root.join(n), n))
-            .collect::<Vec<_>>()
+            .collect();
+        runs.extend(misnamed_runs(&root));
+        runs
     })
     .await
     .map_err(ApiError::internal)?;
@@ -175,7 +179,7 @@ pub async fn reconstruct(
                 let output = run.reconstruct(std::slice::from_ref(&input)).pop()?;
                 Some(json!({
                     "name": name,
-                    "summary": run.config.summary(),
+                    "summary": run.summary(),
                     "activation": run.config.model.activation,
                     "reconstruction": output,
                     "code": run.encode(&input),

@@ -187,7 +187,7 @@ pub async fn interpolate(
                 json!({
                     "name": name,
                     "model": model_id(model),
-                    "summary": run.config.summary(),
+                    "summary": run.summary(),
                     "hidden": run.config.model.hidden,
                     "codes": through_codes(&run.model, &a, &b, &weights),
                     "pca_components": k,
@@ -299,7 +299,7 @@ pub async fn nearest_digits(
             runs.push(json!({
                 "name": name,
                 "model": model_id(model),
-                "summary": model.run.config.summary(),
+                "summary": model.run.summary(),
                 "built_ms": built_now.then(|| codes.built.as_secs_f64() * 1e3),
                 "nearest": listed(codes.nearest(&code, count)),
             }));

@@ -68,7 +68,9 @@ pub fn run_dir(state: &AppState, name: &str) -> Result<PathBuf, ApiError> {
     let resolved = dir
         .canonicalize()
         .map_err(|_| ApiError::not_found(format!("no run named {name}")))?;
-    if resolved.starts_with(&state.root) && resolved.is_dir() {
+    // A directory without a configuration (the sweep's page, say) holds no run.
+    let config = resolved.join(study::config::CONFIG_FILE);
+    if resolved.starts_with(&state.root) && resolved.is_dir() && config.is_file() {
         Ok(resolved)
     } else {
         Err(ApiError::not_found(format!("no run named {name}")))
@@ -139,6 +141,42 @@ pub fn run_names(root: &Path, file: &str) -> Vec<String> {
     names
 }
 
+/// The run directories inside `root` whose names the program does not take (`café`: names
+/// are ASCII, so that none can pass for another), listed so that the page says why they are not
+/// usable instead of leaving them out.
+pub fn misnamed_runs(root: &Path) -> Vec<RunInfo> {
+    let mut runs: Vec<RunInfo> = std::fs::read_dir(root)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.path().join(study::config::CONFIG_FILE).is_file())
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let why = match e.file_name().to_str().map(check_run_name) {
+                Some(Ok(())) => return None,
+                Some(Err(error)) => error.to_string(),
+                None => "not UTF-8".to_string(),
+            };
+            let config = TrainingConfig::of_run(&e.path()).ok();
+            Some(RunInfo {
+                summary: config.as_ref().map_or_else(String::new, TrainingConfig::model_summary),
+                status: Status::Inconsistent,
+                detail: Some(format!(
+                    "{why}; rename the directory to use it"
+                )),
+                epochs_done: 0,
+                epochs_target: 0,
+                backend: None,
+                figures: Vec::new(),
+                nearest_ready: false,
+                name,
+            })
+        })
+        .collect();
+    runs.sort_by(|a, b| a.name.cmp(&b.name));
+    runs
+}
+
 pub fn run_info(state: &AppState, dir: &Path, name: &str) -> Option<RunInfo> {
     let config = TrainingConfig::of_run(dir).ok()?;
     let epochs_done = read_epochs(&dir.join(EPOCHS_CSV)).len();
@@ -172,24 +210,16 @@ pub fn run_info(state: &AppState, dir: &Path, name: &str) -> Option<RunInfo> {
         Vec::new()
     };
     // An imported run trained elsewhere: its model, where it came from, no epochs of its own.
-    let imported = study::weights::Provenance::of_run(dir);
-    let summary = match &imported {
-        Some(p) => format!(
-            "{}, imported from {} ({}), test MSE {:.5}",
-            config.model_summary(),
-            p.file_name(),
-            p.format,
-            p.test_mse
-        ),
-        None => config.summary(),
-    };
+    let origin = study::origin::Origin::of_run(dir, &config);
+    let summary = origin.summary(&config);
+    let imported = matches!(origin, study::origin::Origin::Imported(_));
     Some(RunInfo {
         name: name.to_string(),
         summary,
         status,
         detail,
         epochs_done,
-        epochs_target: if imported.is_some() { 0 } else { config.epochs },
+        epochs_target: if imported { 0 } else { config.epochs },
         backend: config.backend.clone(),
         figures,
         nearest_ready: status == Status::Finished && nearest_ready(state, name, dir),
