@@ -156,6 +156,9 @@ pub enum OutputError {
     /// A file of the same kind with other contents is there.
     #[error("exists and holds something else; nothing was written")]
     Exists,
+    /// A file appeared there while this one was being written (another process).
+    #[error("appeared while this export ran (another process writing it?); not replaced")]
+    Appeared,
 }
 
 /// Why a foreign model file cannot be imported.
@@ -174,7 +177,7 @@ pub enum WeightsError {
         kind: &'static str,
     },
     /// Larger than any file of a model the study allows.
-    #[error("{} MB, larger than any model of at most {max} hidden units could make it ({} MB); not read", bytes >> 20, limit >> 20, max = model::MAX_HIDDEN)]
+    #[error("{}, larger than any model of at most {max} hidden units could make it ({}); not read", megabytes(*bytes), megabytes(*limit), max = model::MAX_HIDDEN)]
     TooLarge {
         /// Its size.
         bytes: u64,
@@ -190,8 +193,8 @@ pub enum WeightsError {
     /// A TorchScript archive (`torch.jit.save`), which holds code, not a state dict.
     #[error("a TorchScript archive (torch.jit.save): save the model's state dict instead, torch.save(model.state_dict(), FILE)")]
     TorchScript,
-    /// A Chainer parameter saved before its link was initialised.
-    #[error("{tensor} is an uninitialised Chainer parameter (saved before the link saw any input): run the model once, then save_npz")]
+    /// An array of Python objects, as Chainer saves a parameter whose link was never initialised.
+    #[error("{tensor} holds a Python object, not numbers: this is how Chainer saves an uninitialised parameter (a link that saw no input before save_npz); run the model once, then save it")]
     Uninitialised {
         /// The parameter.
         tensor: String,
@@ -251,6 +254,11 @@ pub enum WeightsError {
         /// How many.
         count: usize,
     },
+}
+
+/// `206.7 MB` (10⁶ bytes).
+fn megabytes(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / 1e6)
 }
 
 /// `missing a, b; unexpected c`, the parts that are not empty.

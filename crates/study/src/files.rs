@@ -10,17 +10,47 @@ use crate::error::{Error, Result};
 /// `persist`), so a crash or a kill leaves either the old file or the new one, never a truncated
 /// one; the file and the rename are flushed to disk.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    let mut file = tempfile::Builder::new().prefix(".tmp-").tempfile_in(dir)?;
+    let file = written_beside(path, bytes)?;
+    file.persist(path).map_err(|e| e.error)?;
+    sync_directory_of(path);
+    Ok(())
+}
+
+/// [`write_atomic`] for a file that must not exist: if one appeared at `path` meanwhile (another
+/// process writing the same file), nothing is replaced and the error is `AlreadyExists`.
+pub fn write_atomic_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let file = written_beside(path, bytes)?;
+    file.persist_noclobber(path).map_err(|e| e.error)?;
+    sync_directory_of(path);
+    Ok(())
+}
+
+/// `bytes` in a temporary file beside `path`, flushed to disk, with the permissions of the file
+/// it replaces (or those a new file gets: 0666 less the umask).
+fn written_beside(path: &Path, bytes: &[u8]) -> std::io::Result<tempfile::NamedTempFile> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path).map_or(0o666, |m| m.permissions().mode() & 0o7777);
+    let mut file = tempfile::Builder::new()
+        .prefix(".tmp-")
+        .permissions(std::fs::Permissions::from_mode(mode))
+        .tempfile_in(directory_of(path))?;
     file.write_all(bytes)?;
     file.as_file().sync_all()?;
-    file.persist(path).map_err(|e| e.error)?;
-    // Make the rename itself durable; not every file system supports it.
-    std::fs::File::open(dir).and_then(|d| d.sync_all()).ok();
-    Ok(())
+    Ok(file)
+}
+
+fn directory_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    }
+}
+
+/// Makes a rename in `path`'s directory durable; not every file system supports it.
+fn sync_directory_of(path: &Path) {
+    std::fs::File::open(directory_of(path))
+        .and_then(|d| d.sync_all())
+        .ok();
 }
 
 /// Writes `image` to `path` as PNG (atomically).
@@ -98,6 +128,23 @@ mod tests {
         write_atomic(&path, b"new contents").unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"new contents");
         // No temporary file is left behind.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_new_file_is_never_written_over_one_that_appeared() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.bin");
+        write_atomic_new(&path, b"first").unwrap();
+        let e = write_atomic_new(&path, b"second").unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::AlreadyExists);
+        assert_eq!(std::fs::read(&path).unwrap(), b"first");
+        // A replaced file keeps its permissions.
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        write_atomic(&path, b"third").unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o640);
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 

@@ -84,21 +84,15 @@ fn quit(signal: i32) -> ! {
     std::process::exit(128 + signal);
 }
 
-/// Runs `write` (a few files, written quickly) with the stop signals held back, so that a stop
-/// never leaves its files half-written: a signal that came meanwhile ends the process as soon as
-/// `write` returns, whatever it returned.
-pub fn deferred<T>(write: impl FnOnce() -> T) -> T {
+/// Runs `work` (a few files written quickly, and what is said of them) with the stop signals
+/// held back, so that a stop never leaves its files half-written; returns what `work` returned
+/// and the signal that came meanwhile, which the caller answers now that the files are whole.
+pub fn deferred<T>(work: impl FnOnce() -> T) -> (T, Option<i32>) {
     DEFERRED.lock().unwrap().0 = true;
-    let written = write();
-    let pending = {
-        let mut deferred = DEFERRED.lock().unwrap();
-        deferred.0 = false;
-        deferred.1.take()
-    };
-    if let Some(signal) = pending {
-        quit(signal);
-    }
-    written
+    let done = work();
+    let mut deferred = DEFERRED.lock().unwrap();
+    deferred.0 = false;
+    (done, deferred.1.take())
 }
 
 /// Routes the stop signals to `interrupter` until the returned guard is dropped (installing the

@@ -72,6 +72,9 @@ pub fn explain(error: anyhow::Error, way: Way) -> anyhow::Error {
             OutputError::Exists => anyhow::anyhow!(
                 "{study_error}: replace it with --overwrite, or choose another --out"
             ),
+            OutputError::Appeared => {
+                anyhow::anyhow!("{study_error}: run the same command again to compare it")
+            }
             _ => Usage(format!("{study_error}: choose another --out")).into(),
         },
         Error::NothingToReport { .. } => {

@@ -16,7 +16,7 @@ use safetensors::SafeTensors;
 use super::metadata::Described;
 use crate::config::TrainingConfig;
 use crate::error::{Error, OutputError, Result};
-use crate::files::{file_error, write_atomic};
+use crate::files::{file_error, write_atomic, write_atomic_new};
 use crate::inference::TrainedRun;
 
 /// The file of test inputs written beside an exported model.
@@ -75,10 +75,30 @@ pub fn model_file(run: &TrainedRun, described: &Described, path: PathBuf) -> Res
         .map_err(|e| failed(e.to_string()))?;
     let bytes = store.get_bytes().map_err(|e| failed(e.to_string()))?;
     Ok(ExportFile {
-        path,
         kind: ExportKind::Model,
-        bytes,
+        bytes: canonical(bytes).map_err(|e| failed(e.to_string()))?,
+        path,
     })
+}
+
+/// The safetensors file `bytes` with its header's entries in order: safetensors writes them in
+/// a hash map's order, a different file each time for the same model and metadata.
+fn canonical(bytes: Vec<u8>) -> serde_json::Result<Vec<u8>> {
+    use std::collections::BTreeMap;
+    let length = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes")) as usize;
+    let mut header: BTreeMap<String, serde_json::Value> =
+        serde_json::from_slice(&bytes[8..8 + length])?;
+    if let Some(metadata) = header.get_mut("__metadata__") {
+        let sorted: BTreeMap<String, String> = serde_json::from_value(metadata.take())?;
+        *metadata = serde_json::to_value(sorted)?;
+    }
+    let mut text = serde_json::to_vec(&header)?;
+    // Padded with spaces, as safetensors pads, so that the tensors' data starts aligned.
+    text.resize(text.len().next_multiple_of(8), b' ');
+    let mut out = (text.len() as u64).to_le_bytes().to_vec();
+    out.extend(text);
+    out.extend_from_slice(&bytes[8 + length..]);
+    Ok(out)
 }
 
 /// The test inputs a run of `config` is measured on (noised as it noises them) as NumPy's `.npy`
@@ -140,12 +160,24 @@ impl ExportFile {
         }
     }
 
-    /// Writes the file (atomically), creating its directory.
-    pub fn write(&self) -> Result<()> {
+    /// Writes the file (atomically) as `effect` said, creating its directory: a file to create
+    /// is not written over one that appeared meanwhile (another export to the same path).
+    pub fn write(&self, effect: Effect) -> Result<()> {
         if let Some(parent) = self.path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|e| file_error(parent, e))?;
         }
-        write_atomic(&self.path, &self.bytes).map_err(|e| file_error(&self.path, e))
+        let written = match effect {
+            Effect::Unchanged => return Ok(()),
+            Effect::Create => write_atomic_new(&self.path, &self.bytes),
+            Effect::Replace => write_atomic(&self.path, &self.bytes),
+        };
+        written.map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => Error::Output {
+                path: self.path.clone(),
+                error: OutputError::Appeared,
+            },
+            _ => file_error(&self.path, e),
+        })
     }
 
     /// The bytes the path holds, when they could be this file's (the same length).
@@ -174,6 +206,9 @@ impl ExportFile {
         let mut file = std::fs::File::open(path).map_err(|e| file_error(path, e))?;
         let read = file.read(&mut head).map_err(|e| file_error(path, e))?;
         let head = &head[..read];
+        if head.is_empty() {
+            return Ok(true); // An empty file holds nothing to lose.
+        }
         Ok(match self.kind {
             ExportKind::TestInputs { .. } => head.starts_with(b"\x93NUMPY"),
             ExportKind::Model => {

@@ -9,8 +9,15 @@ use model::{INPUT_SIZE, MAX_HIDDEN};
 
 use crate::error::WeightsError;
 
-/// The entries of a training checkpoint that may hold a model's state dict, in the order tried.
-pub const WRAPPERS: [&str; 3] = ["state_dict", "model_state_dict", "model"];
+/// The entries of a training checkpoint that may hold a model's state dict, in the order tried,
+/// each with the separator of its names: PyTorch's (`state_dict.l1.weight`) and a Chainer
+/// trainer snapshot's (`updater/model:main/l1/W`).
+pub const WRAPPERS: [(&str, char); 4] = [
+    ("state_dict", '.'),
+    ("model_state_dict", '.'),
+    ("model", '.'),
+    ("updater/model:main", '/'),
+];
 
 /// Our own names, whose absence or surplus is named exactly (PyTorch's and Chainer's spelling).
 const OUR_NAMES: [[&str; 4]; 2] = [
@@ -44,11 +51,16 @@ pub struct Choice {
 /// weights are Burn's `[in, out]`. A model over [`MAX_HIDDEN`] units is refused here.
 pub fn choose(entries: &[Entry], burn_layout: bool) -> Result<Choice, WeightsError> {
     let whole = two_layers(entries, burn_layout);
-    if whole.is_ok() {
-        return whole;
+    if let Ok(mut choice) = whole {
+        // Everything under one wrapper (`{"model": state_dict}`) is still said to be its entry.
+        choice.wrapper = WRAPPERS
+            .iter()
+            .find(|(w, sep)| choice.names.iter().all(|n| n.starts_with(&format!("{w}{sep}"))))
+            .map(|(w, _)| w.to_string());
+        return Ok(choice);
     }
-    for wrapper in WRAPPERS {
-        let prefix = format!("{wrapper}.");
+    for (wrapper, separator) in WRAPPERS {
+        let prefix = format!("{wrapper}{separator}");
         let inside: Vec<Entry> = entries
             .iter()
             .filter_map(|e| {
@@ -73,12 +85,22 @@ pub fn choose(entries: &[Entry], burn_layout: bool) -> Result<Choice, WeightsErr
 
 /// The top-level entries of `entries` other than `used` (an optimizer, say), sorted.
 pub fn other_entries(entries: &[Entry], used: &str) -> Vec<String> {
-    let firsts: BTreeSet<&str> = entries
+    // As deep as `used`: `optimizer` beside `state_dict`, `updater/optimizer:main` beside
+    // `updater/model:main`.
+    let depth = used.split(['.', '/']).count();
+    let entry = |name: &str| -> String {
+        let end = name
+            .match_indices(['.', '/'])
+            .nth(depth - 1)
+            .map_or(name.len(), |(i, _)| i);
+        name[..end].to_string()
+    };
+    let firsts: BTreeSet<String> = entries
         .iter()
-        .map(|e| e.name.split('.').next().unwrap_or(&e.name))
-        .filter(|first| *first != used)
+        .filter(|e| !e.name.starts_with(used))
+        .map(|e| entry(&e.name))
         .collect();
-    firsts.into_iter().map(str::to_string).collect()
+    firsts.into_iter().collect()
 }
 
 /// A layer's parameters by the name they share (`0` of `0.weight`, `l1` of `l1/W`).
@@ -313,6 +335,20 @@ mod tests {
         assert_eq!(other_entries(&file, "state_dict"), ["optimizer"]);
         let model = entries(&[("model.0.weight", &[8, 784]), ("model.0.bias", &[8]), ("model.2.weight", &[784, 8]), ("model.2.bias", &[784]), ("ema.x", &[1])]);
         assert_eq!(choose(&model, false).unwrap().wrapper.as_deref(), Some("model"));
+        // Alone under a wrapper: still said to be its entry.
+        let alone = entries(&[("model.0.weight", &[8, 784]), ("model.0.bias", &[8]), ("model.2.weight", &[784, 8]), ("model.2.bias", &[784])]);
+        assert_eq!(choose(&alone, false).unwrap().wrapper.as_deref(), Some("model"));
+        // A Chainer trainer snapshot: the model beside the optimizer's state.
+        let snapshot = entries(&[
+            ("updater/model:main/l1/W", &[8, 784]),
+            ("updater/model:main/l1/b", &[8]),
+            ("updater/model:main/l2/W", &[784, 8]),
+            ("updater/model:main/l2/b", &[784]),
+            ("updater/optimizer:main/l1/W/m", &[8, 784]),
+        ]);
+        let choice = choose(&snapshot, false).unwrap();
+        assert_eq!(choice.names[0], "updater/model:main/l1/W");
+        assert_eq!(other_entries(&snapshot, "updater/model:main"), ["updater/optimizer:main"]);
     }
 
     #[test]

@@ -69,28 +69,58 @@ impl Described {
         ]
     }
 
-    /// The description in a file's metadata, when every setting is there and readable (this
-    /// program's exports, also those made before `exported_by` was written).
-    pub fn from_metadata(metadata: &HashMap<String, String>) -> Option<Self> {
+    /// The description in a file's metadata: none when the file does not describe itself (not
+    /// in PyTorch's layout, or settings missing or unreadable in a file that does not say this
+    /// program exported it); an error naming what is wrong when a file that says so carries a
+    /// setting no run can have (a damaged or edited file).
+    pub fn from_metadata(metadata: &HashMap<String, String>) -> Result<Option<Self>, String> {
         let get = |key: &str| metadata.get(key).map(String::as_str);
         if get("layout") != Some("pytorch") {
-            return None;
+            return Ok(None);
         }
-        let activation = match get("activation")? {
+        match (Self::parse(&get), get("exported_by") == Some(EXPORTED_BY)) {
+            (Ok(described), _) => Ok(Some(described)),
+            (Err(_), false) => Ok(None),
+            (Err(reason), true) => Err(reason),
+        }
+    }
+
+    /// Every setting read and checked: what no run can have is named.
+    fn parse<'a>(get: &impl Fn(&str) -> Option<&'a str>) -> Result<Self, String> {
+        let text = |key: &str| get(key).ok_or_else(|| format!("it has no {key}"));
+        let number = |key: &str| -> Result<f64, String> {
+            let value = text(key)?;
+            match value.parse::<f64>() {
+                Ok(v) if (0.0..1.0).contains(&v) => Ok(v),
+                _ => Err(format!("{key} {value:?} is not in [0, 1)")),
+            }
+        };
+        let run = text("run")?;
+        crate::names::check_run_name(run).map_err(|_| format!("run {run:?} is not a run name"))?;
+        let activation = match text("activation")? {
             "relu" => Activation::Relu,
             "sigmoid" => Activation::Sigmoid,
-            _ => return None,
+            other => return Err(format!("activation {other:?} is neither relu nor sigmoid")),
         };
-        Some(Self {
-            run: get("run")?.to_string(),
+        let hidden = text("hidden")?;
+        let hidden = hidden.parse::<usize>().ok().filter(|h| (1..=model::MAX_HIDDEN).contains(h));
+        let hidden = hidden.ok_or("hidden is not 1 to 4096 units")?;
+        let (dropout, noise) = (number("dropout")?, number("noise")?);
+        let placement: Placement = text("dropout_placement")?.parse()?;
+        if (dropout > 0.0) != (placement != Placement::None) {
+            return Err(format!("dropout {dropout} and placement {} disagree", placement.name()));
+        }
+        let seed = text("seed")?.parse().map_err(|_| "its seed is not a number".to_string())?;
+        Ok(Self {
+            run: run.to_string(),
             activation,
-            hidden: get("hidden")?.parse().ok()?,
-            dropout: get("dropout")?.parse().ok()?,
-            placement: get("dropout_placement")?.parse().ok()?,
-            noise: get("noise")?.parse().ok()?,
-            seed: get("seed")?.parse().ok()?,
-            epochs: get("epochs").and_then(|v| v.parse().ok()),
-            test_mse: get("test_mse").and_then(|v| v.parse().ok()),
+            hidden,
+            dropout,
+            placement,
+            noise,
+            seed,
+            epochs: get("epochs").and_then(|v| v.parse().ok()).filter(|&e: &usize| e > 0),
+            test_mse: get("test_mse").and_then(|v| v.parse().ok()).filter(|m: &f64| m.is_finite()),
         })
     }
 
@@ -146,7 +176,7 @@ mod tests {
             .into_iter()
             .map(|(k, v)| (k.to_string(), v))
             .collect();
-        let back = Described::from_metadata(&metadata).unwrap();
+        let back = Described::from_metadata(&metadata).unwrap().unwrap();
         assert_eq!(back, described);
         assert!(back.contradictions(&case7).is_empty());
         let mut relu = case7.clone();
@@ -157,6 +187,20 @@ mod tests {
         let said: Vec<String> = back.contradictions(&case1).iter().map(|d| d.to_string()).collect();
         assert_eq!(said, ["activation sigmoid → relu", "dropout 0 → 0.5", "noise 0.2 → 0"]);
         // Someone else's safetensors describes nothing.
-        assert_eq!(Described::from_metadata(&HashMap::new()), None);
+        assert_eq!(Described::from_metadata(&HashMap::new()), Ok(None));
+        // A file that says this program exported it but holds what no run can have is damaged.
+        for (key, value, said) in [
+            ("noise", "NaN", "noise \"NaN\" is not in [0, 1)"),
+            ("dropout", "2", "dropout \"2\" is not in [0, 1)"),
+            ("dropout", "0.5", "dropout 0.5 and placement none disagree"),
+            ("run", "../x\n\u{1b}[31m", "is not a run name"),
+        ] {
+            let mut damaged = metadata.clone();
+            damaged.insert(key.into(), value.into());
+            let e = Described::from_metadata(&damaged).unwrap_err();
+            assert!(e.contains(said), "{key}: {e}");
+            damaged.remove("exported_by");
+            assert_eq!(Described::from_metadata(&damaged), Ok(None), "{key}");
+        }
     }
 }

@@ -82,7 +82,7 @@ pub fn read_foreign(path: &Path) -> Result<Foreign, WeightsError> {
     };
     let entries = container.entries()?;
     let choice = matching::choose(&entries, format == Format::BurnSafetensors)?;
-    let described = container.described();
+    let described = container.described()?;
     if let Some(d) = described.as_ref().filter(|d| d.hidden != choice.hidden) {
         return Err(WeightsError::Unreadable {
             what: format!(
@@ -273,10 +273,16 @@ impl<'a> Container<'a> {
     }
 
     /// What the file's metadata says of the model, if this program exported it.
-    fn described(&self) -> Option<Described> {
+    fn described(&self) -> Result<Option<Described>, WeightsError> {
         match self {
-            Self::Safetensors(_, metadata) => Described::from_metadata(metadata),
-            _ => None,
+            Self::Safetensors(_, metadata) => {
+                Described::from_metadata(metadata).map_err(|reason| WeightsError::Unreadable {
+                    what: format!(
+                        "its metadata says this program exported it, but {reason}: a damaged or edited file"
+                    ),
+                })
+            }
+            _ => Ok(None),
         }
     }
 }
@@ -412,27 +418,34 @@ fn npy_values<R: std::io::Read>(
     let failed = |e: std::io::Error| WeightsError::Unreadable {
         what: format!("{name}: {e}"),
     };
-    match descr.trim_start_matches(['<', '>', '|', '=']) {
-        "f4" => Ok((array.into_vec::<f32>().map_err(failed)?, "float32".into())),
+    // A Fortran-order array (NumPy's `W.T`, saved as it is) holds its columns one after another.
+    let fortran = match (array.order(), array.shape()) {
+        (npyz::Order::Fortran, &[rows, cols]) => Some((rows as usize, cols as usize)),
+        _ => None,
+    };
+    let (values, dtype): (Vec<f32>, &str) = match descr.trim_start_matches(['<', '>', '|', '=']) {
+        "f4" => (array.into_vec::<f32>().map_err(failed)?, "float32"),
         "f8" => {
             let values = array.into_vec::<f64>().map_err(failed)?;
-            Ok((
-                values.into_iter().map(|v| v as f32).collect(),
-                "float64".into(),
-            ))
+            (values.into_iter().map(|v| v as f32).collect(), "float64")
         }
         "f2" => {
             let values = array.into_vec::<half::f16>().map_err(failed)?;
-            Ok((
-                values.into_iter().map(half::f16::to_f32).collect(),
-                "float16".into(),
-            ))
+            (values.into_iter().map(half::f16::to_f32).collect(), "float16")
         }
-        other => Err(WeightsError::NotFloat {
-            tensor: name.into(),
-            dtype: other.into(),
-        }),
-    }
+        other => {
+            return Err(WeightsError::NotFloat {
+                tensor: name.into(),
+                dtype: other.into(),
+            });
+        }
+    };
+    let values = match fortran {
+        // Read column by column, the values are the transpose's rows.
+        Some((rows, cols)) => transpose(&values, cols, rows),
+        None => values,
+    };
+    Ok((values, dtype.into()))
 }
 
 /// `values`, a row-major `rows × cols` matrix, transposed.

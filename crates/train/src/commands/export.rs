@@ -39,17 +39,32 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
         .iter()
         .map(|f| f.effect(args.overwrite))
         .collect::<Result<Vec<_>, _>>()?;
-    study::interrupt::deferred(|| {
-        files
-            .iter()
-            .zip(&effects)
-            .filter(|(_, effect)| **effect != Effect::Unchanged)
-            .try_for_each(|(file, _)| file.write())
-    })?;
-    for (file, effect) in files.iter().zip(effects) {
-        study::out!("{}", said(file, effect, &run, &name, &described));
+    let (written, signal) = study::interrupt::deferred(|| {
+        for (file, effect) in files.iter().zip(&effects) {
+            if *effect != Effect::Unchanged {
+                file.write(*effect)?;
+            }
+            study::out!("{}", said(file, *effect, &run, &name, &described));
+        }
+        Ok::<(), study::Error>(())
+    });
+    written?;
+    match signal {
+        Some(signal) => Err(stopped_after(signal, "the export was written: its files are whole")),
+        None => Ok(()),
     }
-    Ok(())
+}
+
+/// A stop that came while the files were written, answered once they are whole.
+pub fn stopped_after(signal: i32, what: &str) -> anyhow::Error {
+    crate::exit::Signalled {
+        signal,
+        message: Some(format!(
+            "stopped by {} after {what}",
+            study::interrupt::describe(signal)
+        )),
+    }
+    .into()
 }
 
 /// What the exported file says of the model: the run's settings, the epochs it trained (a

@@ -4,7 +4,7 @@ use study::cases::case;
 use study::config::TrainingConfig;
 use study::model::{Activation, AutoencoderConfig};
 use study::names::check_own_name;
-use study::weights::{Described, Foreign, check_vacant, import, read_foreign};
+use study::weights::{Described, Foreign, Prepared, check_vacant, import, read_foreign};
 
 use crate::advice::name_refused;
 use crate::cli::ImportArgs;
@@ -14,8 +14,9 @@ use crate::exit::usage;
 /// measured before anything is written; the writing holds stops back.
 pub fn run(args: ImportArgs) -> anyhow::Result<()> {
     check_own_name(&args.name, None, 0).map_err(|e| name_refused(e, ""))?;
-    let shown = args
-        .file
+    // The file's own name, links followed (`/dev/stdin` redirected from a file is that file).
+    let real = std::fs::canonicalize(&args.file).unwrap_or_else(|_| args.file.clone());
+    let shown = real
         .file_name()
         .unwrap_or_default()
         .to_string_lossy()
@@ -45,13 +46,37 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
         test.len()
     );
     let prepared = import(&args.file, foreign, &template, &dir, &test)?;
-    study::interrupt::deferred(|| prepared.write(args.overwrite))?;
+    let (written, signal) = study::interrupt::deferred(|| -> anyhow::Result<()> {
+        prepared.write(args.overwrite)?;
+        say_imported(&prepared, &shown, described)
+    });
+    written?;
+    match signal {
+        Some(signal) => Err(super::export::stopped_after(
+            signal,
+            &format!("the import was written: {} is a finished run", dir.display()),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The line that says what was imported, as what, and how its settings were chosen.
+fn say_imported(prepared: &Prepared, shown: &str, described: Option<Described>) -> anyhow::Result<()> {
     let imported = &prepared.imported;
+    let dir = &imported.run_dir;
+    if let Some(recorded) = described.as_ref().and_then(|d| d.test_mse) {
+        let measured = imported.test_mse;
+        if (measured - recorded).abs() > 1e-5 * recorded.abs().max(1e-9) {
+            study::err!(
+                "note: {shown} recorded test MSE {recorded:.5}, measured here {measured:.5}: its weights or its metadata changed after the export"
+            );
+        }
+    }
     let from = described.map_or_else(String::new, |d| {
         let recorded = d.test_mse.map_or_else(String::new, |v| format!(", which recorded test MSE {v:.5}"));
         format!("; settings from the file, exported from run {}{recorded}", d.run)
     });
-    let config = TrainingConfig::of_run(&dir)?;
+    let config = TrainingConfig::of_run(dir)?;
     study::out!(
         "{}: imported {shown} ({}): {}; test MSE {:.5}{from}",
         dir.display(),

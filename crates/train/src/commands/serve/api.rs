@@ -62,7 +62,8 @@ pub async fn epochs(
         .iter()
         .map(|r| json!({ "epoch": r.epoch, "train_loss": r.train_loss, "test_mse": r.test_mse }))
         .collect();
-    Ok(axum::Json(json!({ "run": run, "epochs": rows })))
+    let imported = dir.join(study::layout::PROVENANCE_FILE).is_file();
+    Ok(axum::Json(json!({ "run": run, "epochs": rows, "imported": imported })))
 }
 
 pub async fn figure(

@@ -54,6 +54,8 @@ pub struct RunInfo {
     detail: Option<String>,
     epochs_done: usize,
     epochs_target: usize,
+    /// Imported from a file: no epochs of its own.
+    imported: bool,
     backend: Option<String>,
     figures: Vec<&'static str>,
     /// Whether its model's codes of the training set are built: its nearest digits come at once.
@@ -166,6 +168,7 @@ pub fn misnamed_runs(root: &Path) -> Vec<RunInfo> {
                 )),
                 epochs_done: 0,
                 epochs_target: 0,
+                imported: false,
                 backend: None,
                 figures: Vec::new(),
                 nearest_ready: false,
@@ -220,6 +223,7 @@ pub fn run_info(state: &AppState, dir: &Path, name: &str) -> Option<RunInfo> {
         detail,
         epochs_done,
         epochs_target: if imported { 0 } else { config.epochs },
+        imported,
         backend: config.backend.clone(),
         figures,
         nearest_ready: status == Status::Finished && nearest_ready(state, name, dir),
