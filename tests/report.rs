@@ -124,7 +124,8 @@ fn quick_report_covers_every_case_and_renders() {
             assert!(out.join(figure.as_str().unwrap()).exists(), "{figure}");
         }
         let figures = c["figures"].as_array().unwrap().len();
-        assert_eq!(figures, if noise > 0.0 { 6 } else { 5 }, "{name}");
+        // The run's figures and its live and dead units' structure.
+        assert_eq!(figures, if noise > 0.0 { 7 } else { 6 }, "{name}");
         assert_eq!(num(c, &["seed"]), 0.0);
         // The code map: its plane holds part of the variance, and its digit separation is a share.
         let explained = num(c, &["codes", "variance_explained"]);
@@ -167,9 +168,14 @@ fn quick_report_covers_every_case_and_renders() {
     }
     check_page_in_browser(&out.join("index.html"), dir.path(), 40, "report.png");
 
-    // --reuse trains nothing and reports the same runs.
+    // --reuse trains nothing and reports the same runs, measured to the same bits.
     let stdout = stdout_of_success(&report(&["--quick", "--reuse", "--artifacts", root_arg]));
     assert!(!stdout.contains("train loss"), "--reuse trained:\n{stdout}");
+    let again: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    for key in ["cases", "claims", "calibration", "fine_tune", "pixel_probe_accuracy"] {
+        assert!(again[key] == json[key], "{key} differs when measured again");
+    }
     // A full report over quick runs would replace them: it refuses instead.
     assert_one_line_error(
         &report(&["--artifacts", root_arg]),

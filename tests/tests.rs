@@ -4,6 +4,7 @@
 //! The slow ones (training on wgpu, a cold `cargo check --features vulkan`) are ignored by
 //! default; CI runs them too: `cargo test --release --workspace --locked -- --ignored`, after the default tests.
 
+mod claims;
 mod compare;
 mod foreign_files;
 mod gpu;

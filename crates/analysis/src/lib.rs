@@ -3,9 +3,11 @@
 //! are, the map of its codes, and linear probes on its codes; and what the page shows of a model's
 //! inside: interpolations, hidden units, nearest digits.
 
+mod calibration;
 mod codes;
 mod images;
 mod interpolation;
+mod liveness;
 mod measure;
 mod nearest;
 mod pca;
@@ -17,15 +19,20 @@ mod units;
 pub use codes::{CodeMap, CodeMapSummary, code_rows, nearest_mean_accuracy};
 pub use images::{Images, mse, to_rows};
 pub use interpolation::{mixing_weights, through_codes, through_components, through_pixels};
+pub use calibration::{
+    CALIBRATION_COMPONENTS, Calibration, CalibrationSummary, KnownTiles, NOISE_BELOW_THRESHOLD,
+    share_below,
+};
+pub use liveness::{LiveAndDead, UnitGroup, UnitTiles, relative_change};
 pub use measure::{
-    ACTIVE_PIXEL_SHARE, CaseNumbers, FilterSummary, IDENTITY_TEST_IMAGES, IdentityProbes, TestSet,
-    active_pixels, dead_units, measure,
+    ACTIVE_PIXEL_SHARE, Against, COPIES_BELOW, CaseNumbers, FilterSummary, IDENTITY_TEST_IMAGES,
+    IdentityProbes, IdentityReading, TestSet, active_pixels, dead_units, measure,
 };
 pub use nearest::{ByteRows, Element, Neighbour, nearest};
 pub use pca::{Pca, centred_covariance, principal_components};
 pub use probe::{Classifier, Labelled, fit, study_linear};
 pub use stats::mean_and_spread;
 pub use structure::{
-    FilterStructure, STRUCTURED_BELOW, masked_structure_ratio, roughness, structure_ratio,
+    FilterStructure, masked_structure_ratio, median, quantile, ratios, roughness, structure_ratio,
 };
 pub use units::{ALONE_PERCENTILE, UnitActivity, unit_activity, unit_alone};

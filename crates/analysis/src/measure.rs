@@ -1,7 +1,7 @@
 //! The report's numbers for one trained autoencoder: test errors with and without dropout, the
 //! output-intensity effect, baselines at the same width, the identity test and filter structure.
 
-use data::{PIXELS, SIDE};
+use data::PIXELS;
 use model::Autoencoder;
 use rand::seq::SliceRandom;
 use rand::{RngExt, SeedableRng};
@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::images::{Images, mse};
 use crate::pca::Pca;
+use crate::liveness::{LiveAndDead, UnitTiles};
 use crate::structure::FilterStructure;
 
 /// A pixel counts as active when at least this share of the training images light it up.
@@ -66,6 +67,42 @@ impl IdentityProbes {
     }
 }
 
+/// The identity test's line, the one reading of it everywhere: a network whose error on uniform
+/// noise is less than this many times its error on digits reconstructs anything about as well
+/// as digits (a ratio near 1): it copies its input. Above it, it learned what digits look like.
+pub const COPIES_BELOW: f64 = 2.0;
+
+/// What the identity test says of a network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum IdentityReading {
+    /// Noise is reconstructed about as well as digits: the network copies its input.
+    Copies,
+    /// Noise is reconstructed far worse than digits: it learned digits, not a copy.
+    LearnedDigits,
+}
+
+impl IdentityReading {
+    /// The reading of a noise ÷ digit error ratio.
+    pub fn of(noise_over_digits: f64) -> Self {
+        if noise_over_digits < COPIES_BELOW {
+            IdentityReading::Copies
+        } else {
+            IdentityReading::LearnedDigits
+        }
+    }
+
+    /// `copies its input` or `learned digits, not a copy`, with the line that decides.
+    pub fn describe(self) -> String {
+        match self {
+            IdentityReading::Copies => format!("copies its input (noise ÷ digit error below {COPIES_BELOW})"),
+            IdentityReading::LearnedDigits => {
+                format!("learned digits, not a copy (noise ÷ digit error {COPIES_BELOW} or more)")
+            }
+        }
+    }
+}
+
 /// Everything measured on one trained autoencoder.
 #[derive(Debug, Clone, Serialize)]
 pub struct CaseNumbers {
@@ -96,6 +133,11 @@ pub struct CaseNumbers {
     pub shuffled_mse: f64,
     /// Hidden units never active (code ≤ 0) on any test input: dead ReLU units.
     pub dead_units: usize,
+    /// The live and the dead units apart: their tiles' structure and how far they moved.
+    pub units: LiveAndDead,
+    /// Every unit, for the figures (not in `report.json`).
+    #[serde(skip)]
+    pub tiles: UnitTiles,
     /// Structure of the first layer's tiles (w1).
     pub w1: FilterSummary,
     /// Structure of the second layer's tiles (w2ᵀ).
@@ -128,16 +170,47 @@ pub struct TestSet {
     pub targets: Images,
 }
 
-/// Measures `model` (on a device without autodiff) against its test set; `dropout_model` is the
-/// same weights on an autodiff device, where dropout is active.
+impl CaseNumbers {
+    /// The identity test's ratio: the error on uniform noise ÷ the error on digits.
+    pub fn identity_ratio(&self) -> f64 {
+        self.noise_mse / self.digit_mse
+    }
+
+    /// What the identity test says of the network.
+    pub fn identity_reading(&self) -> IdentityReading {
+        IdentityReading::of(self.identity_ratio())
+    }
+}
+
+/// What a model is measured against besides its test set: the PCA baseline, the identity test's
+/// images, the pixels that count for filter structure and the calibrated structure threshold.
+pub struct Against<'a> {
+    /// PCA of the training images.
+    pub pca: &'a Pca,
+    /// The identity test's images.
+    pub probes: &'a IdentityProbes,
+    /// The pixels that count in a tile.
+    pub active: &'a [bool],
+    /// Tiles below this structure ratio count as structured.
+    pub threshold: f64,
+}
+
+/// Measures `model` (on a device without autodiff, trained from `initial` where it is known)
+/// against its test set; `dropout_model` is the same weights on an autodiff device, where
+/// dropout is active.
 pub fn measure(
     model: &Autoencoder,
+    initial: Option<&Autoencoder>,
     dropout_model: &Autoencoder,
     test: &TestSet,
-    pca: &Pca,
-    probes: &IdentityProbes,
-    active: &[bool],
+    against: &Against,
 ) -> CaseNumbers {
+    let Against {
+        pca,
+        probes,
+        active,
+        threshold,
+    } = *against;
     let outputs = model.reconstruct(&test.inputs.pixels);
     let targets = test.targets.pixels.clone();
     let mean_output = crate::images::mean(outputs.clone());
@@ -156,6 +229,7 @@ pub fn measure(
         model.reconstruct(&probes.digits.pixels),
         probes.digits.pixels.clone(),
     );
+    let tiles = UnitTiles::of(model, initial, &test.inputs, active);
     CaseNumbers {
         test_mse: mse(outputs.clone(), targets.clone()),
         test_mse_dropout_on: mse(dropout_outputs, targets.clone()),
@@ -175,9 +249,11 @@ pub fn measure(
             model.reconstruct(&probes.shuffled.pixels),
             probes.shuffled.pixels.clone(),
         ),
-        dead_units: dead_units(model, &test.inputs),
-        w1: FilterStructure::of(&model.encoder_filters(), SIDE, active).into(),
-        w2t: FilterStructure::of(&model.decoder_filters(), SIDE, active).into(),
+        dead_units: tiles.live.iter().filter(|live| !**live).count(),
+        units: tiles.live_and_dead(threshold),
+        w1: FilterStructure::from_ratios(&tiles.w1_ratio, threshold).into(),
+        w2t: FilterStructure::from_ratios(&tiles.w2t_ratio, threshold).into(),
+        tiles,
     }
 }
 
@@ -257,12 +333,31 @@ pub(crate) mod tests {
         let pca = Pca::fit(&images(100, 3, &device));
         let probes = IdentityProbes::new(&test.targets, 1);
         let all = [true; PIXELS];
-        let numbers = measure(&model, &dropout_model, &test, &pca, &probes, &all);
+        let against = Against {
+            pca: &pca,
+            probes: &probes,
+            active: &all,
+            threshold: 0.9,
+        };
+        let numbers = measure(&model, Some(&model), &dropout_model, &test, &against);
         assert_ne!(numbers.test_mse, numbers.test_mse_dropout_on);
-        let again = measure(&model, &model.valid(), &test, &pca, &probes, &all);
+        let again = measure(&model, Some(&model), &model.valid(), &test, &against);
         assert_eq!(again.test_mse, again.test_mse_dropout_on);
         assert_eq!(numbers.identity_mse, 0.0);
         assert_eq!(numbers.pca_components, 50);
+        // Measured against its own start, no unit moved.
+        assert_eq!(numbers.units.live.w1_moved, 0.0);
+        assert_eq!(numbers.units.live.units + numbers.units.dead.units, 50);
+        assert_eq!(numbers.units.dead.units, numbers.dead_units);
+    }
+
+    #[test]
+    fn copying_is_a_noise_to_digit_ratio_near_one() {
+        assert_eq!(IdentityReading::of(1.0), IdentityReading::Copies);
+        assert_eq!(IdentityReading::of(1.9), IdentityReading::Copies);
+        assert_eq!(IdentityReading::of(2.0), IdentityReading::LearnedDigits);
+        assert_eq!(IdentityReading::of(550.0), IdentityReading::LearnedDigits);
+        assert!(IdentityReading::of(550.0).describe().contains("not a copy"));
     }
 
     #[test]

@@ -75,6 +75,20 @@ impl Pca {
         centered.matmul(basis.clone()).matmul(basis.transpose()) + self.mean.clone()
     }
 
+    /// The first `k` components as images (784 values each), in order of variance.
+    pub fn component_tiles(&self, k: usize) -> Vec<Vec<f32>> {
+        let k = k.min(PIXELS);
+        let columns: Vec<f32> = self
+            .components
+            .clone()
+            .slice([0..PIXELS, 0..k])
+            .transpose()
+            .into_data()
+            .try_to_vec()
+            .expect("f32 components");
+        columns.chunks(PIXELS).map(<[f32]>::to_vec).collect()
+    }
+
     /// The training set's mean image `[1, 784]`.
     pub fn mean(&self) -> Tensor<2> {
         self.mean.clone()

@@ -1,8 +1,6 @@
 //! How stroke-like or noise-like a weight tile is: its spatial roughness relative to the same
-//! values in a random arrangement.
-
-/// Tiles whose [`structure_ratio`] is below this count as structured (smooth strokes or blobs).
-pub const STRUCTURED_BELOW: f64 = 0.5;
+//! values in a random arrangement. Which ratio counts as structured is not assumed here: it is
+//! calibrated on tiles known to be noise ([`crate::Calibration`]).
 
 /// Mean squared difference between horizontally and vertically adjacent pixels of a square tile
 /// of `side × side` values.
@@ -69,39 +67,64 @@ pub fn masked_structure_ratio(tile: &[f32], side: usize, active: &[bool]) -> Opt
     (shuffled > 0.0).then(|| masked_roughness(tile, side, active) / shuffled)
 }
 
+/// [`masked_structure_ratio`] of every tile (a constant tile counts as 1, unstructured).
+pub fn ratios(tiles: &[Vec<f32>], side: usize, active: &[bool]) -> Vec<f64> {
+    tiles
+        .iter()
+        .map(|t| masked_structure_ratio(t, side, active).unwrap_or(1.0))
+        .collect()
+}
+
 /// Summary of [`masked_structure_ratio`] over a set of tiles (all the units of one layer).
 #[derive(Debug, Clone, PartialEq)]
 pub struct FilterStructure {
     /// Number of tiles.
     pub tiles: usize,
-    /// Median ratio (constant tiles count as 1, unstructured).
+    /// Median ratio (constant tiles count as 1, unstructured); NaN without tiles.
     pub median_ratio: f64,
-    /// Fraction of tiles with a ratio below [`STRUCTURED_BELOW`].
+    /// Fraction of tiles with a ratio below the threshold; 0 without tiles.
     pub structured_fraction: f64,
 }
 
 impl FilterStructure {
-    /// Measures every tile (each `side × side` values) over its `active` pixels.
-    pub fn of(tiles: &[Vec<f32>], side: usize, active: &[bool]) -> Self {
-        let mut ratios: Vec<f64> = tiles
-            .iter()
-            .map(|t| masked_structure_ratio(t, side, active).unwrap_or(1.0))
-            .collect();
-        ratios.sort_by(f64::total_cmp);
-        let structured = ratios.iter().filter(|&&r| r < STRUCTURED_BELOW).count();
-        let median_ratio = match ratios.len() {
-            0 => f64::NAN,
-            n if n % 2 == 1 => ratios[n / 2],
-            n => (ratios[n / 2 - 1] + ratios[n / 2]) / 2.0,
-        };
+    /// Measures every tile (each `side × side` values) over its `active` pixels; those below
+    /// `threshold` count as structured.
+    pub fn of(tiles: &[Vec<f32>], side: usize, active: &[bool], threshold: f64) -> Self {
+        Self::from_ratios(&ratios(tiles, side, active), threshold)
+    }
+
+    /// The summary of tiles whose ratios are `ratios`.
+    pub fn from_ratios(ratios: &[f64], threshold: f64) -> Self {
+        let structured = ratios.iter().filter(|&&r| r < threshold).count();
         Self {
             tiles: ratios.len(),
-            median_ratio,
+            median_ratio: median(ratios),
             structured_fraction: if ratios.is_empty() {
                 0.0
             } else {
                 structured as f64 / ratios.len() as f64
             },
+        }
+    }
+}
+
+/// The median of `values` (NaN when there are none).
+pub fn median(values: &[f64]) -> f64 {
+    quantile(values, 0.5)
+}
+
+/// The `q`-quantile of `values`, interpolated between the two nearest order statistics (NaN when
+/// there are none).
+pub fn quantile(values: &[f64], q: f64) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    match sorted.len() {
+        0 => f64::NAN,
+        n => {
+            let position = q.clamp(0.0, 1.0) * (n - 1) as f64;
+            let (low, high) = (position.floor() as usize, position.ceil() as usize);
+            let t = position - low as f64;
+            sorted[low] * (1.0 - t) + sorted[high] * t
         }
     }
 }
@@ -179,8 +202,16 @@ mod tests {
         let active: Vec<bool> = (0..SIDE * SIDE).map(|p| !border(p)).collect();
         let whole = structure_ratio(&tile, SIDE).unwrap();
         let centre = masked_structure_ratio(&tile, SIDE, &active).unwrap();
-        assert!(whole > STRUCTURED_BELOW, "whole tile {whole}");
+        assert!(whole > 0.5, "whole tile {whole}");
         assert!(centre < 0.2, "centre {centre}");
+    }
+
+    #[test]
+    fn quantiles_interpolate_between_order_statistics() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
+        assert_eq!(quantile(&[0.0, 10.0], 0.01), 0.1);
+        assert!(median(&[]).is_nan());
     }
 
     #[test]
@@ -192,7 +223,7 @@ mod tests {
             stroke(),
             vec![0.0; SIDE * SIDE],
         ];
-        let s = FilterStructure::of(&tiles, SIDE, &[true; SIDE * SIDE]);
+        let s = FilterStructure::of(&tiles, SIDE, &[true; SIDE * SIDE], 0.5);
         assert_eq!(s.tiles, 5);
         assert!((s.structured_fraction - 0.4).abs() < 1e-12);
         assert!(

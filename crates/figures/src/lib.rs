@@ -3,11 +3,13 @@
 
 mod chart;
 mod curves;
+mod distributions;
 mod grid;
 mod scatter;
 
 pub use chart::{ChartOptions, LossCurves, loss_chart, with_caption};
 pub use curves::{Curve, CurveChart, CurvePoint, curve_chart};
+pub use distributions::{Distribution, DistributionChart, distribution_chart, shares};
 pub use grid::{TileGrid, TileScale, min_max, to_level};
 pub use scatter::{DIGIT_COLORS, digit_scatter};
 

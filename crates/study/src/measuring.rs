@@ -5,14 +5,15 @@
 use std::path::Path;
 
 use analysis::{
-    CaseNumbers, Classifier, IdentityProbes, Images, Labelled, Pca, TestSet, active_pixels, fit,
-    measure,
+    Against, CALIBRATION_COMPONENTS, Calibration, CaseNumbers, Classifier, IdentityProbes, Images,
+    Labelled, Pca, TestSet, active_pixels, fit, measure,
 };
 use burn::prelude::*;
 use data::{Mnist, NoisedMnist, Split};
 
 use crate::error::Result;
 use crate::inference::TrainedRun;
+use crate::training::initial_model;
 
 /// Training images per run of a smoke test (`--quick`), the report's and the sweeps'.
 pub const QUICK_IMAGES: usize = 2000;
@@ -30,6 +31,7 @@ pub(crate) struct Measuring {
     pub(crate) pca: Pca,
     pub(crate) probes: IdentityProbes,
     pub(crate) active: Vec<bool>,
+    pub(crate) calibration: Calibration,
     pub(crate) probe_epochs: usize,
 }
 
@@ -62,10 +64,15 @@ impl Measuring {
         let labels = |set: &Mnist| (0..set.len()).map(|i| set.label(i)).collect();
         let train_images = Images::new(pixels(&train_set), &cpu);
         let test_clean = Images::new(pixels(&test_set), &cpu);
+        let pca = Pca::fit(&train_images);
+        let probes = IdentityProbes::new(&test_clean, PROBE_SEED);
+        let active = active_pixels(&train_set);
+        let calibration = calibrate(&cpu, &pca, &probes, &active)?;
         Ok(Self {
-            pca: Pca::fit(&train_images),
-            probes: IdentityProbes::new(&test_clean, PROBE_SEED),
-            active: active_pixels(&train_set),
+            pca,
+            probes,
+            active,
+            calibration,
             train_labels: labels(&train_set),
             test_labels: labels(&test_set),
             probe_epochs,
@@ -132,22 +139,24 @@ impl Measuring {
         }
     }
 
-    /// `run`'s numbers (dropout active where the run trains with it, seeded by its seed) and its
-    /// codes' linear-probe accuracy.
+    /// `run`'s numbers (dropout active where the run trains with it, seeded by its seed; units
+    /// measured against the initial weights its seed gives) and its codes' linear-probe accuracy.
     pub(crate) fn run_numbers(&self, run: &TrainedRun) -> RunNumbers {
         let config = &run.config;
+        // The start is recomputed where the run trained on flex, whose random draws these are.
+        let on_flex = matches!(config.backend.as_deref(), None | Some("flex"));
+        let initial = on_flex.then(|| initial_model(config, &self.cpu).valid());
         let ad = self.cpu.clone().autodiff();
         ad.seed(config.seed);
         let dropout_model = run.model.clone().to_device(&ad).train();
         let test = self.test_set_of(config.noise, config.seed);
-        let numbers = measure(
-            &run.model,
-            &dropout_model,
-            &test,
-            &self.pca,
-            &self.probes,
-            &self.active,
-        );
+        let against = Against {
+            pca: &self.pca,
+            probes: &self.probes,
+            active: &self.active,
+            threshold: self.calibration.threshold,
+        };
+        let numbers = measure(&run.model, initial.as_ref(), &dropout_model, &test, &against);
         self.cpu.seed(config.seed);
         let codes = (
             run.model.codes(&self.train_images.pixels),
@@ -158,6 +167,23 @@ impl Measuring {
             probe_accuracy: self.probe(codes, config.seed),
         }
     }
+}
+
+/// The structure measure calibrated: noise from the initial weights of case 1 (seed 0, both
+/// layers: 2000 tiles), structure from the first principal components of the training digits
+/// and from the identity test's clean digits.
+fn calibrate(cpu: &Device, pca: &Pca, probes: &IdentityProbes, active: &[bool]) -> Result<Calibration> {
+    let case1 = crate::cases::case(1)?;
+    let start = initial_model(&case1, cpu).valid();
+    let mut noise = start.encoder_filters();
+    noise.extend(start.decoder_filters());
+    let digits = analysis::to_rows(probes.digits.pixels.clone());
+    Ok(Calibration::new(
+        &noise,
+        &pca.component_tiles(CALIBRATION_COMPONENTS),
+        &digits,
+        active,
+    ))
 }
 
 /// This machine's CPU, its hardware threads and the build.

@@ -189,6 +189,14 @@ fn announce(
     }
 }
 
+/// A run's initial weights on `device`'s autodiff device: the first draws after seeding it with
+/// the run's seed. The same call gives the same weights again, so the start of a run trained on
+/// `device`'s backend can be recomputed exactly (how far each unit moved).
+pub fn initial_model(config: &TrainingConfig, device: &Device) -> model::Autoencoder {
+    device.seed(config.seed);
+    config.model.init(&device.clone().autodiff())
+}
+
 /// What the renderer records while the learner runs.
 #[derive(Clone, Default)]
 struct Watch {
@@ -206,11 +214,13 @@ fn run_learner(
     start_epoch: usize,
 ) -> Result<(Vec<EpochRecord>, model::Autoencoder)> {
     let run_dir = &options.run_dir;
-    device.seed(config.seed);
     let train_device = device.clone().autodiff();
     let model = match &options.initial_model {
-        Some(path) => checkpoint::load_model_file(path, config, &train_device)?,
-        None => config.model.init(&train_device),
+        Some(path) => {
+            device.seed(config.seed);
+            checkpoint::load_model_file(path, config, &train_device)?
+        }
+        None => initial_model(config, &device),
     };
     let batch = config.batch_size;
     let loader_train =

@@ -4,6 +4,7 @@
 use analysis::mean_and_spread;
 
 use super::data::{CaseReport, Claim, Combined, Report, SeedVerdict, Topic, Verdict, VerdictKind};
+use super::verdicts::{self, Fit, Layers, Structured, Tiles};
 
 /// Every claim of the study judged on every seed of `report`: each seed's runs are judged alone
 /// (as a report of that seed), and the verdicts combined.
@@ -102,53 +103,49 @@ fn case<'a>(report: &'a Report, name: &str) -> Option<&'a CaseReport> {
     report.cases.iter().find(|c| c.name == name)
 }
 
-fn w1_structured(report: &Report, name: &str) -> Option<f64> {
-    case(report, name).map(|c| c.numbers.w1.structured_fraction)
-}
-
-fn pct(x: f64) -> String {
-    format!("{:.1} %", 100.0 * x)
-}
-
 fn mse(x: f64) -> String {
     format!("{x:.5}")
 }
 
+/// A run's first-layer structure, all tiles and the live units' alone.
+fn structured(report: &Report, name: &str) -> Option<Structured> {
+    let c = case(report, name)?;
+    Some(Structured {
+        name: name.to_string(),
+        all: c.numbers.w1.structured_fraction,
+        live: c.numbers.units.live.w1.structured_fraction,
+    })
+}
+
 fn case1_strokes(report: &Report) -> Option<Judged> {
-    let f = w1_structured(report, "case1")?;
-    let verdict = if (0.15..=0.45).contains(&f) {
-        Verdict::supported("supported (roughly the study's share)")
-    } else {
-        Verdict::not_supported(&format!("not supported: {} structured", pct(f)))
+    let c = case(report, "case1")?;
+    let units = &c.numbers.units;
+    let tiles = Tiles {
+        hidden: c.hidden,
+        live: units.live.units,
+        structured: c.numbers.w1.structured_fraction,
+        structured_live: units.live.w1.structured_fraction,
+        structured_dead: units.dead.w1.structured_fraction,
+        dead_moved: units.dead.w1_moved,
+        live_moved: units.live.w1_moved,
     };
+    let (numbers, verdict) = verdicts::thirty_percent(&tiles);
     Some((
         "Case 1: about 30 % of the first-layer tiles show pen strokes, 70 % look like noise."
             .into(),
-        format!("case1 w1 structured: {}", pct(f)),
+        numbers,
         verdict,
     ))
 }
 
 fn case2_overfits(report: &Report) -> Option<Judged> {
-    let (c1, c2) = (case(report, "case1")?, case(report, "case2")?);
-    let gap = c2.numbers.test_mse / c2.train_loss;
-    let numbers = format!(
-        "case2 train loss {} vs test MSE {} (test/train {gap:.2}); case1 test MSE {}; case2 copies non-digits: noise/digit MSE ratio {:.1} (case1 {:.1})",
-        mse(c2.train_loss),
-        mse(c2.numbers.test_mse),
-        mse(c1.numbers.test_mse),
-        c2.numbers.noise_mse / c2.numbers.digit_mse,
-        c1.numbers.noise_mse / c1.numbers.digit_mse,
-    );
-    let verdict = if gap < 1.2 {
-        Verdict::not_supported(
-            "not supported as overfitting: the test error is as low as the training error; the low error is the identity map an overcomplete network can learn without dropout (see the identity test)",
-        )
-    } else {
-        Verdict::supported(&format!(
-            "supported: test error {gap:.2}× the training error"
-        ))
+    let fit = |c: &CaseReport| Fit {
+        train_loss: c.train_loss,
+        test_mse: c.numbers.test_mse,
+        identity_ratio: c.numbers.identity_ratio(),
     };
+    let (c1, c2) = (case(report, "case1")?, case(report, "case2")?);
+    let (numbers, verdict) = verdicts::overfits(&fit(c2), &fit(c1));
     Some((
         "Case 2 overfits: its error is far lower, and dropout in case 1 prevents that.".into(),
         numbers,
@@ -182,17 +179,9 @@ fn structure_comparisons(report: &Report) -> Vec<(Topic, Judged)> {
     comparisons
         .into_iter()
         .filter_map(|(topic, claim, more, less)| {
-            let (a, b) = (w1_structured(report, more)?, w1_structured(report, less)?);
-            let judged = (
-                claim.to_string(),
-                format!("w1 structured: {more} {}, {less} {}", pct(a), pct(b)),
-                Verdict::judge(
-                    a > b,
-                    &format!("{more} is more structured"),
-                    &format!("{less} is at least as structured"),
-                ),
-            );
-            Some((topic, judged))
+            let (numbers, verdict) =
+                verdicts::more_structured(&structured(report, more)?, &structured(report, less)?);
+            Some((topic, (claim.to_string(), numbers, verdict)))
         })
         .collect()
 }
@@ -217,20 +206,17 @@ fn case7_claims(report: &Report) -> Vec<(Topic, Judged)> {
             "it does not beat the baselines",
         ),
     );
+    let layers = Layers {
+        w1_median: n.w1.median_ratio,
+        w2t_median: n.w2t.median_ratio,
+        w1_structured: n.w1.structured_fraction,
+        w2t_structured: n.w2t.structured_fraction,
+    };
+    let (numbers, verdict) = verdicts::second_layer(&layers);
     let second_layer = (
         "Case 7's features show in the second layer, hardly in the first.".into(),
-        format!(
-            "case7 median roughness ratio (lower = smoother): w2ᵀ {:.2}, w1 {:.2}; structured: w2ᵀ {}, w1 {}",
-            n.w2t.median_ratio,
-            n.w1.median_ratio,
-            pct(n.w2t.structured_fraction),
-            pct(n.w1.structured_fraction)
-        ),
-        Verdict::judge(
-            n.w2t.median_ratio < n.w1.median_ratio,
-            "w2ᵀ is smoother, though by this measure w1 is structured too",
-            "w1 is at least as smooth as w2ᵀ by this measure",
-        ),
+        numbers,
+        verdict,
     );
     vec![
         (Topic::Efficiency, efficient),

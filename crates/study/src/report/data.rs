@@ -75,6 +75,9 @@ pub struct Report {
     pub machine: String,
     /// Pixels counted in the filter-structure measure (see [`analysis::active_pixels`]).
     pub active_pixels: usize,
+    /// The structure measure's calibration: its threshold and how known tiles fall against it
+    /// (drawn in `structure-calibration.png`).
+    pub calibration: analysis::CalibrationSummary,
     /// One row per available run, cases first.
     pub cases: Vec<CaseReport>,
     /// Planned runs that were not available (with `--reuse`).

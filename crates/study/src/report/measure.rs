@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 use analysis::{Classifier, fit, study_linear};
 use burn::prelude::*;
 use data::PIXELS;
-use figures::{ChartOptions, LossCurves, image::DynamicImage, loss_chart};
+use figures::{
+    ChartOptions, Distribution, DistributionChart, LossCurves, distribution_chart,
+    image::DynamicImage, loss_chart,
+};
 
 use crate::config::count;
 use crate::drawing::{FigureOptions, write_figures};
@@ -34,6 +37,7 @@ pub(super) fn analyse(options: &ReportOptions, runs: &[PathBuf], out: &Path) -> 
         m.test_set.len()
     );
     let pixel_probe_accuracy = m.pixel_probe();
+    calibration_figure(&m, out)?;
     let job = JobProgress::new("report: measuring", runs.len(), runs.len() as f64);
     let mut cases = Vec::new();
     let mut all_losses = Vec::new();
@@ -56,6 +60,7 @@ pub(super) fn analyse(options: &ReportOptions, runs: &[PathBuf], out: &Path) -> 
         seeds: options.seeds,
         machine: crate::measuring::machine_description(),
         active_pixels: m.active.iter().filter(|&&a| a).count(),
+        calibration: m.calibration.summary(),
         cases,
         missing: Vec::new(),
         pixel_probe_accuracy,
@@ -91,9 +96,11 @@ fn measure_run(
         FigureOptions::new(options.data_dir.clone(), out.join(&config.name), label);
     figure_options.samples = REPORT_SAMPLES;
     let drawn = write_figures(&run, &figure_options)?;
+    let structure = units_figure(m, &numbers, &config.name, out)?;
     let figures = drawn
         .files
         .iter()
+        .chain(std::iter::once(&structure))
         .filter_map(|p| p.strip_prefix(out).ok())
         .map(|p| p.to_string_lossy().replace('\\', "/"))
         .collect();
@@ -125,6 +132,63 @@ fn measure_run(
         figures,
     };
     Ok((case, losses))
+}
+
+/// The ratio axis of the structure figures: 0 (smooth) to a little past noise's 1.
+const RATIO_RANGE: (f64, f64) = (0.0, 1.25);
+
+/// `structure-calibration.png`: the structure ratios of tiles known to be noise and known to be
+/// structured, and the threshold read off them.
+fn calibration_figure(m: &Measuring, out: &Path) -> Result<()> {
+    let c = &m.calibration;
+    let set = |label: &str, values: &[f64], dashed: bool| Distribution {
+        label: label.into(),
+        values: values.to_vec(),
+        dashed,
+    };
+    let chart = DistributionChart {
+        title: "The structure measure on tiles of known nature".into(),
+        x_label: "structure ratio: roughness ÷ roughness of the same values shuffled".into(),
+        range: RATIO_RANGE,
+        bins: 50,
+        distributions: vec![
+            set("initial weights (noise)", &c.noise, true),
+            set("principal components 1–100 of the digits", &c.components, false),
+            set("test digits", &c.digits, false),
+        ],
+        threshold: Some((c.threshold, format!("threshold {:.3}", c.threshold))),
+        size: (900, 460),
+    };
+    let image = distribution_chart(&chart).map_err(Error::Figure)?;
+    std::fs::create_dir_all(out).map_err(|e| crate::files::file_error(out, e))?;
+    write_png(&out.join("structure-calibration.png"), &DynamicImage::ImageRgb8(image))
+}
+
+/// `<run>/structure.png`: the structure ratios of the run's live and dead units' w1 tiles,
+/// beside the noise of the calibration and its threshold; returns its path.
+fn units_figure(m: &Measuring, numbers: &analysis::CaseNumbers, name: &str, out: &Path) -> Result<PathBuf> {
+    let t = &numbers.tiles;
+    let pick = |live: bool| -> Vec<f64> {
+        t.w1_ratio.iter().zip(&t.live).filter(|(_, l)| **l == live).map(|(r, _)| *r).collect()
+    };
+    let threshold = m.calibration.threshold;
+    let chart = DistributionChart {
+        title: format!("{name}: structure of the w1 tiles, live and dead units apart"),
+        x_label: "structure ratio (below the threshold: structured)".into(),
+        range: RATIO_RANGE,
+        bins: 50,
+        distributions: vec![
+            Distribution { label: "live units".into(), values: pick(true), dashed: false },
+            Distribution { label: "dead units".into(), values: pick(false), dashed: false },
+            Distribution { label: "initial weights (noise)".into(), values: m.calibration.noise.clone(), dashed: true },
+        ],
+        threshold: Some((threshold, format!("threshold {threshold:.3}"))),
+        size: (720, 400),
+    };
+    let image = distribution_chart(&chart).map_err(Error::Figure)?;
+    let path = out.join(name).join("structure.png");
+    write_png(&path, &DynamicImage::ImageRgb8(image))?;
+    Ok(path)
 }
 
 /// `loss-all.png`: the seven cases' curves on one log-scale chart.

@@ -8,6 +8,7 @@ mod measure;
 mod plan;
 mod runs;
 mod sweeps;
+mod verdicts;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -16,6 +17,7 @@ use crate::error::{Error, Result};
 
 pub use analysis::mean_and_spread;
 pub use claims::claims;
+pub use verdicts::{ABOUT_30, HARDLY_BELOW, KEPT_START_BELOW, OVERFITS_FROM};
 pub use data::{
     CaseReport, Claim, Combined, FineTune, Report, SeedVerdict, Topic, Verdict, VerdictKind,
 };

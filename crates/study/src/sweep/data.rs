@@ -116,8 +116,9 @@ pub enum Measure {
     Seconds,
 }
 
-/// Below this identity-test ratio a network reconstructs noise about as well as digits: it copies.
-pub const COPYING_RATIO: f64 = 2.0;
+/// Below this identity-test ratio a network reconstructs noise about as well as digits: it
+/// copies. The report's line, the same constant.
+pub use analysis::COPIES_BELOW as COPYING_RATIO;
 
 impl Measure {
     /// Every measurement, in the page's order.

@@ -27,6 +27,7 @@ pub fn run(args: SweepArgs) -> anyhow::Result<()> {
     let files = [
         (SWEEP_JSON, serde_json::to_string_pretty(&report)?),
         ("sweep.md", md.clone()),
+        ("findings.md", findings_markdown(&report)),
         ("index.html", html::render(TITLE, &md)),
     ];
     for (name, text) in &files {
@@ -40,7 +41,7 @@ pub fn run(args: SweepArgs) -> anyhow::Result<()> {
         }
     }
     study::out!(
-        "wrote {} ({} on the page; also sweep.md and sweep.json beside it)",
+        "wrote {} ({} on the page; also sweep.md, sweep.json and findings.md beside it)",
         dir.join("index.html").display(),
         axes(report.axes.len())
     );
@@ -90,6 +91,18 @@ fn heading(axis: &AxisReport) -> String {
         axis.train_images,
         count(axis.seeds as usize, "seed")
     )
+}
+
+/// Every axis's findings, a bullet each (`findings.md`: the README quotes it whole).
+fn findings_markdown(report: &SweepReport) -> String {
+    let mut page = Page::default();
+    let items: Vec<String> = report
+        .axes
+        .iter()
+        .map(|axis| format!("**{}**: {}", heading(axis), findings(axis)))
+        .collect();
+    page.list(&items);
+    page.into_markdown()
 }
 
 /// The axis's findings as one paragraph.

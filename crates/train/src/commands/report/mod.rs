@@ -1,6 +1,8 @@
 //! `train report`: trains what is missing, measures every run (the library), and writes the
 //! report as Markdown, as an HTML page rendered from the same Markdown, and as JSON.
 
+mod filters;
+mod highlights;
 pub(crate) mod html;
 pub(crate) mod markdown;
 mod sections;
@@ -27,6 +29,7 @@ pub fn run(args: ReportArgs) -> anyhow::Result<()> {
     let files = [
         ("report.json", serde_json::to_string_pretty(&report)?),
         ("report.md", md.clone()),
+        ("highlights.md", highlights::markdown(&report)),
         ("index.html", html::render(markdown::TITLE, &md)),
     ];
     for (name, text) in &files {
@@ -34,7 +37,7 @@ pub fn run(args: ReportArgs) -> anyhow::Result<()> {
         write_atomic(&path, text.as_bytes()).map_err(|e| file_error(&path, e))?;
     }
     study::out!(
-        "wrote {} ({} runs; also report.md and report.json beside it)",
+        "wrote {} ({} runs; also report.md, report.json and highlights.md beside it)",
         out.join("index.html").display(),
         report.cases.len()
     );

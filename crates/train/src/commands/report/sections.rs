@@ -1,12 +1,12 @@
 //! The report's sections, in order, each from the report's numbers.
 
-use study::analysis::{ACTIVE_PIXEL_SHARE, IDENTITY_TEST_IMAGES, STRUCTURED_BELOW};
 use study::config::count;
 use study::progress::clock;
 use study::report::{FineTune, Report};
 
+use super::filters;
 use super::markdown::{
-    Page, TITLE, across, mse, pct, per_case, primary, ratio1, ratio2, ratio4, seconds, seeds_of,
+    Page, TITLE, across, mse, pct, per_case, primary, ratio2, ratio4, seconds, seeds_of,
 };
 
 /// The whole report as Markdown: its title, then every section.
@@ -29,8 +29,8 @@ fn write(report: &Report, page: &mut Page) {
     cases(report, page);
     figures(report, page);
     baselines(report, page);
-    identity_test(report, page);
-    filter_structure(report, page);
+    filters::identity_test(report, page);
+    filters::filter_structure(report, page);
     classification(report, page);
     output_dropout(report, page);
     page.heading("8. The study's claims against the numbers");
@@ -234,68 +234,6 @@ fn baselines(report: &Report, page: &mut Page) {
             mse(c.numbers.pca_mse),
             mse(c.numbers.mean_image_mse),
             across(report, c, |c| c.numbers.identity_mse, mse),
-        ]
-    });
-    page.table(&headers, &rows);
-}
-
-fn identity_test(report: &Report, page: &mut Page) {
-    page.heading("4. Identity test: features or copying?");
-    page.text(&format!(
-        "Reconstruction MSE (input = target, no dropout) on {IDENTITY_TEST_IMAGES} clean test digits, on as many uniform-noise images and on the same digits with each image's pixels shuffled. A network that copies its input reconstructs anything (ratio near 1); one that learned digit features fails on non-digits (large ratio)."
-    ));
-    let headers = [
-        "run",
-        "digits",
-        "uniform noise",
-        "shuffled digits",
-        "noise / digits",
-        "shuffled / digits",
-    ];
-    let rows = per_case(report, |c| {
-        vec![
-            c.name.clone(),
-            across(report, c, |c| c.numbers.digit_mse, mse),
-            across(report, c, |c| c.numbers.noise_mse, mse),
-            across(report, c, |c| c.numbers.shuffled_mse, mse),
-            across(
-                report,
-                c,
-                |c| c.numbers.noise_mse / c.numbers.digit_mse,
-                ratio1,
-            ),
-            across(
-                report,
-                c,
-                |c| c.numbers.shuffled_mse / c.numbers.digit_mse,
-                ratio1,
-            ),
-        ]
-    });
-    page.table(&headers, &rows);
-}
-
-fn filter_structure(report: &Report, page: &mut Page) {
-    page.heading("5. Filter structure");
-    page.text(&format!(
-        "For each unit's 28×28 tile: its roughness (mean squared difference of neighbouring pixels) divided by the expected roughness of the same values shuffled. Noise gives ≈ 1, smooth strokes or blobs give values near 0; a tile counts as structured below {STRUCTURED_BELOW}. Only the {} pixels lit in at least {} % of the training images count: the weights of the others (the border) hardly train and keep their random initial values, a speckled frame that the eye ignores but a whole-tile measure would not.",
-        report.active_pixels,
-        100.0 * ACTIVE_PIXEL_SHARE
-    ));
-    let headers = [
-        "run",
-        "w1 median ratio",
-        "w1 structured",
-        "w2ᵀ median ratio",
-        "w2ᵀ structured",
-    ];
-    let rows = per_case(report, |c| {
-        vec![
-            c.name.clone(),
-            across(report, c, |c| c.numbers.w1.median_ratio, ratio2),
-            across(report, c, |c| c.numbers.w1.structured_fraction, pct),
-            across(report, c, |c| c.numbers.w2t.median_ratio, ratio2),
-            across(report, c, |c| c.numbers.w2t.structured_fraction, pct),
         ]
     });
     page.table(&headers, &rows);
