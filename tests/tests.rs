@@ -5,6 +5,7 @@
 //! default; CI runs them too: `cargo test --release --workspace --locked -- --ignored`, after the default tests.
 
 mod claims;
+mod cluster;
 mod compare;
 mod foreign_files;
 mod gpu;

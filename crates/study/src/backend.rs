@@ -113,8 +113,8 @@ impl Backend {
     /// What the device is, for logs: the wgpu adapter and driver, or the CPU backend's name.
     pub fn describe(self) -> String {
         match self {
-            Backend::Flex => format!("flex on CPU ({} threads)", cpu_threads()),
-            Backend::Ndarray => format!("ndarray on CPU ({} threads)", cpu_threads()),
+            Backend::Flex => format!("flex on CPU ({})", crate::config::count(cpu_threads(), "thread")),
+            Backend::Ndarray => format!("ndarray on CPU ({})", crate::config::count(cpu_threads(), "thread")),
             #[cfg(feature = "cuda")]
             Backend::Cuda => "cuda on GPU 0".to_string(),
             wgpu_based => match wgpu_adapter() {
@@ -160,8 +160,11 @@ impl FromStr for Backend {
     }
 }
 
+/// The threads of rayon's global pool, which Burn's CPU backends work on (`RAYON_NUM_THREADS`,
+/// else one per core).
 fn cpu_threads() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
+    crate::cpu::build_thread_pool();
+    rayon::current_num_threads()
 }
 
 /// The adapter wgpu would pick (high performance first) among Vulkan, Metal and DirectX 12, or an

@@ -1,14 +1,15 @@
 //! Runs trained as one job (the report's, a sweep's points): every run checked before the first
-//! trains, so that a refusal changes nothing; finished runs reused; progress across the job.
+//! trains, so that a refusal changes nothing; finished runs reused; each run's progress told as
+//! events. A run of the job can also be trained alone, by name (what a scheduler's task does).
 
 use std::path::{Path, PathBuf};
 
 use crate::backend::Backend;
-use crate::config::{TrainingConfig, count};
-use crate::error::Result;
-use crate::progress::{JobProgress, RunProgress, epoch_units};
+use crate::config::TrainingConfig;
+use crate::error::{Error, Result};
+use crate::events::{Event, Job, JobRun, Left, Sink, epoch_units};
 use crate::run::{Plan, Start, check_start};
-use crate::training::{RunOptions, train};
+use crate::training::{Outcome, RunOptions, train};
 
 /// Where and how a job's runs train.
 pub(crate) struct Batch<'a> {
@@ -18,67 +19,99 @@ pub(crate) struct Batch<'a> {
     pub(crate) data_dir: &'a Path,
     /// The backend that trains them.
     pub(crate) backend: Backend,
-    /// What the job's progress lines start with (`report:`).
-    pub(crate) prefix: &'a str,
+    /// Which job.
+    pub(crate) job: Job,
+    /// Where its events go.
+    pub(crate) events: &'a Sink,
+    /// Take over a lock another machine's process left.
+    pub(crate) break_lock: bool,
 }
 
-/// Trains what is missing of `configs` (every run is checked before the first one trains: a
-/// refusal changes nothing); returns the run directories and the seconds of the epochs trained.
+impl Batch<'_> {
+    /// `configs` with the backend that trains them, as `train` will record it.
+    fn with_backend(&self, configs: &[TrainingConfig]) -> Vec<TrainingConfig> {
+        let backend = Some(self.backend.name().to_string());
+        configs
+            .iter()
+            .map(|c| c.clone().with_backend(backend.clone()))
+            .collect()
+    }
+
+    /// What is left of each of `configs`, every run checked first (a refusal changes nothing).
+    pub(crate) fn check(&self, configs: &[TrainingConfig]) -> Result<Vec<JobRun>> {
+        self.with_backend(configs)
+            .iter()
+            .map(|config| {
+                let plan = check_start(&self.root.join(&config.name), config, Start::Continue)?;
+                Ok(job_run(config, &plan))
+            })
+            .collect()
+    }
+
+    /// Trains run `config` of the job in this process.
+    fn train_one(&self, config: &TrainingConfig) -> Result<Outcome> {
+        let dir = self.root.join(&config.name);
+        let mut run = RunOptions::new(dir, self.data_dir.to_path_buf(), self.backend);
+        run.start = Start::Continue;
+        run.events = self.events.clone();
+        run.break_lock = self.break_lock;
+        train(config, &run)
+    }
+}
+
+/// What is left of run `config`, as `plan` says.
+fn job_run(config: &TrainingConfig, plan: &Plan) -> JobRun {
+    let left = match plan {
+        Plan::Restart => Left::Train {
+            epochs: config.epochs,
+        },
+        Plan::ResumeAfter(k) => Left::Resume {
+            after: *k,
+            of: config.epochs,
+        },
+        Plan::FinishAt(_) | Plan::Finished(_) => Left::Nothing,
+    };
+    JobRun {
+        name: config.name.clone(),
+        left,
+        epoch_units: epoch_units(config.train_images(), config.model.hidden),
+    }
+}
+
+/// Trains what is missing of `configs` in this process, one run after the other (every run is
+/// checked before the first one trains: a refusal changes nothing); returns the run directories
+/// and the seconds of the epochs trained.
 pub(crate) fn train_missing(
     batch: &Batch<'_>,
     configs: &[TrainingConfig],
 ) -> Result<(Vec<PathBuf>, f64)> {
-    // What `train` will check, with the backend it will record.
-    let backend = Some(batch.backend.name().to_string());
-    let configs: Vec<TrainingConfig> = configs
-        .iter()
-        .map(|c| c.clone().with_backend(backend.clone()))
-        .collect();
-    let mut plans = Vec::new();
-    for config in &configs {
-        plans.push(check_start(
-            &batch.root.join(&config.name),
-            config,
-            Start::Continue,
-        )?);
-    }
-    let job = JobProgress::new(
-        batch.prefix,
-        configs.len(),
-        remaining_units(&configs, &plans),
-    );
+    let runs = batch.check(configs)?;
+    let job = batch.job;
+    batch.events.event(&Event::JobPlanned { job, runs });
     let (mut available, mut seconds) = (Vec::new(), 0.0);
-    for (config, plan) in configs.iter().zip(&plans) {
-        let dir = batch.root.join(&config.name);
-        let what = match plan {
-            Plan::Restart => format!("training {}", count(config.epochs, "epoch")),
-            Plan::ResumeAfter(k) => format!("resuming after epoch {k} of {}", config.epochs),
-            Plan::FinishAt(_) | Plan::Finished(_) => "finished, reused".into(),
-        };
-        crate::out!("{}", job.start_run(&config.name, &format!(": {what}")));
-        let mut run = RunOptions::new(dir.clone(), batch.data_dir.to_path_buf(), batch.backend);
-        run.start = Start::Continue;
-        run.progress = Some(RunProgress {
-            job: job.clone(),
-            epoch_units: epoch_units(config.train_images(), config.model.hidden),
-        });
-        let outcome = train(config, &run)?;
+    for (index, config) in batch.with_backend(configs).iter().enumerate() {
+        batch.events.event(&Event::JobRunStarted { job, index });
+        let outcome = batch.train_one(config)?;
         seconds += outcome.trained().iter().map(|r| r.seconds()).sum::<f64>();
-        available.push(dir);
+        available.push(batch.root.join(&config.name));
     }
     Ok((available, seconds))
 }
 
-/// The units of training left in the job: each epoch to train, weighed by its arithmetic.
-fn remaining_units(configs: &[TrainingConfig], plans: &[Plan]) -> f64 {
-    let epochs_left = |config: &TrainingConfig, plan: &Plan| match plan {
-        Plan::Restart => config.epochs,
-        Plan::ResumeAfter(k) => config.epochs.saturating_sub(*k),
-        Plan::FinishAt(_) | Plan::Finished(_) => 0,
-    };
-    configs
-        .iter()
-        .zip(plans)
-        .map(|(c, p)| epochs_left(c, p) as f64 * epoch_units(c.train_images(), c.model.hidden))
-        .sum()
+/// Trains run `name` of the job `configs` alone (a scheduler's task, or one of several at once):
+/// it continues from its checkpoint, or does nothing if it is finished.
+pub(crate) fn train_named(
+    batch: &Batch<'_>,
+    configs: &[TrainingConfig],
+    name: &str,
+) -> Result<Outcome> {
+    let config = batch
+        .with_backend(configs)
+        .into_iter()
+        .find(|c| c.name == name)
+        .ok_or_else(|| Error::NotInJob {
+            name: name.to_string(),
+            runs: configs.iter().map(|c| c.name.clone()).collect(),
+        })?;
+    batch.train_one(&config)
 }

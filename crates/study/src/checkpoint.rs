@@ -199,14 +199,14 @@ pub fn checkpoint_epochs(directory: &Path) -> Vec<usize> {
 }
 
 /// The newest epoch up to `up_to` whose model, optimizer and scheduler checkpoints all load, match
-/// their checksums and fit `config`; skipped checkpoints (corrupt, incomplete, or newer than
-/// `up_to`) are reported on stderr when `warn`.
+/// their checksums and fit `config`, and the newer ones skipped on the way (corrupt, incomplete,
+/// or newer than `up_to`), each with why.
 pub fn latest_valid_checkpoint(
     run_dir: &Path,
     config: &TrainingConfig,
     up_to: usize,
-    warn: bool,
-) -> Option<usize> {
+) -> (Option<usize>, Vec<(usize, String)>) {
+    let mut skipped = Vec::new();
     let directory = run_dir.join(CHECKPOINT_DIR);
     for epoch in checkpoint_epochs(&directory) {
         let checked = if epoch > up_to {
@@ -222,12 +222,11 @@ pub fn latest_valid_checkpoint(
             check_checkpoint(&directory, epoch, config).map_err(|e| e.to_string())
         };
         match checked {
-            Ok(()) => return Some(epoch),
-            Err(e) if warn => crate::err!("warning: skipping checkpoint of epoch {epoch}: {e}"),
-            Err(_) => {}
+            Ok(()) => return (Some(epoch), skipped),
+            Err(e) => skipped.push((epoch, e)),
         }
     }
-    None
+    (None, skipped)
 }
 
 /// Checks that the three checkpoint files of `epoch` are there, match their checksums and load.

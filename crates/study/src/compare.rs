@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::backend::Backend;
 use crate::checkpoint::{self, CHECKPOINT_DIR};
 use crate::config::TrainingConfig;
+use crate::events::{Event, Sink};
 use crate::epochs::{EPOCHS_CSV, EpochRecord, read_epochs};
 use crate::error::{Error, Result};
 use crate::run::Start;
@@ -67,9 +68,9 @@ pub struct Comparison {
 pub fn compare(
     config: &TrainingConfig,
     backends: &[Backend],
-    out_dir: &Path,
-    data_dir: &Path,
+    (out_dir, data_dir): (&Path, &Path),
     overwrite: bool,
+    events: &Sink,
 ) -> Result<Comparison> {
     std::fs::create_dir_all(out_dir).map_err(|e| Error::File {
         path: out_dir.to_path_buf(),
@@ -83,9 +84,11 @@ pub fn compare(
     let mut runs: Vec<BackendRun> = Vec::new();
     let mut reference: Option<Vec<f32>> = None;
     for &backend in backends {
-        crate::out!("--- {} on {backend}", config.name);
+        let name = config.name.clone();
+        events.event(&Event::BackendStarting { name, backend });
         let run_dir = out_dir.join(backend.name());
         let mut options = RunOptions::new(run_dir.clone(), data_dir.to_path_buf(), backend);
+        options.events = events.clone();
         options.start = if overwrite {
             Start::Overwrite
         } else {

@@ -66,6 +66,19 @@ pub enum Error {
         /// The lock's record: `pid … on …, started …`.
         holder: String,
     },
+    /// The run's lock was left by a process on another machine, which cannot be asked whether
+    /// it still runs: the lock is not taken over unless asked.
+    #[error("{} is locked by {holder}, a process on another machine that cannot be checked from {here}; nothing was changed", dir.display())]
+    LockedElsewhere {
+        /// The run directory.
+        dir: PathBuf,
+        /// The lock's record: `pid … on <host>, started …`.
+        holder: String,
+        /// The holder's machine.
+        host: String,
+        /// This machine.
+        here: String,
+    },
     /// A model file cannot be used: absent, unreadable, or of another shape.
     #[error("{}: {reason}", path.display())]
     Model {
@@ -73,6 +86,14 @@ pub enum Error {
         path: PathBuf,
         /// Why.
         reason: String,
+    },
+    /// A run asked for by name is not one of the job's.
+    #[error("{name} is not a run of this job (its runs: {})", shorten(runs))]
+    NotInJob {
+        /// The name asked for.
+        name: String,
+        /// The job's runs.
+        runs: Vec<String>,
     },
     /// A file cannot be written where it was asked to go (nothing was written).
     #[error("{}: {error}", path.display())]
@@ -254,6 +275,14 @@ pub enum WeightsError {
         /// How many.
         count: usize,
     },
+}
+
+/// The first names of a list, and how many more.
+fn shorten(names: &[String]) -> String {
+    match names.len() {
+        0..=6 => names.join(", "),
+        n => format!("{}, … {} more", names[..5].join(", "), n - 5),
+    }
 }
 
 /// `206.7 MB` (10⁶ bytes).

@@ -10,6 +10,9 @@ use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
 static ACTIVE: Mutex<Option<Interrupter>> = Mutex::new(None);
+/// Process groups that a stop which ends this process at once passes on to (runs training in
+/// processes of their own).
+static CHILDREN: Mutex<Vec<u32>> = Mutex::new(Vec::new());
 /// Whether a stop is deferred (see [`deferred`]), and the signal that came meanwhile.
 static DEFERRED: Mutex<(bool, Option<i32>)> = Mutex::new((false, None));
 static INSTALL: Once = Once::new();
@@ -74,8 +77,18 @@ pub fn install(advice: &'static str) {
     });
 }
 
-/// Ends the process as a stop signal asks, after saying what stays and what to do.
+/// Makes a stop that ends this process at once end the process group `leader` leads too.
+pub fn also_stop(leader: u32) {
+    CHILDREN.lock().unwrap().push(leader);
+}
+
+/// Ends the process as a stop signal asks, after saying what stays and what to do (and passing
+/// the signal on to the process groups of [`also_stop`]).
 fn quit(signal: i32) -> ! {
+    for &leader in CHILDREN.lock().unwrap().iter() {
+        // SAFETY: sends a signal to a process group this process started.
+        unsafe { libc::kill(-(leader as i32), signal) };
+    }
     let advice = *ADVICE.lock().unwrap();
     crate::err!(
         "\ninterrupted by {}; what was saved stays: {advice}",
@@ -103,6 +116,29 @@ pub fn stop_on_signal(interrupter: Interrupter) -> SignalGuard {
     RECEIVED.store(0, Ordering::SeqCst);
     *ACTIVE.lock().unwrap() = Some(interrupter);
     SignalGuard
+}
+
+/// A stop asked by a signal, which the caller polls (runs training in processes of their own):
+/// the first signal asks, a second ends the process at once.
+pub struct StopRequest {
+    interrupter: Interrupter,
+    _guard: SignalGuard,
+}
+
+impl StopRequest {
+    /// Whether a stop was asked.
+    pub fn requested(&self) -> bool {
+        self.interrupter.should_stop()
+    }
+}
+
+/// Routes the stop signals to a [`StopRequest`] until it is dropped.
+pub fn stop_requests() -> StopRequest {
+    let interrupter = Interrupter::new();
+    StopRequest {
+        _guard: stop_on_signal(interrupter.clone()),
+        interrupter,
+    }
 }
 
 /// Detaches the interrupter when training ends; a later signal then exits immediately.

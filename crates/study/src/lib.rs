@@ -16,6 +16,7 @@ pub mod cpu;
 pub mod drawing;
 pub mod epochs;
 pub mod error;
+pub mod events;
 pub mod files;
 pub mod inference;
 pub mod interrupt;

@@ -17,12 +17,21 @@ pub struct RunLock {
     path: PathBuf,
     dir: PathBuf,
     created_dir: bool,
+    /// The record of a process that died holding the lock, which was taken over.
+    pub took_over: Option<String>,
 }
 
 impl RunLock {
     /// Creates `dir` if needed and locks it, or says which process holds it. A lock file left
-    /// by a process that died is reported on stderr and taken over.
+    /// by a process of this machine that died is taken over (its record in
+    /// [`RunLock::took_over`]); one left by a process of another machine (a shared file system),
+    /// which cannot be asked whether it still runs, only when `break_foreign`.
     pub fn acquire(dir: &Path) -> Result<Self> {
+        Self::acquire_as(dir, false)
+    }
+
+    /// [`acquire`](Self::acquire), taking over another machine's lock when `break_foreign`.
+    pub fn acquire_as(dir: &Path, break_foreign: bool) -> Result<Self> {
         let file_error = |path: &Path, what: &str, e: std::io::Error| Error::File {
             path: path.to_path_buf(),
             what: format!("{what} ({e})"),
@@ -50,16 +59,23 @@ impl RunLock {
                 return Err(file_error(&path, "cannot lock", e));
             }
         }
-        if let Some(stale) = read_holder(&mut file) {
-            crate::err!(
-                "note: {}: taking over the lock of {stale}, which is no longer running",
-                dir.display()
-            );
+        let took_over = read_holder(&mut file);
+        let here = this_host();
+        if let Some(holder) = took_over.as_ref().filter(|_| !break_foreign) {
+            // The file lock is free, but a file lock may not reach across machines (a shared
+            // file system mounted without it): another machine's record is trusted.
+            if let Some(host) = host_of(holder).filter(|host| *host != here) {
+                return Err(Error::LockedElsewhere {
+                    dir: dir.to_path_buf(),
+                    holder: holder.clone(),
+                    host: host.to_string(),
+                    here,
+                });
+            }
         }
         let record = format!(
-            "pid {} on {}, started {}",
+            "pid {} on {here}, started {}",
             std::process::id(),
-            gethostname::gethostname().to_string_lossy(),
             utc(time::OffsetDateTime::now_utc())
         );
         file.set_len(0)
@@ -72,8 +88,20 @@ impl RunLock {
             path,
             dir: dir.to_path_buf(),
             created_dir,
+            took_over,
         })
     }
+}
+
+/// This machine's name, as lock records give it.
+fn this_host() -> String {
+    gethostname::gethostname().to_string_lossy().into_owned()
+}
+
+/// The machine of a lock record (`pid 12 on node3, started …`).
+fn host_of(record: &str) -> Option<&str> {
+    let rest = record.split_once(" on ")?.1;
+    Some(rest.split_once(", started ").map_or(rest, |(host, _)| host))
 }
 
 /// A time as `2026-11-29 08:58:22 UTC`.
@@ -188,6 +216,26 @@ mod tests {
         .unwrap();
         assert_eq!(active_writer(dir), None);
         assert!(process_alive(std::process::id()));
+    }
+
+    #[test]
+    fn another_machines_lock_is_taken_over_only_when_asked() {
+        let parent = tempfile::tempdir().unwrap();
+        let dir = parent.path().join("run");
+        std::fs::create_dir(&dir).unwrap();
+        let record = "pid 4242 on node-17, started 2026-12-01 10:00:00 UTC";
+        std::fs::write(dir.join(LOCK_FILE), record).unwrap();
+        let e = RunLock::acquire(&dir).unwrap_err().to_string();
+        assert!(e.contains("pid 4242 on node-17") && e.contains("another machine"), "{e}");
+        assert_eq!(std::fs::read_to_string(dir.join(LOCK_FILE)).unwrap(), record);
+        let lock = RunLock::acquire_as(&dir, true).unwrap();
+        assert_eq!(lock.took_over.as_deref(), Some(record));
+        drop(lock);
+        // This machine's dead process: taken over without asking.
+        let mine = format!("pid 2147483646 on {}, started 2026-01-01", this_host());
+        std::fs::write(dir.join(LOCK_FILE), &mine).unwrap();
+        assert_eq!(RunLock::acquire(&dir).unwrap().took_over, Some(mine));
+        assert_eq!(host_of("pid 1 on a.b, started x"), Some("a.b"));
     }
 
     #[test]

@@ -1,16 +1,15 @@
-//! A renderer of Burn's learner that prints one line per epoch (train loss, test MSE, seconds)
-//! and appends the same numbers to `epochs.csv`; on a terminal it also redraws a progress line
-//! within the epoch.
+//! A renderer of Burn's learner that tells the caller of every step and epoch (as
+//! [`Event`]s: the program draws them) and appends each epoch's numbers (train loss, test MSE,
+//! seconds) to `epochs.csv`.
 //!
 //! It records only whole epochs: an epoch during which training was stopped (a signal, an error)
 //! is neither printed nor logged, since its test pass may be partial and it gets no checkpoint.
 //! It also watches every batch's loss and stops training at the first that is not finite.
 
 use std::collections::HashMap;
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use burn::train::Interrupter;
 use burn::train::checkpoint::CheckpointerError;
@@ -22,28 +21,17 @@ use burn::train::renderer::{
 };
 
 use crate::epochs::{EpochRecord, append_epoch};
-use crate::progress::RunProgress;
+use crate::events::{Event, Phase, Sink};
 use crate::stop::Divergence;
 
-/// Whether stderr is a terminal that understands the progress line's cursor codes (`TERM=dumb`
-/// does not).
-pub fn live_terminal() -> bool {
-    std::io::stderr().is_terminal() && std::env::var("TERM").map_or(true, |t| t != "dumb")
-}
-
-#[derive(Clone, Copy, PartialEq)]
-enum Phase {
-    Train,
-    Test,
-}
-
-/// One line per epoch on stdout, `epochs.csv` beside the artifacts, live progress on a terminal.
+/// Every step and epoch as events, `epochs.csv` beside the artifacts.
 pub struct EpochLines {
     csv: PathBuf,
     history: Arc<Mutex<Vec<EpochRecord>>>,
     interrupter: Interrupter,
     divergence: Arc<Mutex<Option<Divergence>>>,
-    progress: Option<RunProgress>,
+    run: String,
+    events: Sink,
     steps: usize,
     names: HashMap<MetricId, String>,
     total_epochs: usize,
@@ -54,28 +42,27 @@ pub struct EpochLines {
     test_seconds: f64,
     train_loss: f64,
     test_mse: f64,
-    live: bool,
-    last_draw: Instant,
     current_epoch: usize,
 }
 
 impl EpochLines {
     /// A renderer appending to `csv` and pushing each epoch into `history`; it stops training
     /// through `interrupter` at a non-finite loss, which it records in `divergence`, and tells
-    /// `progress` (a longer job's) of each epoch.
+    /// `events` of each step and epoch of run `run`.
     pub fn new(
         csv: PathBuf,
         history: Arc<Mutex<Vec<EpochRecord>>>,
         interrupter: Interrupter,
         divergence: Arc<Mutex<Option<Divergence>>>,
-        progress: Option<RunProgress>,
+        (run, events): (String, Sink),
     ) -> Self {
         Self {
             csv,
             history,
             interrupter,
             divergence,
-            progress,
+            run,
+            events,
             steps: 0,
             names: HashMap::new(),
             total_epochs: 0,
@@ -86,8 +73,6 @@ impl EpochLines {
             test_seconds: 0.0,
             train_loss: f64::NAN,
             test_mse: f64::NAN,
-            live: live_terminal(),
-            last_draw: Instant::now(),
             current_epoch: 1,
         }
     }
@@ -123,12 +108,6 @@ impl EpochLines {
                 loss,
             });
             self.interrupter.stop(Some("non-finite loss"));
-        }
-    }
-
-    fn clear_live(&self) {
-        if self.live {
-            crate::output::err_text(format_args!("\r\x1b[2K"));
         }
     }
 
@@ -182,28 +161,17 @@ impl TrainingProgressLogger for EpochLines {
     }
 
     fn update_split(&mut self, items_processed: usize) {
-        if !self.live || self.last_draw.elapsed() < Duration::from_millis(100) {
-            return;
-        }
-        self.last_draw = Instant::now();
-        let what = match self.phase {
-            Phase::Train => "training",
-            Phase::Test => "testing",
-        };
-        let total = self.split_items.max(1);
-        let done = (items_processed * 30 / total).min(30);
-        crate::output::err_text(format_args!(
-            "\r\x1b[2K  epoch {}/{} {what} [{}{}] {:>3}%",
-            self.current_epoch,
-            self.total_epochs,
-            "=".repeat(done),
-            " ".repeat(30 - done),
-            items_processed * 100 / total
-        ));
+        self.events.event(&Event::Step {
+            run: self.run.clone(),
+            epoch: self.current_epoch,
+            epochs: self.total_epochs,
+            phase: self.phase,
+            done: items_processed,
+            total: self.split_items,
+        });
     }
 
     fn update_epoch(&mut self, epoch: usize) {
-        self.clear_live();
         if self.interrupter.should_stop() {
             // Stopped during this epoch: its test pass may be partial, and the learner will not
             // checkpoint it. Record nothing.
@@ -216,20 +184,12 @@ impl TrainingProgressLogger for EpochLines {
             train_seconds: self.train_seconds,
             test_seconds: self.test_seconds,
         };
-        crate::out!(
-            "epoch {:>2}/{}  train loss {:.5}  test MSE {:.5}  {:.1} s (train {:.1} s, test {:.1} s)",
-            epoch,
-            self.total_epochs,
-            record.train_loss,
-            record.test_mse,
-            record.train_seconds + record.test_seconds,
-            record.train_seconds,
-            record.test_seconds,
-        );
         self.append_csv(&record);
-        if let Some(progress) = &self.progress {
-            crate::out!("{}", progress.epoch_done());
-        }
+        self.events.event(&Event::Epoch {
+            run: self.run.clone(),
+            record: record.clone(),
+            epochs: self.total_epochs,
+        });
         self.history.lock().unwrap().push(record);
         self.current_epoch = epoch + 1;
         self.train_loss = f64::NAN;
@@ -244,9 +204,7 @@ impl TrainingProgressLogger for EpochLines {
         }
     }
 
-    fn end(&mut self) {
-        self.clear_live();
-    }
+    fn end(&mut self) {}
 
     fn log_event_training(&mut self, _event: String) {}
 }

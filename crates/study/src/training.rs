@@ -19,15 +19,15 @@ use crate::epochs::{EPOCHS_CSV, EpochRecord};
 use crate::error::{Error, Result};
 use crate::files::check_free_space;
 use crate::lock::RunLock;
+use crate::events::{Event, Sink, no_events};
 use crate::logs::RunLogs;
-use crate::progress::RunProgress;
 use crate::renderer::EpochLines;
 use crate::run::{self, Found, Plan, Start};
 use crate::stop::Divergence;
 pub use crate::stop::Stopped;
 
 /// Where and how to run a [`TrainingConfig`].
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct RunOptions {
     /// The run's own directory (`artifacts/case7`).
     pub run_dir: PathBuf,
@@ -41,8 +41,20 @@ pub struct RunOptions {
     pub initial_model: Option<PathBuf>,
     /// Keep every epoch's checkpoint (default: the last two and the best).
     pub keep_all_checkpoints: bool,
-    /// The job this run is part of, told after each epoch (the report's progress).
-    pub progress: Option<RunProgress>,
+    /// Where the run's events go (its start, its steps and epochs).
+    pub events: Sink,
+    /// Take over a lock another machine's process left (see [`RunLock::acquire_as`]).
+    pub break_lock: bool,
+}
+
+impl std::fmt::Debug for RunOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunOptions")
+            .field("run_dir", &self.run_dir)
+            .field("backend", &self.backend)
+            .field("start", &self.start)
+            .finish_non_exhaustive()
+    }
 }
 
 impl RunOptions {
@@ -55,7 +67,8 @@ impl RunOptions {
             start: Start::Fresh,
             initial_model: None,
             keep_all_checkpoints: false,
-            progress: None,
+            events: no_events(),
+            break_lock: false,
         }
     }
 }
@@ -96,7 +109,8 @@ impl Outcome {
     }
 }
 
-/// Trains `config` as `options` say, printing one line per epoch, and saves the final model
+/// Trains `config` as `options` say, telling `options.events` of each step and epoch, and saves
+/// the final model
 /// and `config.json` into the run directory. The directory is locked while it is written, and a
 /// run of another configuration in it is refused (see [`crate::run`]).
 pub fn train(config: &TrainingConfig, options: &RunOptions) -> Result<Outcome> {
@@ -115,22 +129,30 @@ pub fn train(config: &TrainingConfig, options: &RunOptions) -> Result<Outcome> {
     }
     let device = options.backend.device()?;
     let run_dir = &options.run_dir;
-    let _lock = RunLock::acquire(run_dir)?;
+    let lock = RunLock::acquire_as(run_dir, options.break_lock)?;
+    if let Some(holder) = &lock.took_over {
+        let (dir, holder) = (run_dir.clone(), holder.clone());
+        options.events.event(&Event::LockTakenOver { dir, holder });
+    }
     let found = Found::read(run_dir);
+    for (epoch, why) in &found.skipped {
+        let (epoch, why) = (*epoch, why.clone());
+        options.events.event(&Event::CheckpointSkipped { epoch, why });
+    }
     if let (Start::Resume { epochs: None }, Some(Ok(saved))) = (options.start, &found.config) {
         config.epochs = saved.epochs;
     }
     let start_epoch = match run::plan(run_dir, &found, &config, options.start)? {
         Plan::Finished(epochs) => return Ok(Outcome::AlreadyFinished { epochs }),
         Plan::FinishAt(epoch) => {
-            say_mending(run_dir, &found, epoch);
+            say_mending(options, &found, epoch);
             finish_at_checkpoint(&config, run_dir, epoch)?;
             let asked = config.epochs;
             return Ok(Outcome::FinishedAt { epoch, asked });
         }
         Plan::Restart => start_over(&config, options, &found)?,
         Plan::ResumeAfter(epoch) => {
-            say_mending(run_dir, &found, epoch);
+            say_mending(options, &found, epoch);
             check_free_space(run_dir, checkpoint::disk_reserve(&config))?;
             run::reopen(run_dir, &config, epoch)?;
             epoch
@@ -154,15 +176,11 @@ pub fn train(config: &TrainingConfig, options: &RunOptions) -> Result<Outcome> {
 fn start_over(config: &TrainingConfig, options: &RunOptions, found: &Found) -> Result<usize> {
     let run_dir = &options.run_dir;
     check_free_space(run_dir, checkpoint::disk_reserve(config))?;
+    let dir = run_dir.clone();
     match (options.start, &found.config) {
         (_, None) => {}
-        (Start::Overwrite, Some(_)) => {
-            crate::out!("{}: replacing the run it held", run_dir.display())
-        }
-        (_, Some(_)) => crate::out!(
-            "{}: no valid checkpoint to continue from; starting from epoch 1",
-            run_dir.display()
-        ),
+        (Start::Overwrite, Some(_)) => options.events.event(&Event::Replacing { dir }),
+        (_, Some(_)) => options.events.event(&Event::StartingOver { dir }),
     }
     run::clear(run_dir)?;
     config.save_in(run_dir)?;
@@ -176,17 +194,15 @@ fn announce(
     train: &NoisedMnist,
     test: &NoisedMnist,
 ) {
-    crate::out!("{}: {}", config.name, config.summary());
-    crate::out!(
-        "device: {}; {} training / {} test images; artifacts in {}",
-        options.backend.describe(),
-        train.len(),
-        test.len(),
-        options.run_dir.display()
-    );
-    if let Some(note) = options.backend.startup_note() {
-        crate::out!("{note}");
-    }
+    options.events.event(&Event::RunStarting {
+        name: config.name.clone(),
+        summary: config.summary(),
+        device: options.backend.describe(),
+        train_images: train.len(),
+        test_images: test.len(),
+        dir: options.run_dir.clone(),
+        note: options.backend.startup_note(),
+    });
 }
 
 /// A run's initial weights on `device`'s autodiff device: the first draws after seeding it with
@@ -288,13 +304,11 @@ fn supervised(
             watch.history.clone(),
             interrupter,
             watch.divergence.clone(),
-            options.progress.clone(),
+            (config.name.clone(), options.events.clone()),
         )));
     if start_epoch > 0 {
-        crate::out!(
-            "resuming after epoch {start_epoch} from {}",
-            checkpoints.display()
-        );
+        let from = checkpoints.clone();
+        options.events.event(&Event::Resuming { epoch: start_epoch, from });
         training = training.checkpoint(start_epoch);
     }
     training
@@ -309,7 +323,9 @@ fn explain_stop(
     epochs: &[EpochRecord],
     start_epoch: usize,
 ) -> Stopped {
-    let kept = checkpoint::latest_valid_checkpoint(run_dir, config, usize::MAX, false).unwrap_or(0);
+    let kept = checkpoint::latest_valid_checkpoint(run_dir, config, usize::MAX)
+        .0
+        .unwrap_or(0);
     run::trim_to_epoch(run_dir, kept).ok();
     let shown = epochs.last().map_or(start_epoch, |r| r.epoch);
     if let Some(error) = error {
@@ -340,12 +356,13 @@ fn explain_stop(
 }
 
 /// Says that a finished run whose files disagree is being mended from the checkpoint of `epoch`.
-fn say_mending(run_dir: &Path, found: &Found, epoch: usize) {
+fn say_mending(options: &RunOptions, found: &Found, epoch: usize) {
     if let (true, Err(what)) = (found.finished, &found.coherent) {
-        crate::err!(
-            "note: {}: files disagree ({what}); mending the run from the checkpoint of epoch {epoch}",
-            run_dir.display()
-        );
+        options.events.event(&Event::Mending {
+            dir: options.run_dir.clone(),
+            what: what.to_string(),
+            epoch,
+        });
     }
 }
 

@@ -57,6 +57,9 @@ pub fn explain(error: anyhow::Error, way: Way) -> anyhow::Error {
                 "{study_error}; wait for it to finish or stop it, or choose another {elsewhere}"
             )
         }
+        Error::LockedElsewhere { host, .. } => anyhow::anyhow!(
+            "{study_error}: if no process on {host} writes it any more (the machine went down, the job was killed), take the lock over by running the same command with --break-lock"
+        ),
         Error::NoAdapter { .. } => anyhow::anyhow!("{study_error}: --backend flex"),
         Error::FigureTooLarge { fits, zoom, .. } => anyhow::anyhow!(
             "{}: {}",

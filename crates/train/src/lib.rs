@@ -5,6 +5,8 @@ pub mod advice;
 pub mod cli;
 pub mod commands;
 pub mod exit;
+pub mod jobs;
+pub mod view;
 
 use clap::Parser;
 

@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::files::write_png;
 use crate::inference::{ModelChoice, TrainedRun, logged_losses};
 use crate::measuring::{Measuring, RunNumbers, probe_epochs};
-use crate::progress::JobProgress;
+use crate::events::{Event, Job};
 
 use super::data::{CaseReport, FineTune, Report};
 use super::plan::{FINE_TUNE_SEEDS, QUICK_IMAGES, ReportOptions, run_of};
@@ -30,22 +30,20 @@ const REPORT_SAMPLES: usize = 30;
 pub(super) fn analyse(options: &ReportOptions, runs: &[PathBuf], out: &Path) -> Result<Report> {
     let limit = options.quick.then_some(QUICK_IMAGES);
     let m = Measuring::prepare(&options.data_dir, limit, probe_epochs(options.quick))?;
-    crate::out!(
-        "report: measuring {} on {} training / {} test images",
-        count(runs.len(), "run"),
-        m.train_images.rows(),
-        m.test_set.len()
-    );
+    options.events.event(&Event::MeasuringStarted {
+        job: Job::Report,
+        runs: runs.len(),
+        train_images: m.train_images.rows(),
+        test_images: m.test_set.len(),
+    });
     let pixel_probe_accuracy = m.pixel_probe();
     calibration_figure(&m, out)?;
-    let job = JobProgress::new("report: measuring", runs.len(), runs.len() as f64);
     let mut cases = Vec::new();
     let mut all_losses = Vec::new();
-    for dir in runs {
-        let (case, losses) = measure_run(&m, dir, out, options, &job)?;
+    for (i, dir) in runs.iter().enumerate() {
+        let (case, losses) = measure_run(&m, dir, out, options, (i + 1, runs.len()))?;
         all_losses.extend(losses);
         cases.push(case);
-        job.work_done(1.0);
     }
     loss_chart_of_all(&all_losses, out)?;
     let case1 = runs
@@ -79,14 +77,13 @@ fn measure_run(
     dir: &Path,
     out: &Path,
     options: &ReportOptions,
-    job: &JobProgress,
+    (index, of): (usize, usize),
 ) -> Result<(CaseReport, Option<LossCurves>)> {
     let run = TrainedRun::load(dir, &ModelChoice::Final, m.cpu.clone())?;
     let config = &run.config;
-    crate::out!(
-        "{}",
-        job.start_run(&config.name, &format!(" ({})", config.summary()))
-    );
+    let name = config.name.clone();
+    let job = Job::Report;
+    options.events.event(&Event::Measuring { job, index, of, name });
     let RunNumbers {
         numbers,
         probe_accuracy,
@@ -215,10 +212,8 @@ fn fine_tune(dir: &Path, options: &ReportOptions, m: &Measuring) -> Result<FineT
     let epochs = options.fine_tune_epochs();
     let (mut pretrained, mut random) = (Vec::new(), Vec::new());
     for seed in 0..FINE_TUNE_SEEDS {
-        crate::out!(
-            "report: fine-tuning from {} vs random, seed {seed}",
-            run.config.name
-        );
+        let source = run.config.name.clone();
+        options.events.event(&Event::FineTuning { source, seed });
         for from_autoencoder in [true, false] {
             ad.seed(seed);
             let output = study_linear(hidden, 10, &ad);

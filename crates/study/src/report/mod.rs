@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::error::{Error, Result};
+use crate::events::JobRun;
+use crate::training::Outcome;
 
 pub use analysis::mean_and_spread;
 pub use claims::claims;
@@ -26,6 +28,18 @@ pub use plan::{
     run_of,
 };
 
+/// The report's runs, each checked, with what is left of each (nothing is trained).
+pub fn job_runs(options: &ReportOptions) -> Result<Vec<JobRun>> {
+    let configs = planned_configs(options.quick, options.seeds)?;
+    runs::batch(options).check(&configs)
+}
+
+/// Trains the report's run `name` alone: a scheduler's task, or one of several at once.
+pub fn train_run(options: &ReportOptions, name: &str) -> Result<Outcome> {
+    let configs = planned_configs(options.quick, options.seeds)?;
+    crate::batch::train_named(&runs::batch(options), &configs, name)
+}
+
 /// The report directory under `root`.
 pub fn report_dir(root: &Path) -> PathBuf {
     root.join("report")
@@ -36,7 +50,7 @@ pub fn report_dir(root: &Path) -> PathBuf {
 pub fn build_report(options: &ReportOptions) -> Result<Report> {
     let configs = planned_configs(options.quick, options.seeds)?;
     let (available, missing, training_seconds) = if options.reuse {
-        let (available, missing) = runs::finished_runs(&options.root, &configs)?;
+        let (available, missing) = runs::finished_runs(&options.root, &configs, &options.events)?;
         (available, missing, 0.0)
     } else {
         let (available, seconds) = runs::train_report_runs(options, &configs)?;

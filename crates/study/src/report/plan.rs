@@ -17,7 +17,7 @@ pub const FINE_TUNE_SEEDS: u64 = 3;
 pub const MAX_SEEDS: u64 = 10;
 
 /// How to build the report.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ReportOptions {
     /// Root of the runs (`artifacts`): each case lives in `<root>/<name>`, the report in
     /// `<root>/report`.
@@ -32,6 +32,10 @@ pub struct ReportOptions {
     pub reuse: bool,
     /// Seeds of every run: 0..seeds (seed 0's runs keep the plain names).
     pub seeds: u64,
+    /// Where its events go (the runs' training, the measuring).
+    pub events: crate::events::Sink,
+    /// Take over a lock another machine's process left.
+    pub break_lock: bool,
 }
 
 impl ReportOptions {

@@ -4,11 +4,24 @@
 use std::path::{Path, PathBuf};
 
 use crate::batch::{Batch, train_missing};
+use crate::events::{Event, Job, Sink};
 use crate::config::TrainingConfig;
 use crate::error::{Error, Result};
 use crate::run::{Found, RunError, Setting, Start, config_diff, plan};
 
 use super::plan::{ReportOptions, run_of};
+
+/// The report's runs as a job.
+pub(super) fn batch(options: &ReportOptions) -> Batch<'_> {
+    Batch {
+        root: &options.root,
+        data_dir: &options.data_dir,
+        backend: options.backend,
+        job: Job::Report,
+        events: &options.events,
+        break_lock: options.break_lock,
+    }
+}
 
 /// Trains what is missing of `configs` as one job (every run checked before the first trains);
 /// returns the run directories and the seconds of the epochs trained.
@@ -16,27 +29,23 @@ pub(super) fn train_report_runs(
     options: &ReportOptions,
     configs: &[TrainingConfig],
 ) -> Result<(Vec<PathBuf>, f64)> {
-    let batch = Batch {
-        root: &options.root,
-        data_dir: &options.data_dir,
-        backend: options.backend,
-        prefix: "report:",
-    };
-    train_missing(&batch, configs)
+    train_missing(&batch(options), configs)
 }
 
-/// The finished runs of `configs` under `root` (`--reuse`), and the names of those that are not
-/// finished. A run of another configuration, or one whose files disagree, is refused.
+/// The finished runs of `configs` under `root` (reusing only those), and the names of those that
+/// are not finished (each told to `events`). A run of another configuration, or one whose files
+/// disagree, is refused.
 pub(super) fn finished_runs(
     root: &Path,
     configs: &[TrainingConfig],
+    events: &Sink,
 ) -> Result<(Vec<PathBuf>, Vec<String>)> {
     let (mut available, mut missing) = (Vec::new(), Vec::new());
     for config in configs {
         let dir = root.join(&config.name);
         let found = Found::read(&dir);
         if !found.finished {
-            crate::out!("{}: no finished run; left out (--reuse)", dir.display());
+            events.event(&Event::LeftOut { dir });
             missing.push(config.name.clone());
             continue;
         }

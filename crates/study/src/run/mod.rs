@@ -82,10 +82,12 @@ pub struct Found {
     /// The newest epoch the run can continue from: its checkpoint loads and the epoch log and
     /// metric logs record every epoch up to it.
     pub checkpoint: Option<usize>,
+    /// Newer checkpoints that cannot be continued from, each with why.
+    pub skipped: Vec<(usize, String)>,
 }
 
 impl Found {
-    /// Reads what `dir` holds; checkpoints are loaded (and skipped with a warning if corrupt)
+    /// Reads what `dir` holds; checkpoints are loaded (and skipped, saying why, if corrupt)
     /// only when `config.json` is readable.
     pub fn read(dir: &Path) -> Self {
         let config = dir
@@ -93,22 +95,23 @@ impl Found {
             .exists()
             .then(|| TrainingConfig::of_run(dir).map_err(|e| e.to_string()));
         let finished = dir.join(MODEL_FILE).exists();
-        let (coherent, checkpoint) = match &config {
+        let (coherent, (checkpoint, skipped)) = match &config {
             Some(Ok(saved)) => (
                 if finished {
                     coherence(dir, saved)
                 } else {
                     Ok(())
                 },
-                checkpoint::latest_valid_checkpoint(dir, saved, recorded_epochs(dir), true),
+                checkpoint::latest_valid_checkpoint(dir, saved, recorded_epochs(dir)),
             ),
-            _ => (Ok(()), None),
+            _ => (Ok(()), (None, Vec::new())),
         };
         Self {
             config,
             finished,
             coherent,
             checkpoint,
+            skipped,
         }
     }
 }
@@ -305,6 +308,7 @@ mod tests {
             finished,
             coherent: Ok(()),
             checkpoint,
+            skipped: Vec::new(),
         }
     }
 
@@ -441,6 +445,7 @@ mod tests {
             finished: true,
             coherent: Ok(()),
             checkpoint: None,
+            skipped: Vec::new(),
         };
         let e = refusal(&unreadable, &with_epochs(20), Start::Fresh);
         assert!(e.contains("not a valid run config"), "{e}");

@@ -8,7 +8,6 @@ mod findings;
 mod plan;
 
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 pub use data::{AxisReport, Finding, Measure, PointNumbers, PointReport, SweepReport};
 pub use plan::{
@@ -26,7 +25,8 @@ use crate::epochs::{EPOCHS_CSV, read_epochs};
 use crate::error::Result;
 use crate::inference::{ModelChoice, TrainedRun};
 use crate::measuring::{Measuring, RunNumbers, machine_description};
-use crate::progress::JobProgress;
+use crate::events::{Event, Job, JobRun};
+use crate::training::Outcome;
 
 /// Training images per point in `--quick` mode.
 pub use crate::measuring::QUICK_IMAGES;
@@ -34,7 +34,7 @@ pub use crate::measuring::QUICK_IMAGES;
 pub const SWEEP_JSON: &str = "sweep.json";
 
 /// What to sweep, and how.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SweepOptions {
     /// Root of the runs: every point in `<root>/sweep-…`, the page in `<root>/sweep`.
     pub root: PathBuf,
@@ -48,6 +48,10 @@ pub struct SweepOptions {
     pub training: PointTraining,
     /// Short linear probes (a smoke test).
     pub quick: bool,
+    /// Where its events go (the points' training, the measuring).
+    pub events: crate::events::Sink,
+    /// Take over a lock another machine's process left.
+    pub break_lock: bool,
 }
 
 /// The sweep directory under `root`.
@@ -78,37 +82,14 @@ fn read_recorded(root: &Path) -> std::result::Result<Option<SweepReport>, String
 /// draws each axis's figures and states its findings; the axes join those recorded before
 /// (an axis swept again with the same epochs, images and seeds replaces its old self).
 pub fn run_sweeps(options: &SweepOptions) -> Result<SweepReport> {
-    let planned: Vec<(&Sweep, Vec<Point>)> = options
-        .sweeps
-        .iter()
-        .map(|s| Ok((s, s.points(options.training)?)))
-        .collect::<Result<_>>()?;
+    let planned = planned(options)?;
     let points: Vec<Point> = planned.iter().flat_map(|(_, p)| p.clone()).collect();
     let configs = distinct_runs(&points);
-    let training = options.training;
-    crate::out!(
-        "sweep: {}, {}, {} each: {} of {}",
-        axes(options.sweeps.len()),
-        count(points.len(), "point"),
-        count(training.seeds as usize, "seed"),
-        count(configs.len(), "run"),
-        epochs_against_study(training.epochs)
-    );
-    let batch = Batch {
-        root: &options.root,
-        data_dir: &options.data_dir,
-        backend: options.backend,
-        prefix: "sweep:",
-    };
-    let started = Instant::now();
-    train_missing(&batch, &configs)?;
-    crate::out!(
-        "sweep: training took {:.0} s",
-        started.elapsed().as_secs_f64()
-    );
+    planned_event(options, &configs)?;
+    train_missing(&batch(options), &configs)?;
     let measured = measure_runs(options, &configs)?;
-    let recorded = read_recorded(&options.root).unwrap_or_else(|e| {
-        crate::err!("warning: {e}; the page starts afresh with this sweep's axes");
+    let recorded = read_recorded(&options.root).unwrap_or_else(|why| {
+        options.events.event(&Event::SweepRecordUnreadable { why });
         None
     });
     let mut report = recorded.unwrap_or_default();
@@ -123,6 +104,58 @@ pub fn run_sweeps(options: &SweepOptions) -> Result<SweepReport> {
         }
     }
     Ok(report)
+}
+
+/// Every sweep with its points.
+fn planned(options: &SweepOptions) -> Result<Vec<(&Sweep, Vec<Point>)>> {
+    options
+        .sweeps
+        .iter()
+        .map(|s| Ok((s, s.points(options.training)?)))
+        .collect()
+}
+
+/// Every run of the sweeps, each once.
+fn sweep_runs(options: &SweepOptions) -> Result<Vec<TrainingConfig>> {
+    let points: Vec<Point> = planned(options)?.into_iter().flat_map(|(_, p)| p).collect();
+    Ok(distinct_runs(&points))
+}
+
+/// The sweeps' runs as a job.
+fn batch(options: &SweepOptions) -> Batch<'_> {
+    Batch {
+        root: &options.root,
+        data_dir: &options.data_dir,
+        backend: options.backend,
+        job: Job::Sweep,
+        events: &options.events,
+        break_lock: options.break_lock,
+    }
+}
+
+/// The sweeps' runs, each checked, with what is left of each (nothing is trained).
+pub fn job_runs(options: &SweepOptions) -> Result<Vec<JobRun>> {
+    let configs = sweep_runs(options)?;
+    planned_event(options, &configs)?;
+    batch(options).check(&configs)
+}
+
+/// Tells the events what the sweeps train.
+fn planned_event(options: &SweepOptions, configs: &[TrainingConfig]) -> Result<()> {
+    let points = planned(options)?.iter().map(|(_, p)| p.len()).sum();
+    options.events.event(&Event::SweepPlanned {
+        axes: options.sweeps.len(),
+        points,
+        seeds: options.training.seeds,
+        runs: configs.len(),
+        epochs: options.training.epochs,
+    });
+    Ok(())
+}
+
+/// Trains the sweeps' run `name` alone: a scheduler's task, or one of several at once.
+pub fn train_run(options: &SweepOptions, name: &str) -> Result<Outcome> {
+    crate::batch::train_named(&batch(options), &sweep_runs(options)?, name)
 }
 
 /// `1 axis`, `4 axes`.
@@ -152,13 +185,17 @@ fn measure_runs(
     let probe_epochs = crate::measuring::probe_epochs(options.quick);
     let m = Measuring::prepare(&options.data_dir, options.training.limit, probe_epochs)?;
     let pixel_probe = m.pixel_probe();
-    let job = JobProgress::new("sweep: measuring", configs.len(), configs.len() as f64);
+    let of = configs.len();
+    let (train_images, test_images) = (m.train_images.rows(), m.test_set.len());
+    let job = Job::Sweep;
+    let started = Event::MeasuringStarted { job, runs: of, train_images, test_images };
+    options.events.event(&started);
     let mut measured = Vec::new();
-    for config in configs {
+    for (i, config) in configs.iter().enumerate() {
         let dir = options.root.join(&config.name);
-        crate::out!("{}", job.start_run(&config.name, ""));
+        let name = config.name.clone();
+        options.events.event(&Event::Measuring { job, index: i + 1, of, name });
         measured.push(point_numbers(&m, &dir)?);
-        job.work_done(1.0);
     }
     Ok((measured, pixel_probe))
 }
@@ -228,7 +265,7 @@ fn axis_report(
 }
 
 /// `5 epochs, 4× shorter than the study's 20`: `epochs` against the study's training length.
-fn epochs_against_study(epochs: usize) -> String {
+pub fn epochs_against_study(epochs: usize) -> String {
     let study = STUDY_EPOCHS;
     let epochs_text = count(epochs, "epoch");
     match epochs {

@@ -164,6 +164,10 @@ pub struct TrainArgs {
     /// Replace whatever run the directory holds (its model, checkpoints, logs and figures).
     #[arg(long)]
     pub overwrite: bool,
+    /// Take over the lock of a run that a process on another machine left (a node that went
+    /// down): its process cannot be asked whether it still runs.
+    #[arg(long)]
+    pub break_lock: bool,
     #[command(flatten)]
     pub backend: BackendArgs,
     #[command(flatten)]
@@ -255,6 +259,32 @@ pub struct CompareArgs {
     pub data: DataArgs,
 }
 
+/// How the runs of a report or a sweep train: one after the other, several at once, as a plan
+/// for a scheduler, or one of them alone.
+#[derive(Debug, Args)]
+pub struct JobArgs {
+    /// Train N runs at once, each in a process of its own with the cores divided between them
+    /// (1: one after the other, in this process).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = positive)]
+    pub jobs: usize,
+    /// Write the command that trains each run still to train into FILE, one per line, for a
+    /// scheduler (a SLURM array, GNU parallel); train nothing. Run this command again afterwards
+    /// to measure.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["jobs", "run"])]
+    pub plan: Option<PathBuf>,
+    /// With --plan: replace the plan file if it exists.
+    #[arg(long, requires = "plan")]
+    pub overwrite: bool,
+    /// Train only the run NAME of this report or sweep (a plan's line): continue it from its
+    /// checkpoint, or nothing if it is finished; nothing is measured.
+    #[arg(long, value_name = "NAME", conflicts_with = "jobs")]
+    pub run: Option<String>,
+    /// Take over the lock of a run that a process on another machine left (a node that went
+    /// down): its process cannot be asked whether it still runs.
+    #[arg(long)]
+    pub break_lock: bool,
+}
+
 /// `train report`.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
@@ -263,12 +293,14 @@ pub struct ReportArgs {
     #[arg(long)]
     pub quick: bool,
     /// Use only the runs that exist; train nothing.
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["plan", "run"])]
     pub reuse: bool,
     /// Seeds per run, 0..N: every number becomes mean ± sd over them [default: 3, or 1 with --quick].
     #[arg(long, value_name = "N",
           value_parser = clap::value_parser!(u64).range(1..=study::report::MAX_SEEDS))]
     pub seeds: Option<u64>,
+    #[command(flatten)]
+    pub job: JobArgs,
     #[command(flatten)]
     pub backend: BackendArgs,
     #[command(flatten)]
@@ -311,6 +343,8 @@ pub struct SweepArgs {
     /// unless an axis is given (artifacts go to <artifacts>/quick unless --artifacts is given).
     #[arg(long)]
     pub quick: bool,
+    #[command(flatten)]
+    pub job: JobArgs,
     #[command(flatten)]
     pub backend: BackendArgs,
     #[command(flatten)]

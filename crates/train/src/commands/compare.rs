@@ -29,6 +29,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
     };
     let out_dir = args.artifacts.root().join(directory_name(&args)?);
     let mut comparisons = Vec::new();
+    let events = crate::view::View::new(false);
     for number in cases {
         let mut config = with_given(&args.overrides, case(number)?);
         if args.no_dropout {
@@ -43,9 +44,9 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
         comparisons.push(compare(
             &config,
             &args.backends,
-            &case_dir,
-            &data_dir,
+            (&case_dir, &data_dir),
             args.overwrite,
+            &events,
         )?);
         let (md, json) = write_comparisons(&comparisons, &out_dir)?;
         let last = comparisons.last().map(markdown).unwrap_or_default();

@@ -13,14 +13,28 @@ use super::report::html;
 use super::report::markdown::Page;
 use crate::cli::SweepArgs;
 use crate::exit::Usage;
+use crate::jobs::{self, Flow};
+use study::events::Job;
 
 /// The sweep page's title.
 const TITLE: &str = "Sweeps: the study's questions as curves";
 
-/// Runs the sweeps `args` ask for and writes the page.
+/// Runs the sweeps `args` ask for and writes the page; or, as `args.job` says, trains one of their
+/// runs, writes a plan of their runs, or trains them several at once first.
 pub fn run(args: SweepArgs) -> anyhow::Result<()> {
     let options = options(&args)?;
     let training = options.training;
+    let flow = jobs::before_measuring(
+        &args.job,
+        command(&args, &options),
+        (Job::Sweep, &options.root, sweep_dir(&options.root).join("logs")),
+        || study::sweep::job_runs(&options),
+        |name| study::sweep::train_run(&options, name),
+        &options.events,
+    )?;
+    if let Flow::Done = flow {
+        return Ok(());
+    }
     let report = run_sweeps(&options)?;
     let dir = sweep_dir(&options.root);
     let md = markdown(&report);
@@ -77,7 +91,50 @@ fn options(args: &SweepArgs) -> anyhow::Result<SweepOptions> {
             limit: args.limit.or(args.quick.then_some(QUICK_IMAGES)),
         },
         quick: args.quick,
+        events: crate::view::View::new(args.job.jobs > 1),
+        break_lock: args.job.break_lock,
     })
+}
+
+/// This sweep's command as a plan's line runs it (every path absolute, the defaults spelled out),
+/// without `--run`.
+fn command(args: &SweepArgs, options: &SweepOptions) -> Vec<String> {
+    let list = |values: Vec<String>| values.join(",");
+    let mut words = vec!["sweep".to_string()];
+    if args.quick {
+        words.push("--quick".into());
+    }
+    if let Some(base) = args.base {
+        words.extend(["--base".into(), base.to_string()]);
+    }
+    let axes = [
+        ("--hidden", args.hidden.as_ref().map(|v| list(v.iter().map(|h| h.to_string()).collect()))),
+        ("--noise", args.noise.as_ref().map(|v| list(v.iter().map(|n| n.to_string()).collect()))),
+        ("--dropout", args.dropout.as_ref().map(|v| list(v.iter().map(|p| p.name().to_string()).collect()))),
+        (
+            "--activation",
+            args.activation.as_ref().map(|v| {
+                list(v.iter().map(|a| study::config::activation_name(*a).to_string()).collect())
+            }),
+        ),
+    ];
+    for (flag, values) in axes {
+        if let Some(values) = values {
+            words.extend([flag.to_string(), values]);
+        }
+    }
+    let t = options.training;
+    words.extend(["--epochs".into(), t.epochs.to_string(), "--seeds".into(), t.seeds.to_string()]);
+    if let Some(limit) = t.limit {
+        words.extend(["--limit".into(), limit.to_string()]);
+    }
+    words.extend(["--backend".into(), options.backend.name().to_string()]);
+    words.extend(["--artifacts".into(), jobs::absolute(&options.root)]);
+    words.extend(["--data-dir".into(), jobs::absolute(&options.data_dir)]);
+    if args.job.break_lock {
+        words.push("--break-lock".into());
+    }
+    words
 }
 
 /// `Hidden units around case 7 (5 epochs, 60000 images, 1 seed)`.

@@ -37,6 +37,8 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         (None, false) => Backend::Flex,
     };
     let mut options = RunOptions::new(dir.clone(), args.data.dir(), backend);
+    options.events = crate::view::View::new(false);
+    options.break_lock = args.break_lock;
     options.start = match (args.resume, args.overwrite) {
         (true, _) => Start::Resume {
             epochs: args.overrides.epochs,

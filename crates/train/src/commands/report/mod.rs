@@ -11,9 +11,13 @@ use study::backend::Backend;
 use study::files::{file_error, write_atomic};
 use study::report::{ReportOptions, build_report, report_dir};
 
-use crate::cli::ReportArgs;
+use study::events::Job;
 
-/// Builds the report `args` ask for and writes its three files.
+use crate::cli::ReportArgs;
+use crate::jobs::{self, Flow};
+
+/// Builds the report `args` ask for and writes its files; or, as `args.job` says, trains one of
+/// its runs, writes a plan of its runs, or trains them several at once first.
 pub fn run(args: ReportArgs) -> anyhow::Result<()> {
     let options = ReportOptions {
         root: args.artifacts.root_or_quick(args.quick),
@@ -22,7 +26,20 @@ pub fn run(args: ReportArgs) -> anyhow::Result<()> {
         quick: args.quick,
         reuse: args.reuse,
         seeds: args.seeds.unwrap_or(if args.quick { 1 } else { 3 }),
+        events: crate::view::View::new(args.job.jobs > 1),
+        break_lock: args.job.break_lock,
     };
+    let flow = jobs::before_measuring(
+        &args.job,
+        command(&args, &options),
+        (Job::Report, &options.root, report_dir(&options.root).join("logs")),
+        || study::report::job_runs(&options),
+        |name| study::report::train_run(&options, name),
+        &options.events,
+    )?;
+    if let Flow::Done = flow {
+        return Ok(());
+    }
     let report = build_report(&options)?;
     let out = report_dir(&options.root);
     let md = sections::markdown(&report);
@@ -42,4 +59,21 @@ pub fn run(args: ReportArgs) -> anyhow::Result<()> {
         report.cases.len()
     );
     Ok(())
+}
+
+/// This report's command as a plan's line runs it (every path absolute, the defaults spelled
+/// out), without `--run`.
+fn command(args: &ReportArgs, options: &ReportOptions) -> Vec<String> {
+    let mut words = vec!["report".to_string()];
+    if args.quick {
+        words.push("--quick".into());
+    }
+    words.extend(["--seeds".into(), options.seeds.to_string()]);
+    words.extend(["--backend".into(), options.backend.name().to_string()]);
+    words.extend(["--artifacts".into(), jobs::absolute(&options.root)]);
+    words.extend(["--data-dir".into(), jobs::absolute(&options.data_dir)]);
+    if args.job.break_lock {
+        words.push("--break-lock".into());
+    }
+    words
 }
