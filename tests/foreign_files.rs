@@ -14,19 +14,9 @@ use serde_json::{Value, json};
 
 use crate::util::*;
 
-fn fixture(name: &str) -> PathBuf {
-    workspace_root().join("tests/fixtures/weights").join(name)
-}
-
-/// `train import FILE --name NAME --artifacts ROOT ARGS`.
-fn import(file: &Path, name: &str, root: &Path, args: &[&str]) -> Output {
-    let base = ["import", arg(file), "--name", name, "--artifacts", arg(root)];
-    train(&[&base[..], args].concat())
-}
-
-/// `train export ARGS --artifacts ROOT`.
-fn export(root: &Path, args: &[&str]) -> Output {
-    train(&[&["export"][..], args, &["--artifacts", arg(root)]].concat())
+/// `train export --case 7 ARGS --artifacts ROOT`.
+fn export_case7(root: &Path, args: &[&str]) -> Train {
+    subcommand("export").case(7).args(args).artifacts(root)
 }
 
 /// Waits for `child` at most two minutes (a hang fails the test instead of blocking it).
@@ -51,7 +41,11 @@ fn stopped_code(out: &Output) -> i32 {
             let said = stderr(out);
             if code > 128 {
                 // Stopped before writing, or after: each says so.
-                assert!(said.contains("interrupted by") || said.contains("after the export was written"), "{said}");
+                assert!(
+                    said.contains("interrupted by")
+                        || said.contains("after the export was written"),
+                    "{said}"
+                );
             }
             code
         }
@@ -64,14 +58,23 @@ fn stopped_code(out: &Output) -> i32 {
 fn temporary_files(dir: &Path) -> Vec<PathBuf> {
     snapshot(dir)
         .into_keys()
-        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(".tmp-"))
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(".tmp-")
+        })
         .collect()
 }
 
 /// A one-epoch case-7 run on 300 images (`extra` flags after), under `root`.
 fn small_run(root: &Path, extra: &[&str]) {
-    let args = ["--case", "7", "--limit", "300", "--epochs", "1", "--artifacts", arg(root)];
-    stdout_of_success(&train(&[&args[..], extra].concat()));
+    case(7)
+        .limit(300)
+        .epochs(1)
+        .artifacts(root)
+        .args(extra)
+        .stdout();
 }
 
 /// The safetensors header's metadata of `path`.
@@ -90,57 +93,90 @@ fn export_never_replaces_a_file_it_did_not_write() {
     let ours = root.join("case7/export/model.safetensors");
 
     // The same export twice: the second finds its file and leaves it.
-    stdout_of_success(&export(root, &["--case", "7"]));
+    export_case7(root, &[]).stdout();
     let before = std::fs::read(&ours).unwrap();
-    let said = stdout_of_success(&export(root, &["--case", "7"]));
+    let said = export_case7(root, &[]).stdout();
     assert!(said.contains("already holds this"), "{said}");
     assert_eq!(std::fs::read(&ours).unwrap(), before);
     // The same model exports to the same bytes (its metadata in a fixed order).
     let again = root.join("again.safetensors");
-    stdout_of_success(&export(root, &["--case", "7", "--out", arg(&again)]));
-    assert!(std::fs::read(&again).unwrap() == before, "another file for the same export");
+    export_case7(root, &["--out", arg(&again)]).stdout();
+    assert!(
+        std::fs::read(&again).unwrap() == before,
+        "another file for the same export"
+    );
 
     // Another run's export, a file of someone else's, a foreign test-inputs.npy: refused, unchanged.
-    let out = export(root, &["--name", "other", "--out", arg(&ours)]);
+    let out = subcommand("export")
+        .name("other")
+        .args(["--out", arg(&ours)])
+        .artifacts(root)
+        .output();
     assert_one_line_error(&out, "--overwrite");
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(std::fs::read(&ours).unwrap(), before);
     let theirs = root.join("theirs.safetensors");
     std::fs::copy(fixture("tiny.safetensors"), &theirs).unwrap();
-    assert_one_line_error(&export(root, &["--case", "7", "--out", arg(&theirs)]), "exists and holds something else");
-    assert_eq!(std::fs::read(&theirs).unwrap(), std::fs::read(fixture("tiny.safetensors")).unwrap());
+    assert_one_line_error(
+        &export_case7(root, &["--out", arg(&theirs)]).output(),
+        "exists and holds something else",
+    );
+    assert_eq!(
+        std::fs::read(&theirs).unwrap(),
+        std::fs::read(fixture("tiny.safetensors")).unwrap()
+    );
     let elsewhere = root.join("elsewhere");
     std::fs::create_dir(&elsewhere).unwrap();
     let inputs = elsewhere.join("test-inputs.npy");
     std::fs::write(&inputs, b"\x93NUMPY mine").unwrap();
     let model = elsewhere.join("model.safetensors");
-    let out = export(root, &["--case", "7", "--test-inputs", "--out", arg(&model)]);
+    let out = export_case7(root, &["--test-inputs", "--out", arg(&model)]).output();
     assert_one_line_error(&out, "test-inputs.npy: exists and holds something else");
-    assert!(!model.exists(), "the model was written before the check of the inputs");
+    assert!(
+        !model.exists(),
+        "the model was written before the check of the inputs"
+    );
     assert_eq!(std::fs::read(&inputs).unwrap(), b"\x93NUMPY mine");
 
     // --overwrite replaces a file of the same kind, never one of another kind.
-    stdout_of_success(&export(root, &["--case", "7", "--test-inputs", "--out", arg(&model), "--overwrite"]));
-    assert_eq!(std::fs::metadata(&inputs).unwrap().len(), 128 + 10_000 * 784 * 4);
+    export_case7(
+        root,
+        &["--test-inputs", "--out", arg(&model), "--overwrite"],
+    )
+    .stdout();
+    assert_eq!(
+        std::fs::metadata(&inputs).unwrap().len(),
+        128 + 10_000 * 784 * 4
+    );
     let config = root.join("case7/config.json");
     let kept = std::fs::read(&config).unwrap();
-    let out = export(root, &["--case", "7", "--out", arg(&config), "--overwrite"]);
+    let out = export_case7(root, &["--out", arg(&config), "--overwrite"]).output();
     assert_usage_error(&out, "not a safetensors file");
     assert_eq!(std::fs::read(&config).unwrap(), kept);
 
     // Checks before writing: a bad --data-dir, a directory in the way, an empty --out.
     let fresh = root.join("fresh/model.safetensors");
-    let out = train(&["export", "--case", "7", "--test-inputs", "--out", arg(&fresh), "--data-dir", "/nonexistent", "--artifacts", arg(root)]);
+    let out = subcommand("export")
+        .case(7)
+        .args(["--test-inputs", "--out", arg(&fresh)])
+        .args(["--data-dir", "/nonexistent"])
+        .artifacts(root)
+        .output();
     assert_one_line_error(&out, "/nonexistent");
     assert!(!root.join("fresh").exists(), "a half-done export was left");
     let blocked = root.join("blocked");
     std::fs::create_dir_all(blocked.join("test-inputs.npy")).unwrap();
-    let out = export(root, &["--case", "7", "--test-inputs", "--out", arg(&blocked.join("m.safetensors"))]);
+    let in_the_way = blocked.join("m.safetensors");
+    let out = export_case7(root, &["--test-inputs", "--out", arg(&in_the_way)]).output();
     assert_usage_error(&out, "a directory is in the way");
-    assert!(!blocked.join("m.safetensors").exists());
-    let out = export(root, &["--case", "7", "--out", ""]);
+    assert!(!in_the_way.exists());
+    let out = export_case7(root, &["--out", ""]).output();
     assert_usage_error(&out, "--out");
-    assert!(!stderr(&out).contains("possible values"), "{}", stderr(&out));
+    assert!(
+        !stderr(&out).contains("possible values"),
+        "{}",
+        stderr(&out)
+    );
     assert!(temporary_files(root).is_empty());
 }
 
@@ -153,7 +189,7 @@ fn a_stopped_export_leaves_nothing_half_written() {
     for (i, delay) in [0u64, 30, 80, 150, 250, 400, 700].into_iter().enumerate() {
         let out_dir = root.join(format!("out-{i}"));
         let model = out_dir.join("model.safetensors");
-        let child = spawn(&["export", "--case", "7", "--test-inputs", "--out", arg(&model), "--artifacts", arg(root)]);
+        let child = export_case7(root, &["--test-inputs", "--out", arg(&model)]).spawn();
         std::thread::sleep(Duration::from_millis(delay));
         signal(&child, if i % 2 == 0 { "INT" } else { "TERM" });
         let out = finish(child);
@@ -161,7 +197,10 @@ fn a_stopped_export_leaves_nothing_half_written() {
         assert!(matches!(code, 0 | 130 | 143), "{code}: {}", stderr(&out));
         // Past its first moments the program handles the signal itself, and says so.
         if delay >= 250 && code != 0 {
-            assert!(out.status.code().is_some(), "killed at {delay} ms, not stopped");
+            assert!(
+                out.status.code().is_some(),
+                "killed at {delay} ms, not stopped"
+            );
         }
         if code != 0 {
             stopped += 1;
@@ -172,7 +211,10 @@ fn a_stopped_export_leaves_nothing_half_written() {
         }
         let inputs = out_dir.join("test-inputs.npy");
         if inputs.exists() {
-            assert_eq!(std::fs::metadata(&inputs).unwrap().len(), 128 + 10_000 * 784 * 4);
+            assert_eq!(
+                std::fs::metadata(&inputs).unwrap().len(),
+                128 + 10_000 * 784 * 4
+            );
         }
         if code == 0 {
             assert!(model.exists() && inputs.exists());
@@ -193,20 +235,30 @@ fn a_stopped_export_leaves_nothing_half_written() {
 fn an_imported_run_never_shows_epochs_it_did_not_train() {
     let dir = scratch();
     let root = dir.path();
-    stdout_of_success(&import(&fixture("tiny.pt"), "imp", root, &["--case", "7"]));
+    import(&fixture("tiny.pt"), "imp", root).case(7).stdout();
     let run = root.join("imp");
-    assert_eq!(config_json(&run)["epochs"], 0, "config.json says the run trained");
+    assert_eq!(
+        config_json(&run)["epochs"],
+        0,
+        "config.json says the run trained"
+    );
 
     let app = App::new(root);
     let trained_words = |text: &str| text.contains("epoch");
     let (_, runs) = app.json("GET", "/api/runs", None);
     let summary = runs[0]["summary"].as_str().unwrap().to_string();
-    assert!(summary.contains("imported from tiny.pt") && !trained_words(&summary), "{summary}");
+    assert!(
+        summary.contains("imported from tiny.pt") && !trained_words(&summary),
+        "{summary}"
+    );
     let drawing = json!({"pixels": vec![0.0; 784], "noise": 0.0, "seed": 1});
     let (status, answer) = app.json("POST", "/api/reconstruct", Some(&drawing));
     assert_eq!(status, 200, "{answer}");
     let summary = answer["runs"][0]["summary"].as_str().unwrap();
-    assert!(summary.contains("imported from tiny.pt") && !trained_words(summary), "{summary}");
+    assert!(
+        summary.contains("imported from tiny.pt") && !trained_words(summary),
+        "{summary}"
+    );
     let walk = json!({"a": {"test": 0}, "b": {"test": 1}, "steps": 3});
     let (status, answer) = app.json("POST", "/api/interpolate", Some(&walk));
     assert_eq!(status, 200, "{answer}");
@@ -214,15 +266,16 @@ fn an_imported_run_never_shows_epochs_it_did_not_train() {
     assert!(!trained_words(summary), "{summary}");
 
     // visualize's titles, and the export's metadata.
-    let loaded = study::inference::TrainedRun::load(
+    let loaded = trainer::inference::TrainedRun::load(
         &run,
-        &study::inference::ModelChoice::Final,
-        study::backend::Backend::Flex.device().unwrap(),
+        &trainer::inference::ModelChoice::Final,
+        trainer::backend::Backend::Flex.device().unwrap(),
     )
     .unwrap();
-    let (_, title, _) = study::drawing::default_place(&loaded, &study::inference::ModelChoice::Final);
+    let (_, title, _) =
+        study::drawing::default_place(&loaded, &trainer::inference::ModelChoice::Final);
     assert_eq!(title, "imp (imported from tiny.pt)");
-    stdout_of_success(&export(root, &["--name", "imp"]));
+    subcommand("export").name("imp").artifacts(root).stdout();
     let metadata = metadata_of(&run.join("export/model.safetensors"));
     assert_eq!(metadata["epochs"], "unknown");
 }
@@ -252,13 +305,27 @@ fn import_reads_only_regular_files_and_only_what_their_headers_promise() {
     let path = |name: &str| files.join(name);
 
     let fifo = path("model.pt");
-    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
     symlink("/dev/zero", path("zero.safetensors")).unwrap();
     let _socket = std::os::unix::net::UnixListener::bind(path("socket.pt")).unwrap();
     std::fs::create_dir(path("folder.pt")).unwrap();
-    for (name, from) in [("sparse.safetensors", "tiny.safetensors"), ("sparse.pt", "tiny.pt")] {
+    for (name, from) in [
+        ("sparse.safetensors", "tiny.safetensors"),
+        ("sparse.pt", "tiny.pt"),
+    ] {
         std::fs::copy(fixture(from), path(name)).unwrap();
-        std::fs::OpenOptions::new().write(true).open(path(name)).unwrap().set_len(8 << 30).unwrap();
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(path(name))
+            .unwrap()
+            .set_len(8 << 30)
+            .unwrap();
     }
     safetensors_header(&path("wide.safetensors"), 4097, 4097 * 1569 * 4 + 784 * 4);
 
@@ -273,7 +340,12 @@ fn import_reads_only_regular_files_and_only_what_their_headers_promise() {
         (path("wide.safetensors"), "4097 hidden units; at most 4096"),
     ];
     for (file, expected) in cases {
-        let child = command(&["import", arg(&file), "--name", "bad", "--activation", "relu", "--artifacts", arg(&root)])
+        let child = subcommand("import")
+            .arg(&file)
+            .name("bad")
+            .args(["--activation", "relu"])
+            .artifacts(&root)
+            .command()
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
@@ -281,13 +353,19 @@ fn import_reads_only_regular_files_and_only_what_their_headers_promise() {
             .unwrap();
         let out = finish(child);
         assert_one_line_error(&out, expected);
-        assert!(!root.join("bad").exists(), "{}: a run directory was left", file.display());
+        assert!(
+            !root.join("bad").exists(),
+            "{}: a run directory was left",
+            file.display()
+        );
     }
 
     // A model of the largest size allowed is read by its header: what it promises, and no more.
     let largest = path("largest.safetensors");
     safetensors_header(&largest, 4096, 4096 * 1569 * 4 + 784 * 4);
-    stdout_of_success(&import(&largest, "largest", &root, &["--activation", "relu"]));
+    import(&largest, "largest", &root)
+        .args(["--activation", "relu"])
+        .stdout();
     assert_eq!(config_json(&root.join("largest"))["model"]["hidden"], 4096);
 }
 
@@ -299,7 +377,12 @@ fn import_stops_on_ctrl_c_and_sigterm_leaving_no_run() {
     let largest = dir.path().join("largest.safetensors");
     safetensors_header(&largest, 4096, 4096 * 1569 * 4 + 784 * 4);
     for (name, which, code) in [("int", "INT", 130), ("term", "TERM", 143)] {
-        let mut child = spawn(&["import", arg(&largest), "--name", name, "--activation", "sigmoid", "--artifacts", arg(&root)]);
+        let mut child = subcommand("import")
+            .arg(&largest)
+            .name(name)
+            .args(["--activation", "sigmoid"])
+            .artifacts(&root)
+            .spawn();
         // Signalled while it measures the model, after reading it.
         let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
         let said = lines.next().expect("import said nothing").unwrap();
@@ -317,32 +400,55 @@ fn import_stops_on_ctrl_c_and_sigterm_leaving_no_run() {
 fn the_pytorch_layouts_people_save_are_imported_or_named() {
     let dir = scratch();
     let root = dir.path();
-    let expected: Value = serde_json::from_slice(&std::fs::read(fixture("expected.json")).unwrap()).unwrap();
+    let expected: Value =
+        serde_json::from_slice(&std::fs::read(fixture("expected.json")).unwrap()).unwrap();
     let expected_mse = expected["test_mse"].as_f64().unwrap();
     let layouts = [
-        ("checkpoint.pt", "its 'state_dict' entry; left aside: epoch, optimizer"),
+        (
+            "checkpoint.pt",
+            "its 'state_dict' entry; left aside: epoch, optimizer",
+        ),
         ("model-state-dict.pt", "its 'model_state_dict' entry"),
         ("sequential.pt", ""),
         ("encoder-decoder.pt", ""),
         ("fortran.npz", ""),
-        ("snapshot.npz", "its 'updater/model:main' entry; left aside: updater/optimizer:main"),
+        (
+            "snapshot.npz",
+            "its 'updater/model:main' entry; left aside: updater/optimizer:main",
+        ),
     ];
     for (file, note) in layouts {
         let name = file.replace('.', "-");
-        let out = import(&fixture(file), &name, root, &["--activation", "sigmoid"]);
+        let out = import(&fixture(file), &name, root)
+            .args(["--activation", "sigmoid"])
+            .output();
         stdout_of_success(&out);
         assert!(stderr(&out).contains(note), "{file}: {}", stderr(&out));
-        let provenance: Value = serde_json::from_str(&std::fs::read_to_string(root.join(&name).join("provenance.json")).unwrap()).unwrap();
+        let provenance: Value = serde_json::from_str(
+            &std::fs::read_to_string(root.join(&name).join("provenance.json")).unwrap(),
+        )
+        .unwrap();
         let mse = provenance["test_mse"].as_f64().unwrap();
-        assert!((mse - expected_mse).abs() < 1e-6, "{file}: {mse} vs {expected_mse}");
+        assert!(
+            (mse - expected_mse).abs() < 1e-6,
+            "{file}: {mse} vs {expected_mse}"
+        );
     }
     let refused = [
         ("torchscript.pt", "TorchScript"),
-        ("chainer-uninitialised.npz", "l1/W holds a Python object, not numbers: this is how Chainer saves an uninitialised parameter"),
+        (
+            "chainer-uninitialised.npz",
+            "l1/W holds a Python object, not numbers: this is how Chainer saves an uninitialised parameter",
+        ),
         ("not-a-state-dict.pt", "not a state dict"),
     ];
     for (file, expected) in refused {
-        assert_one_line_error(&import(&fixture(file), "bad", root, &["--activation", "sigmoid"]), expected);
+        assert_one_line_error(
+            &import(&fixture(file), "bad", root)
+                .args(["--activation", "sigmoid"])
+                .output(),
+            expected,
+        );
         assert!(!root.join("bad").exists());
     }
     // A third layer: named with the file's own keys.
@@ -356,10 +462,14 @@ fn the_pytorch_layouts_people_save_are_imported_or_named() {
         ("2.weight", vec![784, 8], zeros(8 * 784)),
         ("2.bias", vec![784], zeros(784)),
     ];
-    let views: Vec<(&str, TensorView)> =
-        tensors.iter().map(|(n, s, b)| (*n, TensorView::new(Dtype::F32, s.clone(), b).unwrap())).collect();
+    let views: Vec<(&str, TensorView)> = tensors
+        .iter()
+        .map(|(n, s, b)| (*n, TensorView::new(Dtype::F32, s.clone(), b).unwrap()))
+        .collect();
     safetensors::serialize_to_file(views, None, &file).unwrap();
-    let out = import(&file, "bad", root, &["--activation", "sigmoid"]);
+    let out = import(&file, "bad", root)
+        .args(["--activation", "sigmoid"])
+        .output();
     assert_one_line_error(&out, "1.weight [8, 8]");
     assert!(!stderr(&out).contains("missing"), "{}", stderr(&out));
 }
@@ -369,29 +479,50 @@ fn an_export_imported_again_takes_its_settings_and_refuses_flags_that_contradict
     let dir = scratch();
     let root = dir.path();
     small_run(root, &["--name", "seeded", "--seed", "3"]);
-    stdout_of_success(&export(root, &["--name", "seeded"]));
+    subcommand("export").name("seeded").artifacts(root).stdout();
     let file = root.join("seeded/export/model.safetensors");
-    let out = import(&file, "wrong", root, &["--activation", "relu"]);
+    let out = import(&file, "wrong", root)
+        .args(["--activation", "relu"])
+        .output();
     assert_usage_error(&out, "activation sigmoid (the flags: relu)");
     assert!(!root.join("wrong").exists());
-    assert_usage_error(&import(&file, "wrong", root, &["--case", "1"]), "dropout 0 (the flags: 0.5)");
+    assert_usage_error(
+        &import(&file, "wrong", root).case(1).output(),
+        "dropout 0 (the flags: 0.5)",
+    );
     // No flags: the file's own settings, seed included (the test inputs' masks come from it).
-    let said = stdout_of_success(&import(&file, "back", root, &[]));
+    let said = import(&file, "back", root).stdout();
     assert!(said.contains("exported from run seeded"), "{said}");
     let config = config_json(&root.join("back"));
-    assert_eq!((config["seed"].as_u64(), config["noise"].as_f64()), (Some(3), Some(0.2)));
+    assert_eq!(
+        (config["seed"].as_u64(), config["noise"].as_f64()),
+        (Some(3), Some(0.2))
+    );
     let recorded = epochs(&root.join("seeded"))[0].test_mse;
-    let provenance: Value = serde_json::from_str(&std::fs::read_to_string(root.join("back/provenance.json")).unwrap()).unwrap();
+    let provenance: Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("back/provenance.json")).unwrap())
+            .unwrap();
     assert!((provenance["test_mse"].as_f64().unwrap() - recorded).abs() < 1e-6);
-    stdout_of_success(&import(&file, "agreed", root, &["--case", "7"]));
+    import(&file, "agreed", root).case(7).stdout();
     // A file that says nothing of itself needs the flags.
-    assert_usage_error(&import(&fixture("tiny.pt"), "bare", root, &[]), "--case N or --activation");
+    assert_usage_error(
+        &import(&fixture("tiny.pt"), "bare", root).output(),
+        "--case N or --activation",
+    );
     // Metadata edited into what no run can have is a damaged file, whatever the flags.
-    for (key, value) in [("noise", "NaN"), ("dropout", "2"), ("run", "../x\n\u{1b}[31m")] {
+    for (key, value) in [
+        ("noise", "NaN"),
+        ("dropout", "2"),
+        ("run", "../x\n\u{1b}[31m"),
+    ] {
         let edited = root.join(format!("edited-{key}.safetensors"));
-        std::fs::write(&edited, with_metadata(&std::fs::read(&file).unwrap(), key, value)).unwrap();
+        std::fs::write(
+            &edited,
+            with_metadata(&std::fs::read(&file).unwrap(), key, value),
+        )
+        .unwrap();
         for flags in [&[][..], &["--noise", "0.2"]] {
-            let out = import(&edited, "edited", root, flags);
+            let out = import(&edited, "edited", root).args(flags).output();
             assert_one_line_error(&out, "a damaged or edited file");
             assert!(!root.join("edited").exists());
         }
@@ -414,16 +545,28 @@ fn with_metadata(bytes: &[u8], key: &str, value: &str) -> Vec<u8> {
 fn smaller_findings_of_the_careless_use() {
     let (dir, root) = trained();
     // A flag without its value, or an empty one: no empty list of possible values.
-    for args in [&["export", "--case", "7", "--out"][..], &["export", "--case", "7", "--out", ""]] {
-        let out = train(&[args, &["--artifacts", arg(&root)]].concat());
+    for args in [&["--out"][..], &["--out", ""]] {
+        let out = export_case7(&root, args).output();
         assert_usage_error(&out, "--out");
-        assert!(!stderr(&out).contains("possible values"), "{}", stderr(&out));
+        assert!(
+            !stderr(&out).contains("possible values"),
+            "{}",
+            stderr(&out)
+        );
     }
     // A model of 4097 units is refused on import as a sweep refuses it.
     let wide = dir.path().join("wide.safetensors");
     safetensors_header(&wide, 4097, 4097 * 1569 * 4 + 784 * 4);
-    assert_one_line_error(&import(&wide, "wide", &root, &["--activation", "relu"]), "at most 4096");
-    assert_usage_error(&train(&["sweep", "--hidden", "4097", "--artifacts", arg(&root)]), "1 to 4096");
+    assert_one_line_error(
+        &import(&wide, "wide", &root)
+            .args(["--activation", "relu"])
+            .output(),
+        "at most 4096",
+    );
+    let sweep = subcommand("sweep")
+        .args(["--hidden", "4097"])
+        .artifacts(&root);
+    assert_usage_error(&sweep.output(), "1 to 4096");
 
     // The page: a directory that holds no run is no run; a run whose name the program does not
     // take (names are ASCII: none may pass for another) is listed, saying why.
@@ -434,8 +577,10 @@ fn smaller_findings_of_the_careless_use() {
     assert_eq!(status, 404);
     assert_eq!(answer["error"], "no run named sweep");
     let (_, runs) = app.json("GET", "/api/runs", None);
-    let names: Vec<&str> = runs.as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["case7", "café"]);
+    assert_eq!(run_names(&runs), ["case7", "café"]);
     let detail = runs[1]["detail"].as_str().unwrap();
-    assert!(runs[1]["status"] == "inconsistent" && detail.contains("rename the directory"), "{detail}");
+    assert!(
+        runs[1]["status"] == "inconsistent" && detail.contains("rename the directory"),
+        "{detail}"
+    );
 }

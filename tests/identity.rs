@@ -3,16 +3,23 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::Stdio;
 use std::time::Duration;
 
 use crate::util::*;
 
 /// Trains case 7 on 500 images for `epochs` epochs into `root/case7`.
-fn small_case7(root: &Path, epochs: &str) -> std::path::PathBuf {
-    let args = ["--case", "7", "--limit", "500", "--epochs", epochs];
-    stdout_of_success(&train(&[&args[..], &["--artifacts", arg(root)]].concat()));
+fn small_case7(root: &Path, epochs: usize) -> std::path::PathBuf {
+    case(7).limit(500).epochs(epochs).artifacts(root).stdout();
     root.join("case7")
+}
+
+/// `train --name NAME --resume --epochs N --artifacts ROOT`: a resume by the run's name alone.
+fn resume_by_name(name: &str, epochs: usize, root: &str) -> Train {
+    Train::new()
+        .name(name)
+        .arg("--resume")
+        .epochs(epochs)
+        .artifacts(root)
 }
 
 /// Epoch, train loss and test MSE of each row: what a retrained epoch must reproduce (its
@@ -27,12 +34,11 @@ fn losses(run: &Path) -> Vec<(usize, f64, f64)> {
 #[test]
 fn resume_by_name_continues_the_directory_named_not_the_one_it_was_copied_from() {
     let dir = scratch();
-    let original = small_case7(dir.path(), "1");
+    let original = small_case7(dir.path(), 1);
     let copy = dir.path().join("mine");
     copy_dir(&original, &copy);
     let before = snapshot(&original);
-    let args = ["--name", "mine", "--resume", "--epochs", "2", "--artifacts"];
-    stdout_of_success(&train(&[&args[..], &[arg(dir.path())]].concat()));
+    resume_by_name("mine", 2, arg(dir.path())).stdout();
     assert_eq!(epoch_numbers(&copy), [1, 2]);
     assert_eq!(snapshot(&original), before, "the original run changed");
     assert_eq!(config_json(&copy)["name"], "mine");
@@ -42,20 +48,13 @@ fn resume_by_name_continues_the_directory_named_not_the_one_it_was_copied_from()
 fn the_report_refuses_to_pool_runs_of_other_lengths() {
     let dir = scratch();
     let root = arg(dir.path());
-    stdout_of_success(&train(&[
-        "--case",
-        "7",
-        "--limit",
-        "2000",
-        "--epochs",
-        "5",
-        "--artifacts",
-        root,
-    ]));
+    case(7).limit(2000).epochs(5).artifacts(root).stdout();
     let before = snapshot(dir.path());
+    let report = subcommand("report")
+        .args(["--quick", "--seeds", "2"])
+        .artifacts(root);
     for extra in [&[][..], &["--reuse"][..]] {
-        let report = ["report", "--quick", "--seeds", "2", "--artifacts", root];
-        let out = train(&[&report[..], extra].concat());
+        let out = report.args(extra).output();
         assert_one_line_error(
             &out,
             "case7 holds a run with a different configuration (epochs 5 → 1); nothing was changed",
@@ -68,16 +67,12 @@ fn the_report_refuses_to_pool_runs_of_other_lengths() {
 fn a_checkpoints_figures_are_never_shown_as_the_finished_models() {
     let dir = scratch();
     let root = arg(dir.path());
-    let run = small_case7(dir.path(), "3");
-    let out = stdout_of_success(&train(&[
-        "visualize",
-        "--case",
-        "7",
-        "--epoch",
-        "2",
-        "--artifacts",
-        root,
-    ]));
+    let run = small_case7(dir.path(), 3);
+    let out = subcommand("visualize")
+        .case(7)
+        .args(["--epoch", "2"])
+        .artifacts(root)
+        .stdout();
     let figures = run.join("figures");
     let epoch2 = figures.join("epoch-2/w1-epoch-2.png");
     assert!(
@@ -91,15 +86,7 @@ fn a_checkpoints_figures_are_never_shown_as_the_finished_models() {
 
     // The page shows the finished model's weights, as `visualize` draws them.
     let reference = dir.path().join("final");
-    stdout_of_success(&train(&[
-        "visualize",
-        "--case",
-        "7",
-        "--artifacts",
-        root,
-        "--out",
-        arg(&reference),
-    ]));
+    visualize(7, root).args(["--out", arg(&reference)]).stdout();
     let app = App::new(dir.path());
     let (status, served) = app.get("/api/runs/case7/figures/w1.png");
     assert_eq!(status, 200);
@@ -107,15 +94,7 @@ fn a_checkpoints_figures_are_never_shown_as_the_finished_models() {
     assert_ne!(served, std::fs::read(&epoch2).unwrap());
 
     // Own figures of the final model are shown only while they are of the model there now.
-    stdout_of_success(&train(&[
-        "visualize",
-        "--case",
-        "7",
-        "--artifacts",
-        root,
-        "--zoom",
-        "1",
-    ]));
+    visualize(7, root).args(["--zoom", "1"]).stdout();
     let (_, own) = app.get("/api/runs/case7/figures/w1.png");
     assert_eq!(own, std::fs::read(figures.join("w1.png")).unwrap());
     assert_ne!(own, served, "zoom 1 draws another picture");
@@ -125,7 +104,7 @@ fn a_checkpoints_figures_are_never_shown_as_the_finished_models() {
 fn resume_mends_what_visualize_says_it_mends() {
     let dir = scratch();
     let root = arg(dir.path());
-    let run = small_case7(dir.path(), "3");
+    let run = small_case7(dir.path(), 3);
     let model = run.join("model.bpk");
     let good_model = std::fs::read(&model).unwrap();
     let good_rows = losses(&run);
@@ -147,13 +126,9 @@ fn resume_mends_what_visualize_says_it_mends() {
     ];
     for (what, damage) in damages {
         damage(&run);
-        let out = train(&["visualize", "--case", "7", "--artifacts", root]);
+        let out = visualize(7, root).output();
         assert_one_line_error(&out, "files disagree");
-        let message = stderr(&out);
-        let advice = message
-            .split('`')
-            .nth(1)
-            .unwrap_or_else(|| panic!("{what}: no command in {message}"));
+        let advice = advice(&out, what);
         let words: Vec<&str> = advice.split_whitespace().collect();
         assert!(
             words[0] == "train" && words.contains(&"--resume"),
@@ -161,7 +136,7 @@ fn resume_mends_what_visualize_says_it_mends() {
         );
         let mended = stderr(&train(&words[1..]));
         assert!(mended.contains("mending the run"), "{what}: {mended}");
-        stdout_of_success(&train(&["visualize", "--case", "7", "--artifacts", root]));
+        visualize(7, root).stdout();
         assert_eq!(
             std::fs::read(&model).unwrap(),
             good_model,
@@ -171,14 +146,10 @@ fn resume_mends_what_visualize_says_it_mends() {
     }
 }
 
-/// Starts `train ARGS`, waits until its stdout shows `marker`, sends SIGINT, and returns the
-/// exit code and stderr.
-fn interrupted(args: &[&str], marker: &str) -> (Option<i32>, String) {
-    let mut child = command(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+/// Starts `command`, waits until its stdout shows `marker`, sends SIGINT, and returns the exit code
+/// and stderr.
+fn interrupted(command: &Train, marker: &str) -> (Option<i32>, String) {
+    let mut child = command.spawn();
     let lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let (sender, receiver) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -189,7 +160,7 @@ fn interrupted(args: &[&str], marker: &str) -> (Option<i32>, String) {
     loop {
         let line = receiver
             .recv_timeout(Duration::from_secs(300))
-            .unwrap_or_else(|_| panic!("{args:?}: no {marker:?} line"));
+            .unwrap_or_else(|_| panic!("{command:?}: no {marker:?} line"));
         if line.contains(marker) {
             break;
         }
@@ -203,26 +174,19 @@ fn interrupted(args: &[&str], marker: &str) -> (Option<i32>, String) {
 fn compare_and_report_advise_what_they_accept_after_ctrl_c() {
     let dir = scratch();
     let root = arg(dir.path());
-    let compare = [
-        "compare",
-        "--case",
-        "7",
-        "--backends",
-        "flex,ndarray",
-        "--epochs",
-        "2",
-        "--limit",
-        "5000",
-        "--artifacts",
-        root,
-    ];
-    let report = ["report", "--quick", "--artifacts", root];
-    for (args, marker) in [(&compare[..], "epoch  1/2"), (&report[..], "run 2/11")] {
-        let (code, message) = interrupted(args, marker);
+    let compare = subcommand("compare")
+        .case(7)
+        .args(["--backends", "flex,ndarray"])
+        .epochs(2)
+        .limit(5000)
+        .artifacts(root);
+    let report = subcommand("report").arg("--quick").artifacts(root);
+    for (command, marker) in [(compare, "epoch  1/2"), (report, "run 2/11")] {
+        let (code, message) = interrupted(&command, marker);
         assert_eq!(code, Some(130), "{message}");
         assert!(message.contains("run the same command again"), "{message}");
         assert!(!message.contains("--resume"), "{message}");
-        stdout_of_success(&train(args));
+        command.stdout();
     }
     for help in [&["compare", "--help"][..], &["report", "--help"][..]] {
         let text = stdout_of_success(&train(help));
@@ -237,50 +201,26 @@ fn compare_and_report_advise_what_they_accept_after_ctrl_c() {
 fn a_run_trains_on_one_backend_from_its_first_epoch_to_its_last() {
     let dir = scratch();
     let root = arg(dir.path());
-    let run = small_case7(dir.path(), "1");
+    let run = small_case7(dir.path(), 1);
     let before = snapshot(dir.path());
-    let base = [
-        "--case",
-        "7",
-        "--limit",
-        "500",
-        "--artifacts",
-        root,
-        "--resume",
-        "--epochs",
-        "2",
-    ];
-    let out = train(&[&base[..], &["--backend", "ndarray"]].concat());
+    let base = case(7).limit(500).artifacts(root).arg("--resume").epochs(2);
+    let out = base.args(["--backend", "ndarray"]).output();
     assert_one_line_error(&out, "backend flex → ndarray");
     assert!(stderr(&out).contains("--backend flex"), "{}", stderr(&out));
     assert_eq!(snapshot(dir.path()), before, "a refusal changed files");
     // Without --backend a resume continues on the run's own.
-    stdout_of_success(&train(&base));
+    base.stdout();
     assert_eq!(config_json(&run)["backend"], "flex");
     assert_eq!(epoch_numbers(&run), [1, 2]);
     // And the run of another name resumes by its name alone, on its own backend.
-    let other = [
-        "--case",
-        "7",
-        "--limit",
-        "500",
-        "--epochs",
-        "1",
-        "--backend",
-        "ndarray",
-    ];
-    stdout_of_success(&train(
-        &[&other[..], &["--name", "nd", "--artifacts", root]].concat(),
-    ));
-    let resumed = train(&[
-        "--name",
-        "nd",
-        "--resume",
-        "--epochs",
-        "2",
-        "--artifacts",
-        root,
-    ]);
+    case(7)
+        .limit(500)
+        .epochs(1)
+        .args(["--backend", "ndarray"])
+        .name("nd")
+        .artifacts(root)
+        .stdout();
+    let resumed = resume_by_name("nd", 2, root).output();
     assert!(stdout_of_success(&resumed).contains("ndarray"));
     assert_eq!(epoch_numbers(&dir.path().join("nd")), [1, 2]);
 }
@@ -289,7 +229,7 @@ fn a_run_trains_on_one_backend_from_its_first_epoch_to_its_last() {
 fn serve_reads_nothing_through_a_link_out_and_sends_no_machine_paths() {
     let dir = scratch();
     let artifacts = dir.path().join("artifacts");
-    let run = small_case7(&artifacts, "1");
+    let run = small_case7(&artifacts, 1);
     // A run whose epoch log is a link to a file outside the artifacts.
     let secret = dir.path().join("secret.csv");
     std::fs::write(
@@ -369,20 +309,13 @@ fn serve_reads_nothing_through_a_link_out_and_sends_no_machine_paths() {
     };
     let before = answer(&app);
     let other = dir.path().join("other");
-    stdout_of_success(&train(&[
-        "--case",
-        "7",
-        "--limit",
-        "500",
-        "--epochs",
-        "1",
-        "--seed",
-        "1",
-        "--name",
-        "case7-seed1",
-        "--artifacts",
-        arg(&other),
-    ]));
+    case(7)
+        .limit(500)
+        .epochs(1)
+        .seed(1)
+        .name("case7-seed1")
+        .artifacts(&other)
+        .stdout();
     let model = run.join("model.bpk");
     let modified = std::fs::metadata(&model).unwrap().modified().unwrap();
     for file in [
@@ -409,7 +342,7 @@ fn serve_reads_nothing_through_a_link_out_and_sends_no_machine_paths() {
 fn a_checkpoint_whose_bytes_changed_is_skipped_for_the_one_before() {
     let dir = scratch();
     let root = arg(dir.path());
-    let run = small_case7(dir.path(), "3");
+    let run = small_case7(dir.path(), 3);
     let good = losses(&run);
     // 1000 bytes of the tensor data of epoch 3's checkpoint changed, its length kept.
     let checkpoint = run.join("checkpoint/model-3.bpk");
@@ -419,17 +352,12 @@ fn a_checkpoint_whose_bytes_changed_is_skipped_for_the_one_before() {
         *b = b.wrapping_add(1 + (i % 250) as u8);
     }
     std::fs::write(&checkpoint, &bytes).unwrap();
-    let out = train(&[
-        "--case",
-        "7",
-        "--limit",
-        "500",
-        "--artifacts",
-        root,
-        "--resume",
-        "--epochs",
-        "4",
-    ]);
+    let out = case(7)
+        .limit(500)
+        .artifacts(root)
+        .arg("--resume")
+        .epochs(4)
+        .output();
     stdout_of_success(&out);
     let warning = stderr(&out);
     assert!(
@@ -503,19 +431,10 @@ fn every_usage_error_exits_2_with_one_line() {
 fn serve_exits_like_every_command_on_ctrl_c_and_sigterm() {
     // A host name is an address too.
     let dir = scratch();
-    let mut named = command(&[
-        "serve",
-        "--port",
-        "0",
-        "--bind",
-        "localhost",
-        "--artifacts",
-        arg(dir.path()),
-    ])
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap();
+    let mut named = subcommand("serve")
+        .args(["--port", "0", "--bind", "localhost"])
+        .artifacts(dir.path())
+        .spawn();
     let mut first = String::new();
     BufReader::new(named.stdout.take().unwrap())
         .read_line(&mut first)

@@ -2,7 +2,7 @@
 //! writer at a time, and nothing finished is lost — refusals leave every byte as it was, an
 //! interrupted or replaced run is never drawn as finished, and a full disk stops a run cleanly.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use crate::util::*;
@@ -23,13 +23,13 @@ fn checkpoint_saved(run: &Path, epoch: usize) -> bool {
 fn another_configuration_is_refused_and_names_and_overwrite_are_the_ways_out() {
     let dir = scratch();
     let root = arg(dir.path());
-    let base = ["--case", "7", "--limit", "1000", "--artifacts", root];
-    stdout_of_success(&train(&[&base[..], &["--epochs", "2"]].concat()));
+    let base = case(7).limit(1000).artifacts(root);
+    base.epochs(2).stdout();
     let run = dir.path().join("case7");
     let before = snapshot(dir.path());
 
     // A quick experiment with another seed would replace the finished run: refused, untouched.
-    let out = train(&[&base[..], &["--seed", "1", "--epochs", "1"]].concat());
+    let out = base.seed(1).epochs(1).output();
     assert_one_line_error(
         &out,
         "case7 holds a run with a different configuration (epochs 2 → 1, seed 0 → 1); nothing was changed",
@@ -38,69 +38,51 @@ fn another_configuration_is_refused_and_names_and_overwrite_are_the_ways_out() {
     for way_out in ["--name NAME", "--artifacts DIR", "--overwrite"] {
         assert!(message.contains(way_out), "{message}");
     }
-    let out = train(&["--case", "7", "--epochs", "2", "--artifacts", root]);
+    let out = case(7).epochs(2).artifacts(root).output();
     assert_one_line_error(&out, "(limit 1000 → none)");
     // So is a resume of another configuration, naming the field.
-    let out = train(&[&base[..], &["--seed", "3", "--resume"]].concat());
+    let out = base.seed(3).arg("--resume").output();
     assert_one_line_error(&out, "--resume: ");
     assert!(stderr(&out).contains("seed 0 → 3"), "{}", stderr(&out));
     // More epochs of the same run: the way out is --resume.
-    let out = train(&[&base[..], &["--epochs", "3"]].concat());
+    let out = base.epochs(3).output();
     assert_one_line_error(&out, "epochs 2 → 3");
     assert!(stderr(&out).contains("--resume"));
     // The identical configuration is finished: nothing to do, exit 0.
-    let stdout = stdout_of_success(&train(&[&base[..], &["--epochs", "2"]].concat()));
+    let stdout = base.epochs(2).stdout();
     assert!(
         stdout.contains("this run is finished (2 epochs); nothing to do"),
         "{stdout}"
     );
     // --resume without --epochs continues to the run's own target: here, nothing to do.
-    let stdout = stdout_of_success(&train(&[&base[..], &["--resume"]].concat()));
+    let stdout = base.arg("--resume").stdout();
     assert!(stdout.contains("nothing to do"), "{stdout}");
     assert_eq!(snapshot(dir.path()), before, "a refusal changed files");
 
     // --name keeps both side by side, and visualize finds the named run.
-    let out = train(
-        &[
-            &base[..],
-            &["--seed", "1", "--epochs", "1", "--name", "seed1"],
-        ]
-        .concat(),
-    );
-    stdout_of_success(&out);
+    base.seed(1).epochs(1).name("seed1").stdout();
     assert_eq!(epoch_numbers(&dir.path().join("seed1")), vec![1]);
-    let stdout = stdout_of_success(&train(&[
-        "visualize",
-        "--name",
-        "seed1",
-        "--artifacts",
-        root,
-    ]));
+    let stdout = subcommand("visualize")
+        .name("seed1")
+        .artifacts(root)
+        .stdout();
     assert!(stdout.contains("seed1/figures/w1.png"), "{stdout}");
     assert_eq!(epoch_numbers(&run), vec![1, 2]);
 
     // A config file (or a --name) may not take a directory a study case or the report owns.
     let file = dir.path().join("case1.toml");
     std::fs::write(&file, "[model]\nhidden = 10\nactivation = \"relu\"\n").unwrap();
-    let out = train(&["--config", arg(&file), "--artifacts", root]);
+    let out = Train::new().config(&file).artifacts(root).output();
     assert_one_line_error(&out, "\"case1\" belongs to study case 1");
-    assert_one_line_error(
-        &train(&[&base[..], &["--name", "report"]].concat()),
-        "belongs to the report",
-    );
-    assert_one_line_error(
-        &train(&[&base[..], &["--name", "../x"]].concat()),
-        "run name \"../x\"",
-    );
+    assert_one_line_error(&base.name("report").output(), "belongs to the report");
+    assert_one_line_error(&base.name("../x").output(), "run name \"../x\"");
     assert!(!dir.path().join("case1").exists() && !dir.path().join("report").exists());
 
     // --overwrite replaces the run: nothing of the old one is left.
     let figures = dir.path().join("case7/figures");
-    stdout_of_success(&train(&["visualize", "--case", "7", "--artifacts", root]));
+    visualize(7, root).stdout();
     assert!(figures.is_dir());
-    let stdout = stdout_of_success(&train(
-        &[&base[..], &["--seed", "1", "--epochs", "1", "--overwrite"]].concat(),
-    ));
+    let stdout = base.seed(1).epochs(1).arg("--overwrite").stdout();
     assert!(stdout.contains("replacing the run"), "{stdout}");
     assert_eq!(epoch_numbers(&run), vec![1]);
     assert_eq!(config_epochs(&run), 1);
@@ -112,30 +94,15 @@ fn another_configuration_is_refused_and_names_and_overwrite_are_the_ways_out() {
 fn an_interrupted_replacement_is_never_drawn_as_finished() {
     let dir = scratch();
     let root = arg(dir.path());
-    stdout_of_success(&train(&[
-        "--case",
-        "1",
-        "--limit",
-        "1000",
-        "--epochs",
-        "1",
-        "--artifacts",
-        root,
-    ]));
+    case(1).limit(1000).epochs(1).artifacts(root).stdout();
     let run = dir.path().join("case1");
-    let child = spawn(&[
-        "--case",
-        "1",
-        "--limit",
-        "5000",
-        "--epochs",
-        "30",
-        "--seed",
-        "9",
-        "--overwrite",
-        "--artifacts",
-        root,
-    ]);
+    let child = case(1)
+        .limit(5000)
+        .epochs(30)
+        .seed(9)
+        .arg("--overwrite")
+        .artifacts(root)
+        .spawn();
     let new_config = || {
         std::fs::read_to_string(run.join("config.json")).is_ok_and(|c| c.contains("\"seed\": 9"))
     };
@@ -150,39 +117,31 @@ fn an_interrupted_replacement_is_never_drawn_as_finished() {
         "the old model was kept beside new logs"
     );
     // Drawing the final model of an unfinished run is refused, pointing at its checkpoint.
-    let out = train(&["visualize", "--case", "1", "--artifacts", root]);
+    let out = visualize(1, root).output();
     assert_one_line_error(&out, "the run is unfinished");
     assert!(stderr(&out).contains("--epoch "), "{}", stderr(&out));
     let newest = *epoch_numbers(&run).last().unwrap();
-    stdout_of_success(&train(&[
-        "visualize",
-        "--case",
-        "1",
-        "--artifacts",
-        root,
-        "--epoch",
-        &newest.to_string(),
-    ]));
+    visualize(1, root)
+        .args(["--epoch", &newest.to_string()])
+        .stdout();
 }
 
 #[test]
 fn a_resume_with_nothing_left_to_train_finishes_the_run() {
     let dir = scratch();
     let root = arg(dir.path());
-    let base = ["--case", "1", "--limit", "5000", "--artifacts", root];
-    stdout_of_success(&train(&[&base[..], &["--epochs", "1"]].concat()));
+    let base = case(1).limit(5000).artifacts(root);
+    base.epochs(1).stdout();
     let run = dir.path().join("case1");
     // A resume to 3 epochs, killed once epoch 2 is checkpointed.
-    let mut child = spawn(&[&base[..], &["--epochs", "3", "--resume"]].concat());
+    let mut child = base.epochs(3).arg("--resume").spawn();
     wait_until("the checkpoint of epoch 2", || checkpoint_saved(&run, 2));
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(!run.join("model.bpk").exists());
 
     // Asking for 2 epochs: nothing to train, and the run is finished at epoch 2.
-    let stdout = stdout_of_success(&train(
-        &[&base[..], &["--epochs", "2", "--resume"]].concat(),
-    ));
+    let stdout = base.epochs(2).arg("--resume").stdout();
     assert!(stdout.contains("already trained for 2 epochs"), "{stdout}");
     assert_eq!(
         std::fs::read(run.join("model.bpk")).unwrap(),
@@ -191,19 +150,17 @@ fn a_resume_with_nothing_left_to_train_finishes_the_run() {
     );
     assert_eq!(config_epochs(&run), 2);
     assert_eq!(epoch_numbers(&run), vec![1, 2]);
-    let stdout = stdout_of_success(&train(&["visualize", "--case", "1", "--artifacts", root]));
+    let stdout = visualize(1, root).stdout();
     assert!(stdout.contains("case1/model.bpk"), "{stdout}");
     // Asking for fewer epochs than trained changes nothing.
     let before = snapshot(&run);
-    let stdout = stdout_of_success(&train(
-        &[&base[..], &["--epochs", "1", "--resume"]].concat(),
-    ));
+    let stdout = base.epochs(1).arg("--resume").stdout();
     assert!(stdout.contains("nothing to do"), "{stdout}");
     assert_eq!(snapshot(&run), before);
 
     // A run whose files disagree (an older version's leftovers) is refused, not drawn.
     std::fs::copy(run.join("checkpoint/model-1.bpk"), run.join("model.bpk")).unwrap();
-    let out = train(&["visualize", "--case", "1", "--artifacts", root]);
+    let out = visualize(1, root).output();
     assert_one_line_error(
         &out,
         "files disagree: model.bpk is not the model of epoch 2",
@@ -216,18 +173,12 @@ fn an_interrupted_test_pass_records_nothing_and_exit_codes_name_the_signal() {
     let dir = scratch();
     let root = arg(dir.path());
     // Batches of one image: the 10 000-image test pass takes far longer than the training pass.
-    let child = spawn(&[
-        "--case",
-        "7",
-        "--limit",
-        "100",
-        "--batch-size",
-        "1",
-        "--epochs",
-        "1",
-        "--artifacts",
-        root,
-    ]);
+    let child = case(7)
+        .limit(100)
+        .args(["--batch-size", "1"])
+        .epochs(1)
+        .artifacts(root)
+        .spawn();
     let run = dir.path().join("case7");
     wait_until("the test pass", || {
         run.join("valid/epoch-1/Loss.log").is_file()
@@ -251,17 +202,12 @@ fn an_interrupted_test_pass_records_nothing_and_exit_codes_name_the_signal() {
     assert!(!err.contains("checkpoint of epoch"), "{err}");
 
     // SIGTERM: 143, and the last checkpoint is named.
-    let child = spawn(&[
-        "--case",
-        "7",
-        "--limit",
-        "1000",
-        "--epochs",
-        "500",
-        "--overwrite",
-        "--artifacts",
-        root,
-    ]);
+    let child = case(7)
+        .limit(1000)
+        .epochs(500)
+        .arg("--overwrite")
+        .artifacts(root)
+        .spawn();
     wait_until("epoch 1", || checkpoint_saved(&run, 1));
     signal(&child, "TERM");
     let out = child.wait_with_output().unwrap();
@@ -283,32 +229,23 @@ fn an_interrupted_test_pass_records_nothing_and_exit_codes_name_the_signal() {
 fn a_second_writer_is_refused_and_a_dead_writers_lock_is_taken_over() {
     let dir = scratch();
     let root = arg(dir.path());
-    let args = [
-        "--case",
-        "1",
-        "--limit",
-        "5000",
-        "--epochs",
-        "30",
-        "--artifacts",
-        root,
-    ];
-    let mut first = spawn(&args);
+    let training = case(1).limit(5000).epochs(30).artifacts(root);
+    let mut first = training.spawn();
     let run = dir.path().join("case1");
     wait_until("the first run's config", || {
         run.join("config.json").is_file()
     });
     let pid = first.id().to_string();
     for extra in [&["--resume"][..], &["--overwrite"], &["--seed", "4"]] {
-        let out = train(&[&args[..], extra].concat());
+        let out = training.args(extra).output();
         assert_one_line_error(&out, &format!("case1 is in use by pid {pid} on "));
     }
     first.kill().unwrap(); // SIGKILL: no clean-up runs
     first.wait().unwrap();
-    let out = train(&[&args[..], &["--resume", "--epochs", "1"]].concat());
+    let out = training.arg("--resume").epochs(1).output();
     stdout_of_success(&out);
     assert!(
-        stderr(&out).contains(&format!("taking over the lock of pid {pid} on ")),
+        stderr(&out).contains(&format!("taking over the lock left by pid {pid} on ")),
         "{}",
         stderr(&out)
     );
@@ -319,33 +256,12 @@ fn a_second_writer_is_refused_and_a_dead_writers_lock_is_taken_over() {
 fn a_full_disk_stops_the_run_cleanly_and_resume_continues() {
     let dir = scratch();
     // A 16 MB file system (case 7 needs about 9 MB); needs root, as in CI.
-    let mounted = Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=16m", "tmpfs"])
-        .arg(dir.path())
-        .status();
-    if !mounted.is_ok_and(|s| s.success()) {
-        eprintln!("skipped: cannot mount a small tmpfs here (not root?)");
+    let Some(_tmpfs) = small_tmpfs(dir.path(), "16m") else {
         return;
-    }
-    struct Unmount(PathBuf);
-    impl Drop for Unmount {
-        fn drop(&mut self) {
-            Command::new("umount").arg(&self.0).status().ok();
-        }
-    }
-    let _unmount = Unmount(dir.path().to_path_buf());
+    };
     let root = arg(dir.path());
-    let args = [
-        "--case",
-        "7",
-        "--limit",
-        "1000",
-        "--epochs",
-        "40",
-        "--artifacts",
-        root,
-    ];
-    let child = spawn(&args);
+    let training = case(7).limit(1000).epochs(40).artifacts(root);
+    let child = training.spawn();
     let run = dir.path().join("case7");
     wait_until("the checkpoint of epoch 1", || checkpoint_saved(&run, 1));
     // Fill the file system while training goes on.
@@ -371,7 +287,7 @@ fn a_full_disk_stops_the_run_cleanly_and_resume_continues() {
     );
 
     std::fs::remove_file(&filler).unwrap();
-    let out = train(&[&args[..], &["--resume"]].concat());
+    let out = training.arg("--resume").output();
     let stdout = stdout_of_success(&out);
     assert!(
         stdout.contains(&format!("resuming after epoch {kept}")),

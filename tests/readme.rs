@@ -171,18 +171,25 @@ fn plan(command: &str, runs: &Path, reports: &Path) -> Plan {
     Plan::Run(format!("{command}{separator}{extra}"))
 }
 
-/// Runs `command` with bash in the workspace root; (success, seconds, output tail).
-fn run(command: &str) -> (bool, f64, String) {
-    let started = Instant::now();
-    let mut child = Command::new("bash")
-        .arg("-c")
+/// `bash -c COMMAND` in the workspace root, on the vendored data, its input closed and its output
+/// piped.
+fn bash(command: &str) -> Command {
+    let mut bash = Command::new("bash");
+    bash.arg("-c")
         .arg(command)
         .current_dir(workspace_root())
-        .env("CUBECL_AUTOTUNE_LEVEL", "minimal")
         .env_remove("MNIST_DIR")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stderr(Stdio::piped());
+    bash
+}
+
+/// Runs `command` with bash in the workspace root; (success, seconds, output tail).
+fn run(command: &str) -> (bool, f64, String) {
+    let started = Instant::now();
+    let mut child = bash(command)
+        .env("CUBECL_AUTOTUNE_LEVEL", "minimal")
         .spawn()
         .expect("bash runs");
     // Read both pipes on threads so that a chatty command cannot block on a full pipe.
@@ -230,17 +237,7 @@ fn serve(command: &str) -> (bool, f64, String) {
     use std::io::{BufRead, BufReader, Read, Write};
     use std::os::unix::process::CommandExt;
     let started = Instant::now();
-    let mut child = Command::new("bash")
-        .arg("-c")
-        .arg(command)
-        .current_dir(workspace_root())
-        .env_remove("MNIST_DIR")
-        .process_group(0)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("bash runs");
+    let mut child = bash(command).process_group(0).spawn().expect("bash runs");
     let (sender, lines) = std::sync::mpsc::channel::<String>();
     for pipe in [
         Box::new(child.stdout.take().unwrap()) as Box<dyn Read + Send>,

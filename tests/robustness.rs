@@ -2,29 +2,18 @@
 //! artifacts path that is a file and a full disk.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use crate::util::*;
 
 /// Case 6 (dropout and noise: every source of randomness) on a small subset.
-fn args<'a>(root: &'a str, epochs: &'a str) -> Vec<&'a str> {
-    vec![
-        "--case",
-        "6",
-        "--limit",
-        "1000",
-        "--seed",
-        "2",
-        "--epochs",
-        epochs,
-        "--artifacts",
-        root,
-    ]
+fn case6(root: &str, epochs: usize) -> Train {
+    case(6).limit(1000).seed(2).epochs(epochs).artifacts(root)
 }
 
-/// `args(root, epochs)` with `--resume`.
-fn resume(root: &str, epochs: &str) -> Output {
-    train(&[args(root, epochs), vec!["--resume"]].concat())
+/// `case6(root, epochs)` with `--resume`.
+fn resume(root: &str, epochs: usize) -> Output {
+    case6(root, epochs).arg("--resume").output()
 }
 
 /// (epoch, train loss, test MSE) of each logged epoch.
@@ -53,19 +42,19 @@ fn assert_refused_before_training(out: &Output, expected: &str) {
 #[test]
 fn sigkill_then_resume_equals_an_uninterrupted_run() {
     let whole = scratch();
-    stdout_of_success(&train(&args(arg(whole.path()), "4")));
+    case6(arg(whole.path()), 4).stdout();
     let expected = rows(&whole.path().join("case6"));
     assert_eq!(expected.len(), 4);
 
     let killed = scratch();
     let root = arg(killed.path());
     let run = killed.path().join("case6");
-    let mut child = spawn(&args(root, "4"));
+    let mut child = case6(root, 4).spawn();
     wait_for_epochs(&run, 2);
     child.kill().unwrap(); // SIGKILL during epoch 3
     child.wait().unwrap();
 
-    let stdout = stdout_of_success(&resume(root, "4"));
+    let stdout = stdout_of_success(&resume(root, 4));
     assert!(stdout.contains("resuming after epoch"), "{stdout}");
     // Every epoch is logged once, and the numbers are exactly those of the uninterrupted run.
     assert_eq!(rows(&run), expected);
@@ -80,11 +69,11 @@ fn corrupt_checkpoint_falls_back_to_the_previous_one() {
     let dir = scratch();
     let root = arg(dir.path());
     let run = dir.path().join("case6");
-    stdout_of_success(&train(&args(root, "3")));
+    case6(root, 3).stdout();
     let newest = run.join("checkpoint/model-3.bpk");
     let bytes = std::fs::read(&newest).unwrap();
     std::fs::write(&newest, &bytes[..bytes.len() / 3]).unwrap();
-    let out = resume(root, "4");
+    let out = resume(root, 4);
     let stdout = stdout_of_success(&out);
     let stderr = stderr(&out);
     assert!(
@@ -108,7 +97,7 @@ fn ctrl_c_stops_cleanly_and_keeps_the_checkpoint() {
     let dir = scratch();
     let root = arg(dir.path());
     let run = dir.path().join("case6");
-    let child = spawn(&args(root, "30"));
+    let child = case6(root, 30).spawn();
     wait_for_epochs(&run, 1);
     signal(&child, "INT");
     let out = child.wait_with_output().unwrap();
@@ -125,7 +114,7 @@ fn ctrl_c_stops_cleanly_and_keeps_the_checkpoint() {
     let logged = rows(&run).len();
     assert!(logged < 30);
     // The kept checkpoint resumes.
-    let stdout = stdout_of_success(&resume(root, &(logged + 1).to_string()));
+    let stdout = stdout_of_success(&resume(root, logged + 1));
     assert!(stdout.contains("resuming after epoch"), "{stdout}");
 }
 
@@ -134,7 +123,7 @@ fn unwritable_artifacts_fail_before_training() {
     let dir = scratch();
     let file = dir.path().join("not-a-dir");
     std::fs::write(&file, b"x").unwrap();
-    let out = train(&["--case", "7", "--artifacts", arg(&file)]);
+    let out = case(7).artifacts(&file).output();
     assert_refused_before_training(&out, "cannot create the artifacts directory");
 }
 
@@ -142,24 +131,10 @@ fn unwritable_artifacts_fail_before_training() {
 fn a_full_disk_is_reported_before_training() {
     let dir = scratch();
     // A 2 MB file system; case 1's checkpoints need about 75 MB. Needs root (as in CI).
-    let mounted = Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=2m", "tmpfs"])
-        .arg(dir.path())
-        .status();
-    if !mounted.is_ok_and(|s| s.success()) {
-        eprintln!("skipped: cannot mount a small tmpfs here (not root?)");
+    let Some(tmpfs) = small_tmpfs(dir.path(), "2m") else {
         return;
-    }
-    let out = train(&[
-        "--case",
-        "1",
-        "--limit",
-        "200",
-        "--epochs",
-        "1",
-        "--artifacts",
-        arg(dir.path()),
-    ]);
-    Command::new("umount").arg(dir.path()).status().ok();
+    };
+    let out = case(1).limit(200).epochs(1).artifacts(dir.path()).output();
+    drop(tmpfs);
     assert_refused_before_training(&out, "not enough free space");
 }

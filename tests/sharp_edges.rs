@@ -44,7 +44,10 @@ fn adam_settings_are_validated_naming_the_field() {
         ),
     ] {
         let file = config_file(dir.path(), "adam", line);
-        assert_one_line_error(&train(&["--config", &file, "--artifacts", root]), expected);
+        assert_one_line_error(
+            &Train::new().config(&file).artifacts(root).output(),
+            expected,
+        );
     }
     assert!(
         !dir.path().join("adam").exists(),
@@ -57,7 +60,11 @@ fn divergence_stops_the_run_naming_epoch_and_step() {
     let dir = scratch();
     let root = arg(dir.path());
     let file = config_file(dir.path(), "wild", "learning_rate = 1e30\nepochs = 3");
-    let out = train(&["--config", &file, "--limit", "1000", "--artifacts", root]);
+    let out = Train::new()
+        .config(&file)
+        .limit(1000)
+        .artifacts(root)
+        .output();
     assert_one_line_error(&out, "training diverged: the loss became ");
     let stderr = stderr(&out);
     assert!(
@@ -73,21 +80,12 @@ fn divergence_stops_the_run_naming_epoch_and_step() {
 fn a_closed_pipe_drops_lines_and_the_work_goes_on() {
     let dir = scratch();
     let root = arg(dir.path());
-    for args in [
-        &[
-            "--case",
-            "7",
-            "--limit",
-            "1000",
-            "--epochs",
-            "3",
-            "--artifacts",
-            root,
-        ][..],
-        &["visualize", "--case", "7", "--artifacts", root],
+    for command in [
+        case(7).limit(1000).epochs(3).artifacts(root),
+        visualize(7, root),
     ] {
         // `train … | head -1`: read one line, then close the pipe.
-        let mut child = spawn(args);
+        let mut child = command.spawn();
         let mut first = String::new();
         BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut first)
@@ -95,7 +93,7 @@ fn a_closed_pipe_drops_lines_and_the_work_goes_on() {
         assert!(!first.is_empty());
         let out = child.wait_with_output().unwrap();
         let stderr = stderr(&out);
-        assert!(out.status.success(), "{args:?}: {stderr}");
+        assert!(out.status.success(), "{command:?}: {stderr}");
         assert!(!stderr.contains("Broken pipe"), "{stderr}");
     }
     assert!(dir.path().join("case7/model.bpk").is_file());
@@ -105,17 +103,8 @@ fn a_closed_pipe_drops_lines_and_the_work_goes_on() {
 #[test]
 fn an_empty_mnist_dir_means_the_vendored_data() {
     let dir = scratch();
-    let args = [
-        "--case",
-        "7",
-        "--epochs",
-        "1",
-        "--limit",
-        "100",
-        "--artifacts",
-        arg(dir.path()),
-    ];
-    stdout_of_success(&command(&args).env("MNIST_DIR", "").output().unwrap());
+    let small = case(7).epochs(1).limit(100).artifacts(dir.path());
+    stdout_of_success(&small.command().env("MNIST_DIR", "").output().unwrap());
 }
 
 #[test]
@@ -137,11 +126,11 @@ fn argument_and_toml_errors_say_what_is_wrong_where() {
         "[model]\nhidden = 10\nactivation = \"relu\"\ndropout = \"0.5\"\n",
     )
     .unwrap();
-    let out = train(&["--config", arg(&path), "--artifacts", root]);
+    let out = Train::new().config(&path).artifacts(root).output();
     assert_one_line_error(&out, "line 4: model.dropout: invalid type: string \"0.5\"");
     assert!(stderr(&out).contains("a probability in [0, 1)"));
     let file = config_file(dir.path(), "negative", "epochs = -3");
-    let out = train(&["--config", &file, "--artifacts", root]);
+    let out = Train::new().config(&file).artifacts(root).output();
     assert_one_line_error(&out, "line 5: training.epochs: invalid value");
     assert!(stderr(&out).contains("whole number"));
 }
@@ -150,115 +139,62 @@ fn argument_and_toml_errors_say_what_is_wrong_where() {
 fn options_are_bounded_instead_of_silently_changed() {
     let dir = scratch();
     let root = arg(dir.path());
-    stdout_of_success(&train(&[
-        "--case",
-        "7",
-        "--limit",
-        "1000",
-        "--epochs",
-        "1",
-        "--artifacts",
-        root,
-    ]));
-    let summary = stdout_of_success(&train(&[
-        "--case",
-        "7",
-        "--limit",
-        "1000",
-        "--epochs",
-        "1",
-        "--artifacts",
-        root,
-        "--name",
-        "one",
-    ]));
+    let one_epoch = case(7).limit(1000).epochs(1).artifacts(root);
+    one_epoch.stdout();
+    let summary = one_epoch.name("one").stdout();
     assert!(
         summary.contains(", 1 epoch\n") && !summary.contains("1 epochs"),
         "{summary}"
     );
-    let visualize = |extra: &[&str]| {
-        train(
-            &[
-                &["visualize", "--case", "7", "--artifacts", root][..],
-                extra,
-            ]
-            .concat(),
-        )
-    };
-    assert_one_line_error(&visualize(&["--zoom", "100"]), "100 is not in 1..=8");
-    assert_one_line_error(&visualize(&["--zoom", "0"]), "0 is not in 1..=8");
-    assert_one_line_error(&visualize(&["--samples", "0"]), "0 is not in 1..=1000");
+    let draw = |extra: &[&str]| visualize(7, root).args(extra).output();
+    assert_one_line_error(&draw(&["--zoom", "100"]), "100 is not in 1..=8");
+    assert_one_line_error(&draw(&["--zoom", "0"]), "0 is not in 1..=8");
+    assert_one_line_error(&draw(&["--samples", "0"]), "0 is not in 1..=1000");
+    assert_one_line_error(&draw(&["--samples", "100000"]), "100000 is not in 1..=1000");
     assert_one_line_error(
-        &visualize(&["--samples", "100000"]),
-        "100000 is not in 1..=1000",
-    );
-    assert_one_line_error(
-        &visualize(&["--compare", "case7"]),
+        &draw(&["--compare", "case7"]),
         "--compare case7: that is the run being drawn",
     );
     assert_one_line_error(
-        &visualize(&["--compare", "all"]),
+        &draw(&["--compare", "all"]),
         "--compare all: no other study case",
     );
-    assert_one_line_error(&visualize(&["--compare", "nothere"]), "--compare nothere: ");
+    assert_one_line_error(&draw(&["--compare", "nothere"]), "--compare nothere: ");
     assert!(
         !dir.path().join("case7/figures").exists(),
         "a refused drawing wrote figures"
     );
     assert_one_line_error(
-        &train(&[
-            "--case",
-            "7",
-            "--limit",
-            "70000",
-            "--artifacts",
-            root,
-            "--name",
-            "x",
-        ]),
+        &case(7).limit(70000).artifacts(root).name("x").output(),
         "limit: 70000 is more than the 60000 training images",
     );
     assert_one_line_error(
-        &train(&[
-            "compare",
-            "--case",
-            "7",
-            "--backends",
-            "flex,flex",
-            "--artifacts",
-            root,
-        ]),
+        &subcommand("compare")
+            .case(7)
+            .args(["--backends", "flex,flex"])
+            .artifacts(root)
+            .output(),
         "--backends: flex is listed twice",
     );
     // Failed starts leave no run directory behind.
-    train(&[
-        "--case",
-        "3",
-        "--data-dir",
-        "/nonexistent",
-        "--artifacts",
-        root,
-    ]);
-    train(&["--case", "4", "--resume", "--artifacts", root]);
+    case(3)
+        .args(["--data-dir", "/nonexistent"])
+        .artifacts(root)
+        .output();
+    case(4).arg("--resume").artifacts(root).output();
     for name in ["case3", "case4", "x"] {
         assert!(!dir.path().join(name).exists(), "{name}");
     }
     // A run started afresh does not carry the old run's application log.
     let log = dir.path().join("case7/experiment.log");
     let first = std::fs::metadata(&log).map_or(0, |m| m.len());
-    stdout_of_success(&train(&[
-        "--case",
-        "7",
-        "--limit",
-        "1000",
-        "--epochs",
-        "1",
-        "--seed",
-        "3",
-        "--overwrite",
-        "--artifacts",
-        root,
-    ]));
+    case(7)
+        .limit(1000)
+        .epochs(1)
+        .seed(3)
+        .arg("--overwrite")
+        .artifacts(root)
+        .stdout();
     let second = std::fs::metadata(&log).map_or(0, |m| m.len());
     assert!(
         second <= first + first / 2 + 1024,
@@ -271,16 +207,7 @@ fn an_epochs_loss_is_the_mean_over_its_images() {
     let dir = scratch();
     let root = arg(dir.path());
     // 150 images in batches of 100: a full batch and a half one.
-    stdout_of_success(&train(&[
-        "--case",
-        "7",
-        "--limit",
-        "150",
-        "--epochs",
-        "1",
-        "--artifacts",
-        root,
-    ]));
+    case(7).limit(150).epochs(1).artifacts(root).stdout();
     let log = std::fs::read_to_string(dir.path().join("case7/train/epoch-1/Loss.log")).unwrap();
     let mut batches = Vec::new();
     let mut logged_final = None;

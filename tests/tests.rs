@@ -4,21 +4,22 @@
 //! The slow ones (training on wgpu, a cold `cargo check --features vulkan`) are ignored by
 //! default; CI runs them too: `cargo test --release --workspace --locked -- --ignored`, after the default tests.
 
-mod claims;
+mod backends_compared;
+mod claims_from_numbers;
 mod cluster;
-mod compare;
 mod foreign_files;
 mod gpu;
 mod identity;
-mod inside;
+mod inside_models;
 mod integrity;
+mod library_use;
+mod local_page;
 mod readme;
-mod report;
 mod robustness;
-mod serve;
+mod run_figures;
 mod sharp_edges;
-mod sweep;
-mod train;
+mod study_report;
+mod sweeps;
+mod training_runs;
 mod util;
-mod visualize;
-mod weights;
+mod weights_in_out;

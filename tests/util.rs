@@ -5,6 +5,7 @@
 #![allow(dead_code)] // each test module uses its own subset
 
 use std::collections::BTreeMap;
+use std::ffi::OsStr;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -18,9 +19,9 @@ use axum::body::Body;
 use axum::http::{Request, header};
 use figures::image::GrayImage;
 use serde_json::Value;
-use study::epochs::{EPOCHS_CSV, EpochRecord, read_epochs};
 pub use tempfile::TempDir;
 use tower::ServiceExt;
+use trainer::epochs::{EPOCHS_CSV, EpochRecord, read_epochs};
 
 /// The workspace root (the README, `benches/`, the vendored data).
 pub fn workspace_root() -> PathBuf {
@@ -54,6 +55,127 @@ pub fn train(args: &[&str]) -> Output {
     command(args).output().unwrap()
 }
 
+/// A `train` command line, built flag by flag in the order written, run as [`command`] runs it
+/// (after ripgrep's `TestCommand`): `case(7).limit(1000).epochs(2).artifacts(root).stdout()`.
+/// Each step returns a new command, so that one can be the base of several.
+#[derive(Clone, Default)]
+pub struct Train {
+    args: Vec<String>,
+}
+
+/// `train --case N`: a run of study case `n`, its flags to follow.
+pub fn case(n: u32) -> Train {
+    Train::new().case(n)
+}
+
+/// `train SUBCOMMAND` (`visualize`, `compare`, `export`, `import`, `report`, `sweep`, `serve`),
+/// its flags to follow.
+pub fn subcommand(name: &str) -> Train {
+    Train::new().arg(name)
+}
+
+/// `train visualize --case N --artifacts DIR`, more flags to follow.
+pub fn visualize(case: u32, artifacts: impl AsRef<Path>) -> Train {
+    subcommand("visualize").case(case).artifacts(artifacts)
+}
+
+/// `train import FILE --name NAME --artifacts DIR`, more flags to follow.
+pub fn import(file: &Path, name: &str, artifacts: impl AsRef<Path>) -> Train {
+    subcommand("import")
+        .arg(file)
+        .name(name)
+        .artifacts(artifacts)
+}
+
+impl Train {
+    /// `train` with no arguments yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// This command followed by `arg`.
+    pub fn arg(&self, arg: impl AsRef<OsStr>) -> Self {
+        let arg = arg.as_ref().to_str().expect("test arguments are UTF-8");
+        let mut next = self.clone();
+        next.args.push(arg.to_string());
+        next
+    }
+
+    /// This command followed by `args`.
+    pub fn args<S: AsRef<OsStr>>(&self, args: impl IntoIterator<Item = S>) -> Self {
+        args.into_iter()
+            .fold(self.clone(), |command, arg| command.arg(arg))
+    }
+
+    /// `--case N`.
+    pub fn case(&self, n: u32) -> Self {
+        self.arg("--case").arg(n.to_string())
+    }
+
+    /// `--name NAME`.
+    pub fn name(&self, name: &str) -> Self {
+        self.arg("--name").arg(name)
+    }
+
+    /// `--limit N`: the first `n` training images.
+    pub fn limit(&self, n: usize) -> Self {
+        self.arg("--limit").arg(n.to_string())
+    }
+
+    /// `--epochs N`.
+    pub fn epochs(&self, n: usize) -> Self {
+        self.arg("--epochs").arg(n.to_string())
+    }
+
+    /// `--seed N`.
+    pub fn seed(&self, n: u64) -> Self {
+        self.arg("--seed").arg(n.to_string())
+    }
+
+    /// `--config FILE`: a run of the case file `file`.
+    pub fn config(&self, file: impl AsRef<Path>) -> Self {
+        self.arg("--config").arg(file.as_ref())
+    }
+
+    /// `--artifacts DIR`.
+    pub fn artifacts(&self, dir: impl AsRef<Path>) -> Self {
+        self.arg("--artifacts").arg(dir.as_ref())
+    }
+
+    /// The arguments, as `train` gets them.
+    fn to_args(&self) -> Vec<&str> {
+        self.args.iter().map(String::as_str).collect()
+    }
+
+    /// The command, to set more (environment, pipes) before it runs.
+    pub fn command(&self) -> Command {
+        command(&self.to_args())
+    }
+
+    /// Runs it to the end.
+    pub fn output(&self) -> Output {
+        train(&self.to_args())
+    }
+
+    /// Starts it with its output piped.
+    pub fn spawn(&self) -> Child {
+        spawn(&self.to_args())
+    }
+
+    /// Runs it to the end, asserts that it succeeded (showing its output if not) and returns its
+    /// stdout.
+    pub fn stdout(&self) -> String {
+        stdout_of_success(&self.output())
+    }
+}
+
+/// The argument list, as the tests print it.
+impl std::fmt::Debug for Train {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.args.fmt(f)
+    }
+}
+
 /// Starts `train ARGS` with its output piped.
 pub fn spawn(args: &[&str]) -> Child {
     command(args)
@@ -82,6 +204,11 @@ pub fn wait_until(what: &str, ready: impl Fn() -> bool) {
         );
         std::thread::sleep(Duration::from_millis(10));
     }
+}
+
+/// A file of tests/fixtures/weights.
+pub fn fixture(name: &str) -> PathBuf {
+    workspace_root().join("tests/fixtures/weights").join(name)
 }
 
 /// A fresh, empty directory, removed when dropped.
@@ -186,6 +313,45 @@ pub fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// The command that the error message of `out` advises, between backquotes (a panic naming
+/// `what` where there is none).
+pub fn advice(out: &Output, what: &str) -> String {
+    let message = stderr(out);
+    match message.split('`').nth(1) {
+        Some(advice) => advice.to_string(),
+        None => panic!("{what}: no command in {message}"),
+    }
+}
+
+/// The names of a list of runs (`/api/runs`, or the `runs` of an answer).
+pub fn run_names(runs: &Value) -> Vec<&str> {
+    let runs = runs.as_array().unwrap();
+    runs.iter().map(|r| r["name"].as_str().unwrap()).collect()
+}
+
+/// A small file system mounted on a directory, unmounted when dropped.
+pub struct Tmpfs(PathBuf);
+
+/// Mounts a tmpfs of `size` (`16m`) on `dir`; none where this machine cannot (it needs root, as
+/// in CI), the caller skipping, as it says.
+pub fn small_tmpfs(dir: &Path, size: &str) -> Option<Tmpfs> {
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+        .arg(dir)
+        .status();
+    if !mounted.is_ok_and(|s| s.success()) {
+        eprintln!("skipped: cannot mount a small tmpfs here (not root?)");
+        return None;
+    }
+    Some(Tmpfs(dir.to_path_buf()))
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        Command::new("umount").arg(&self.0).status().ok();
+    }
+}
+
 /// `train serve` on a free loopback port, stopped (SIGTERM) when dropped.
 pub struct Server {
     /// The server process.
@@ -197,7 +363,10 @@ pub struct Server {
 impl Server {
     /// Serves `artifacts`.
     pub fn start(artifacts: &Path) -> Self {
-        let mut child = command(&["serve", "--port", "0", "--artifacts", arg(artifacts)])
+        let mut child = subcommand("serve")
+            .args(["--port", "0"])
+            .artifacts(artifacts)
+            .command()
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -425,28 +594,12 @@ pub fn check_page_in_browser(index: &Path, dir: &Path, min_images: usize, shot: 
     );
 }
 
-/// Trains a one-epoch case-7 run on 1000 images under `artifacts`, with `extra` flags.
-pub fn train_small_case7(artifacts: &Path, extra: &[&str]) {
-    let mut args = vec![
-        "--case",
-        "7",
-        "--epochs",
-        "1",
-        "--limit",
-        "1000",
-        "--artifacts",
-    ];
-    args.push(arg(artifacts));
-    args.extend_from_slice(extra);
-    stdout_of_success(&train(&args));
-}
-
 /// A scratch directory whose `artifacts/case7` holds a one-epoch case-7 run on 1000 images; the
 /// directory and the path of its artifacts.
 pub fn trained() -> (TempDir, PathBuf) {
     let dir = scratch();
     let artifacts = dir.path().join("artifacts");
-    train_small_case7(&artifacts, &[]);
+    case(7).epochs(1).limit(1000).artifacts(&artifacts).stdout();
     (dir, artifacts)
 }
 

@@ -5,7 +5,7 @@ use burn::prelude::*;
 use data::PIXELS;
 use model::Autoencoder;
 
-use crate::images::to_rows;
+use crate::image_sets::to_rows;
 use crate::pca::Pca;
 
 /// The `steps` mixing weights from one end to the other: `0, 1/(steps − 1), …, 1`.

@@ -5,8 +5,8 @@
 use model::Autoencoder;
 use serde::Serialize;
 
-use crate::images::Images;
-use crate::structure::{FilterStructure, median, ratios};
+use crate::image_sets::Images;
+use crate::structure::{FilterStructure, FilterSummary, median, ratios};
 
 /// Every hidden unit of a model: live or dead, its tiles' structure ratios, and how far they
 /// moved from the start.
@@ -30,9 +30,9 @@ pub struct UnitGroup {
     /// How many units.
     pub units: usize,
     /// Their w1 tiles' structure.
-    pub w1: crate::FilterSummary,
+    pub w1: FilterSummary,
     /// Their w2ᵀ tiles' structure.
-    pub w2t: crate::FilterSummary,
+    pub w2t: FilterSummary,
     /// The median relative change of their w1 weights from the start.
     pub w1_moved: f64,
     /// The same of their w2ᵀ weights.
@@ -57,12 +57,7 @@ impl UnitTiles {
         inputs: &Images,
         active: &[bool],
     ) -> Self {
-        let peaks: Vec<f32> = model
-            .codes(&inputs.pixels)
-            .max_dim(0)
-            .into_data()
-            .try_to_vec()
-            .expect("f32 codes");
+        let peaks = unit_peaks(model, inputs);
         let (w1, w2t) = (model.encoder_filters(), model.decoder_filters());
         let moved = |now: &[Vec<f32>], start: Option<Vec<Vec<f32>>>| -> Vec<f64> {
             match start {
@@ -117,6 +112,16 @@ pub fn relative_change(a: &[f32], b: &[f32]) -> f64 {
         (c, _) if c == 0.0 => 0.0,
         (c, s) => c / s,
     }
+}
+
+/// Each hidden unit's largest code over `inputs`: above 0 for a unit that is ever active.
+pub fn unit_peaks(model: &Autoencoder, inputs: &Images) -> Vec<f32> {
+    model
+        .codes(&inputs.pixels)
+        .max_dim(0)
+        .into_data()
+        .try_to_vec()
+        .expect("f32 codes")
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 use burn::prelude::*;
 use data::PIXELS;
 
-use crate::images::Images;
+use crate::image_sets::Images;
 
 /// The column means `[1, d]` of `x` (`[N, d]`), `x` centred on them, and its covariance `[d, d]`
 /// (divided by N).
@@ -98,8 +98,8 @@ impl Pca {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::images::mse;
-    use crate::measure::tests::images;
+    use crate::image_sets::mse;
+    use crate::case_numbers::tests::images;
     use rand::{RngExt, SeedableRng};
 
     #[test]

@@ -1,6 +1,8 @@
 //! How stroke-like or noise-like a weight tile is: its spatial roughness relative to the same
 //! values in a random arrangement. Which ratio counts as structured is not assumed here: it is
-//! calibrated on tiles known to be noise ([`crate::Calibration`]).
+//! calibrated on tiles known to be noise (the `calibration` module).
+
+use serde::Serialize;
 
 /// Mean squared difference between horizontally and vertically adjacent pixels of a square tile
 /// of `side × side` values.
@@ -104,6 +106,24 @@ impl FilterStructure {
             } else {
                 structured as f64 / ratios.len() as f64
             },
+        }
+    }
+}
+
+/// Serializable [`FilterStructure`].
+#[derive(Debug, Clone, Serialize)]
+pub struct FilterSummary {
+    /// Median roughness ratio (1 ≈ noise, near 0 = smooth).
+    pub median_ratio: f64,
+    /// Fraction of tiles counted as structured.
+    pub structured_fraction: f64,
+}
+
+impl From<FilterStructure> for FilterSummary {
+    fn from(s: FilterStructure) -> Self {
+        Self {
+            median_ratio: s.median_ratio,
+            structured_fraction: s.structured_fraction,
         }
     }
 }

@@ -6,7 +6,7 @@ use model::Autoencoder;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::codes::code_rows;
+use crate::code_map::code_rows;
 
 /// Images listed per unit as the ones that excite it most.
 pub const TOP_IMAGES: usize = 9;

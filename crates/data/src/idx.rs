@@ -20,6 +20,8 @@ pub struct DataError {
     pub path: PathBuf,
     /// What went wrong, in one line.
     pub message: String,
+    /// Whether the MNIST directory itself is missing (the caller may say where to point it).
+    pub missing_dir: bool,
 }
 
 impl DataError {
@@ -28,6 +30,7 @@ impl DataError {
         Self {
             path: path.into(),
             message: message.into(),
+            missing_dir: false,
         }
     }
 }

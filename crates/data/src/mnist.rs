@@ -92,10 +92,10 @@ impl Mnist {
     /// remove SHA256SUMS. A line of SHA256SUMS that is not `<64 hex digits> <name>` is an error.
     pub fn load(dir: &Path, split: Split) -> Result<Self, DataError> {
         if !dir.is_dir() {
-            return Err(DataError::new(
-                dir,
-                "MNIST directory not found (set --data-dir or MNIST_DIR)",
-            ));
+            return Err(DataError {
+                missing_dir: true,
+                ..DataError::new(dir, "MNIST directory not found")
+            });
         }
         let (images_name, labels_name) = split.files();
         let sums = read_checksums(dir)?;

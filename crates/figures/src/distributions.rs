@@ -63,7 +63,9 @@ pub fn distribution_chart(chart: &DistributionChart) -> Result<RgbImage, String>
     let (lo, hi) = chart.range;
     let width = (hi - lo) / chart.bins.max(1) as f64;
     let all: Vec<Vec<f64>> = sets.iter().map(|d| shares(&d.values, chart.range, chart.bins)).collect();
-    let top = all.iter().flatten().fold(0.0f64, |a, &b| a.max(b)) * 1.15;
+    // Head room for the legend (top right, a line per set) above the highest bar.
+    let head_room = 1.15 + 0.1 * sets.len() as f64;
+    let top = all.iter().flatten().fold(0.0f64, |a, &b| a.max(b)) * head_room;
     render(chart.size, |root| {
         let mut plot = ChartBuilder::on(root)
             .caption(&chart.title, ("sans-serif", 18))

@@ -296,4 +296,4 @@ impl InferenceStep for Autoencoder {
 }
 
 #[cfg(test)]
-mod tests;
+mod autoencoder_tests;

@@ -4,12 +4,12 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::backend::Backend;
-use crate::config::TrainingConfig;
-use crate::error::{Error, Result};
-use crate::events::{Event, Job, JobRun, Left, Sink, epoch_units};
-use crate::run::{Plan, Start, check_start};
-use crate::training::{Outcome, RunOptions, train};
+use trainer::backend::Backend;
+use trainer::config::TrainingConfig;
+use crate::study_error::{Error, Result};
+use trainer::events::{Event, Job, JobRun, Left, Sink, epoch_units};
+use trainer::run_dir::{Plan, Start, check_start};
+use trainer::training::{Outcome, RunOptions, train};
 
 /// Where and how a job's runs train.
 pub(crate) struct Batch<'a> {
@@ -25,6 +25,8 @@ pub(crate) struct Batch<'a> {
     pub(crate) events: &'a Sink,
     /// Take over a lock another machine's process left.
     pub(crate) break_lock: bool,
+    /// How the caller stops the job's runs.
+    pub(crate) interrupter: &'a trainer::training::Interrupter,
 }
 
 impl Batch<'_> {
@@ -55,7 +57,8 @@ impl Batch<'_> {
         run.start = Start::Continue;
         run.events = self.events.clone();
         run.break_lock = self.break_lock;
-        train(config, &run)
+        run.interrupter = self.interrupter.clone();
+        Ok(train(config, &run)?)
     }
 }
 

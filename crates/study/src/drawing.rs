@@ -12,10 +12,12 @@ use figures::{
     ChartOptions, LossCurves, TileGrid, TileScale, digit_scatter, loss_chart, with_caption,
 };
 
-use crate::origin::Origin;
-use crate::error::{Error, Result};
-use crate::files::{file_error, write_atomic};
-use crate::inference::{ModelChoice, TrainedRun, logged_losses, pairs, sample_indices};
+use trainer::origin::Origin;
+use crate::study_error::{Error, Result};
+use trainer::files::{file_error, write_atomic};
+use trainer::inference::{ModelChoice, TrainedRun, pairs, sample_indices};
+
+use crate::loss_logs::logged_losses;
 
 /// Images per row in reconstructions and noised samples.
 pub const IMAGES_PER_ROW: usize = 10;
@@ -28,7 +30,7 @@ pub const MAX_PIXELS: u64 = 64 << 20;
 /// Weight tiles per row, as in the study.
 pub const FILTERS_PER_ROW: usize = 15;
 /// Figures count as the final model's only while [`FIGURES_STAMP`] holds `model.bpk`'s hash.
-pub use crate::layout::{FIGURES_DIR, FIGURES_STAMP};
+pub use trainer::layout::{FIGURES_DIR, FIGURES_STAMP};
 
 /// Choices for the figures.
 #[derive(Debug, Clone)]
@@ -135,7 +137,7 @@ pub fn default_place(run: &TrainedRun, choice: &ModelChoice) -> (PathBuf, String
 /// Records that the figures in `dir` show the model whose SHA-256 is `model_hash`.
 pub fn stamp_figures(dir: &Path, model_hash: &str) -> Result<()> {
     let path = dir.join(FIGURES_STAMP);
-    write_atomic(&path, format!("{model_hash}\n").as_bytes()).map_err(|e| file_error(&path, e))
+    write_atomic(&path, format!("{model_hash}\n").as_bytes()).map_err(|e| file_error(&path, e).into())
 }
 
 /// Whether the figures in `dir` were drawn from the model whose SHA-256 is `model_hash`.
@@ -158,7 +160,7 @@ pub fn write_figures(run: &TrainedRun, options: &FigureOptions) -> Result<Drawn>
     }
     let (train_set, test_set) = run.config.datasets(&options.data_dir)?;
     check_sizes(run, options)?;
-    std::fs::create_dir_all(&options.out_dir).map_err(|e| Error::File {
+    std::fs::create_dir_all(&options.out_dir).map_err(|e| trainer::Error::File {
         path: options.out_dir.clone(),
         what: format!("cannot create ({e})"),
     })?;
@@ -212,7 +214,7 @@ impl Figures<'_> {
             .options
             .out_dir
             .join(format!("{stem}{}.png", self.options.suffix));
-        crate::files::write_png(&path, &image)?;
+        write_png(&path, &image)?;
         self.files.push(path);
         Ok(())
     }
@@ -405,6 +407,13 @@ fn loss_figure(curves: &[LossCurves], title: &str, log_y: bool) -> Result<Dynami
         loss_chart(curves, &options).map_err(Error::Figure)?,
     ))
 }
+
+/// Writes `image` to `path` as PNG (atomically).
+pub fn write_png(path: &Path, image: &figures::image::DynamicImage) -> crate::study_error::Result<()> {
+    let bytes = figures::encode_png(image).map_err(|e| Error::Figure(e.to_string()))?;
+    write_atomic(path, &bytes).map_err(|e| file_error(path, e).into())
+}
+
 
 #[cfg(test)]
 mod tests {

@@ -11,9 +11,9 @@ use analysis::{
 use burn::prelude::*;
 use data::{Mnist, NoisedMnist, Split};
 
-use crate::error::Result;
-use crate::inference::TrainedRun;
-use crate::training::initial_model;
+use crate::study_error::Result;
+use trainer::inference::TrainedRun;
+use trainer::training::initial_model;
 
 /// Training images per run of a smoke test (`--quick`), the report's and the sweeps'.
 pub const QUICK_IMAGES: usize = 2000;
@@ -173,7 +173,7 @@ impl Measuring {
 /// layers: 2000 tiles), structure from the first principal components of the training digits
 /// and from the identity test's clean digits.
 fn calibrate(cpu: &Device, pca: &Pca, probes: &IdentityProbes, active: &[bool]) -> Result<Calibration> {
-    let case1 = crate::cases::case(1)?;
+    let case1 = trainer::cases::case(1)?;
     let start = initial_model(&case1, cpu).valid();
     let mut noise = start.encoder_filters();
     noise.extend(start.decoder_filters());

@@ -3,14 +3,13 @@
 
 use std::path::Path;
 
-use study::Error;
-use study::error::OutputError;
-use study::config::TrainingConfig;
-use study::layout::PROVENANCE_FILE;
-use study::names::NameError;
-use study::run::{RunError, Setting};
-use study::training::Stopped;
-use study::weights::Provenance;
+use weights::OutputError;
+use trainer::config::TrainingConfig;
+use trainer::layout::PROVENANCE_FILE;
+use trainer::names::NameError;
+use trainer::run_dir::{RunError, Setting};
+use trainer::training::Stopped;
+use weights::Provenance;
 
 use crate::exit::{Signalled, Usage};
 
@@ -31,21 +30,38 @@ pub enum Way {
     Sweep,
 }
 
-/// `error` with the ways out that `way`'s command offers, on one line.
+/// `error` with the ways out that `way`'s command offers, on one line: a run's failure (from
+/// the run crate, or through the study's or an import's), the study's, or an import's or export's.
 pub fn explain(error: anyhow::Error, way: Way) -> anyhow::Error {
-    let Some(study_error) = error.downcast_ref::<Error>() else {
-        return error;
-    };
-    match study_error {
+    if let Some(e) = error.downcast_ref::<study::Error>() {
+        return match e {
+            study::Error::Run(run) => run_advice(run, way),
+            other => study_advice(other).unwrap_or(error),
+        };
+    }
+    if let Some(e) = error.downcast_ref::<weights::Error>() {
+        return match e {
+            weights::Error::Run(run) => run_advice(run, way),
+            other => weights_advice(other).unwrap_or(error),
+        };
+    }
+    match error.downcast_ref::<trainer::Error>() {
+        Some(run) => run_advice(run, way),
+        None => error,
+    }
+}
+
+/// A run's failure with its ways out.
+fn run_advice(e: &trainer::Error, way: Way) -> anyhow::Error {
+    use trainer::Error;
+    match e {
         Error::Run(refusal) => anyhow::anyhow!("{}", refusal_advice(refusal, way)),
         Error::Stopped(stop) => stopped(stop, way),
         Error::BatchTooLarge { images, .. } => anyhow::anyhow!(
-            "{study_error}: choose a batch size of at most {images} (--batch-size) or more images (--limit)"
+            "{e}: choose a batch size of at most {images} (--batch-size) or more images (--limit)"
         ),
         Error::NoSpace { .. } => {
-            anyhow::anyhow!(
-                "{study_error}; free some space or choose another --artifacts directory"
-            )
+            anyhow::anyhow!("{e}; free some space or choose another --artifacts directory")
         }
         Error::Busy { .. } => {
             // The report's and the sweeps' runs have fixed names: only the directory can change.
@@ -53,38 +69,52 @@ pub fn explain(error: anyhow::Error, way: Way) -> anyhow::Error {
                 Way::Report | Way::Sweep => "--artifacts directory",
                 _ => "--name or --artifacts",
             };
-            anyhow::anyhow!(
-                "{study_error}; wait for it to finish or stop it, or choose another {elsewhere}"
-            )
+            anyhow::anyhow!("{e}; wait for it to finish or stop it, or choose another {elsewhere}")
         }
         Error::LockedElsewhere { host, .. } => anyhow::anyhow!(
-            "{study_error}: if no process on {host} writes it any more (the machine went down, the job was killed), take the lock over by running the same command with --break-lock"
+            "{e}: if no process on {host} writes it any more (the machine went down, the job was killed), take the lock over by running the same command with --break-lock"
         ),
-        Error::NoAdapter { .. } => anyhow::anyhow!("{study_error}: --backend flex"),
+        Error::NoAdapter { .. } => anyhow::anyhow!("{e}: --backend flex"),
+        Error::Data(data) if data.missing_dir => {
+            anyhow::anyhow!("{e} (set --data-dir or MNIST_DIR)")
+        }
+        other => anyhow::anyhow!("{other}"),
+    }
+}
+
+/// The study's own failures with their ways out (none: said as they are).
+fn study_advice(e: &study::Error) -> Option<anyhow::Error> {
+    use study::Error;
+    Some(match e {
         Error::FigureTooLarge { fits, zoom, .. } => anyhow::anyhow!(
             "{}: {}",
-            study_error
-                .to_string()
+            e.to_string()
                 .replace(&format!("at zoom {zoom}"), &format!("at --zoom {zoom}")),
             match fits {
                 Some(z) => format!("use --zoom {z} or less (or fewer --samples)"),
                 None => "draw fewer --samples".to_string(),
             }
         ),
-        Error::Output { error, .. } => match error {
-            OutputError::Exists => anyhow::anyhow!(
-                "{study_error}: replace it with --overwrite, or choose another --out"
-            ),
-            OutputError::Appeared => {
-                anyhow::anyhow!("{study_error}: run the same command again to compare it")
-            }
-            _ => Usage(format!("{study_error}: choose another --out")).into(),
-        },
         Error::NothingToReport { .. } => {
-            anyhow::anyhow!("{study_error} (run without --reuse to train them)")
+            anyhow::anyhow!("{e} (run without --reuse to train them)")
         }
-        _ => error,
-    }
+        Error::NotInJob { .. } => Usage(format!("--run: {e}")).into(),
+        _ => return None,
+    })
+}
+
+/// An import's or an export's own failures with their ways out.
+fn weights_advice(e: &weights::Error) -> Option<anyhow::Error> {
+    let weights::Error::Output { error, .. } = e else {
+        return None;
+    };
+    Some(match error {
+        OutputError::Exists => {
+            anyhow::anyhow!("{e}: replace it with --overwrite, or choose another --out")
+        }
+        OutputError::Appeared => anyhow::anyhow!("{e}: run the same command again to compare it"),
+        _ => Usage(format!("{e}: choose another --out")).into(),
+    })
 }
 
 /// A name that cannot be used, as a usage error naming `flag`.
@@ -105,17 +135,17 @@ fn stopped(stop: &Stopped, way: Way) -> anyhow::Error {
         (Stopped::Diverged { .. }, _) => "the study's settings should not diverge: report it",
         (Stopped::Failed { .. }, Way::Train) => "fix the cause, then continue with --resume",
         (Stopped::Failed { .. }, _) => "fix the cause, then run the same command again",
-        (Stopped::Signal { .. }, Way::Train) => "continue with --resume",
-        (Stopped::Signal { .. }, _) => "run the same command again to continue",
+        (Stopped::Asked { .. }, Way::Train) => "continue with --resume",
+        (Stopped::Asked { .. }, _) => "run the same command again to continue",
     };
     let message = format!("{stop}: {again}");
-    match stop.signal() {
-        Some(signal) => Signalled {
-            signal,
+    match stop.asked() {
+        true => Signalled {
+            signal: crate::interrupt::received().unwrap_or(libc::SIGINT),
             message: Some(message),
         }
         .into(),
-        None => anyhow::anyhow!("{message}"),
+        false => anyhow::anyhow!("{message}"),
     }
 }
 
@@ -153,7 +183,7 @@ fn import_command(dir: &Path) -> String {
     let options = TrainingConfig::of_run(dir).map_or_else(
         |_| "--activation relu|sigmoid".into(),
         |c| {
-            let activation = study::config::activation_name(c.model.activation);
+            let activation = trainer::config::activation_name(c.model.activation);
             let dropout =
                 (c.model.dropout > 0.0).then(|| format!(" --dropout {}", c.model.dropout));
             let noise = (c.noise > 0.0).then(|| format!(" --noise {}", c.noise));

@@ -53,16 +53,16 @@ pub fn finish(result: anyhow::Result<()>) -> ExitCode {
         return ExitCode::SUCCESS;
     };
     if let Some(usage) = e.downcast_ref::<Usage>() {
-        study::err!("error: {usage} (see --help)");
+        crate::output::err!("error: {usage} (see --help)");
         return ExitCode::from(2);
     }
     if let Some(stop) = e.downcast_ref::<Signalled>() {
         if let Some(message) = &stop.message {
-            study::err!("error: {message}");
+            crate::output::err!("error: {message}");
         }
         return ExitCode::from((128 + stop.signal).clamp(0, 255) as u8);
     }
-    study::err!("error: {e:#}");
+    crate::output::err!("error: {e:#}");
     ExitCode::FAILURE
 }
 
@@ -132,7 +132,7 @@ pub fn install_panic_hook() {
             .location()
             .map(|l| format!(" ({}:{})", l.file(), l.line()))
             .unwrap_or_default();
-        study::err!("error: internal failure: {message}{at}");
+        crate::output::err!("error: internal failure: {message}{at}");
         // A panic on a backend's device thread would leave the training thread waiting for an
         // answer forever: end the process instead of hanging.
         std::process::exit(101);

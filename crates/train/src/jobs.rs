@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use study::epochs::{EPOCHS_CSV, read_epochs};
-use study::events::{Event, Job, JobRun, Sink};
+use trainer::epochs::{EPOCHS_CSV, read_epochs};
+use trainer::events::{Event, Job, JobRun, Sink};
 
 /// How the runs of a job train at once.
 pub struct Parallel<'a> {
@@ -50,8 +50,8 @@ pub fn train_all(p: &Parallel, runs: &[JobRun]) -> anyhow::Result<()> {
     p.events.event(&Event::JobPlanned { job, runs: runs.to_vec() });
     let mut queue: Vec<usize> = (0..runs.len()).filter(|&i| runs[i].epochs_left() > 0).rev().collect();
     let threads = threads_each(p.jobs).to_string();
-    let stop = study::interrupt::stop_requests();
-    let (mut running, mut failed): (Vec<Running>, Vec<(String, PathBuf)>) = (Vec::new(), Vec::new());
+    let stop = crate::interrupt::stop_requests();
+    let (mut running, mut failed): (Vec<Running>, Vec<(String, String)>) = (Vec::new(), Vec::new());
     let mut passed_on = false;
     loop {
         let stopping = stop.requested() || !failed.is_empty();
@@ -67,7 +67,7 @@ pub fn train_all(p: &Parallel, runs: &[JobRun]) -> anyhow::Result<()> {
                 None => still.push(r),
                 Some(status) if status.success() => {}
                 Some(_) if stop.requested() => {}
-                Some(_) => failed.push((runs[r.index].name.clone(), log_of(p, &runs[r.index].name))),
+                Some(status) => failed.push((runs[r.index].name.clone(), why(status, &log_of(p, &runs[r.index].name)))),
             }
         }
         running = still;
@@ -81,22 +81,18 @@ pub fn train_all(p: &Parallel, runs: &[JobRun]) -> anyhow::Result<()> {
         std::thread::sleep(Duration::from_millis(200));
     }
     follow(p, runs, &mut running);
-    if let Some(signal) = study::interrupt::received().filter(|_| stop.requested()) {
+    if let Some(signal) = crate::interrupt::received().filter(|_| stop.requested()) {
         return Err(crate::exit::Signalled {
             signal,
             message: Some(format!(
                 "stopped by {}: each run kept its checkpoints; run the same command again to continue",
-                study::interrupt::describe(signal)
+                crate::interrupt::describe(signal)
             )),
         }
         .into());
     }
     match failed.first() {
-        Some((name, log)) => Err(anyhow::anyhow!(
-            "{name} failed: {} (its output: {})",
-            last_line(log),
-            log.display()
-        )),
+        Some((name, why)) => Err(anyhow::anyhow!("{name} failed: {why}")),
         None => Ok(()),
     }
 }
@@ -105,21 +101,47 @@ pub fn train_all(p: &Parallel, runs: &[JobRun]) -> anyhow::Result<()> {
 /// its own process group (a terminal's Ctrl-C reaches the parent, which passes it on once).
 fn start(p: &Parallel, name: &str, threads: &str, index: usize) -> anyhow::Result<Running> {
     let log = log_of(p, name);
-    let out = File::create(&log).map_err(|e| anyhow::anyhow!("{}: cannot create ({e})", log.display()))?;
+    // Appended to, never truncated: another job's process may still be writing it.
+    let out = File::options()
+        .create(true)
+        .append(true)
+        .open(&log)
+        .map_err(|e| anyhow::anyhow!("{}: cannot open ({e})", log.display()))?;
     let exe = std::env::current_exe()?;
-    let child = Command::new(exe)
+    let mut command = Command::new(exe);
+    command
         .args(&p.command)
         .args(["--run", name])
         .env("RAYON_NUM_THREADS", threads)
         .stdin(Stdio::null())
         .stdout(out.try_clone()?)
         .stderr(out)
-        .process_group(0)
-        .spawn()?;
+        .process_group(0);
+    stop_with_parent(&mut command);
+    let child = command.spawn()?;
     // A second stop, which ends this process at once, ends the run's process too.
-    study::interrupt::also_stop(child.id());
+    crate::interrupt::also_stop(child.id());
     let epochs_seen = read_epochs(&p.root.join(name).join(EPOCHS_CSV)).len();
     Ok(Running { index, child, epochs_seen })
+}
+
+/// Makes the run's process stop (SIGTERM: after its current step, checkpoints kept) when this
+/// process dies, however it dies (a SIGKILL, the OOM killer): no run trains on unwatched.
+fn stop_with_parent(command: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: getpid before the fork; prctl and getppid are async-signal-safe.
+    let parent = unsafe { libc::getpid() };
+    let arm = move || {
+        // SAFETY: plain system calls on the child's own state between fork and exec.
+        let armed = unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) } == 0;
+        // The parent may have died before the signal was armed.
+        match armed && unsafe { libc::getppid() } == parent {
+            true => Ok(()),
+            false => Err(std::io::Error::other("the job's process is gone")),
+        }
+    };
+    // SAFETY: the closure only makes async-signal-safe system calls.
+    unsafe { command.pre_exec(arm) };
 }
 
 /// Tells the events of every epoch the running runs logged since the last look.
@@ -128,9 +150,9 @@ fn follow(p: &Parallel, runs: &[JobRun], running: &mut [Running]) {
         let run = &runs[r.index];
         let rows = read_epochs(&p.root.join(&run.name).join(EPOCHS_CSV));
         let epochs = match run.left {
-            study::events::Left::Train { epochs } => epochs,
-            study::events::Left::Resume { of, .. } => of,
-            study::events::Left::Nothing => rows.len(),
+            trainer::events::Left::Train { epochs } => epochs,
+            trainer::events::Left::Resume { of, .. } => of,
+            trainer::events::Left::Nothing => rows.len(),
         };
         for record in rows.iter().skip(r.epochs_seen) {
             let (run, record) = (run.name.clone(), record.clone());
@@ -143,7 +165,7 @@ fn follow(p: &Parallel, runs: &[JobRun], running: &mut [Running]) {
 /// Passes the stop on to every running run's process group (once: a second one would make it
 /// quit at once instead of after its current step).
 fn pass_on(running: &[Running]) {
-    let signal = study::interrupt::received().unwrap_or(libc::SIGINT);
+    let signal = crate::interrupt::received().unwrap_or(libc::SIGINT);
     for r in running {
         let group = -(r.child.id() as i32);
         // SAFETY: sends a signal to the run's own process group, which it leads.
@@ -156,12 +178,30 @@ fn log_of(p: &Parallel, name: &str) -> PathBuf {
     p.logs.join(format!("{name}.log"))
 }
 
-/// The last line of a run's output: its error.
-fn last_line(log: &Path) -> String {
-    std::fs::read_to_string(log)
-        .ok()
-        .and_then(|text| text.lines().rev().find(|l| !l.trim().is_empty()).map(str::to_string))
-        .unwrap_or_else(|| "no output".into())
+/// Why a run's process failed: the signal that killed it, or its error (the last line of its
+/// output), with where its output is.
+fn why(status: std::process::ExitStatus, log: &Path) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    let what = match status.signal() {
+        Some(signal) => {
+            let name = match signal {
+                libc::SIGKILL => " (SIGKILL)",
+                libc::SIGTERM => " (SIGTERM)",
+                libc::SIGINT => " (SIGINT)",
+                libc::SIGSEGV => " (SIGSEGV)",
+                libc::SIGABRT => " (SIGABRT)",
+                libc::SIGBUS => " (SIGBUS)",
+                _ => "",
+            };
+            format!("killed by signal {signal}{name}")
+        }
+        None => std::fs::read_to_string(log)
+            .ok()
+            .and_then(|text| text.lines().rev().find(|l| !l.trim().is_empty()).map(str::to_string))
+            .map(|line| line.trim_start_matches("error: ").to_string())
+            .unwrap_or_else(|| "no output".into()),
+    };
+    format!("{what} (its output: {})", log.display())
 }
 
 /// How a report's or a sweep's command ran its runs.
@@ -180,7 +220,7 @@ pub fn before_measuring(
     command: Vec<String>,
     (kind, root, logs): (Job, &Path, PathBuf),
     runs: impl Fn() -> study::Result<Vec<JobRun>>,
-    train_run: impl Fn(&str) -> study::Result<study::training::Outcome>,
+    train_run: impl Fn(&str) -> study::Result<trainer::training::Outcome>,
     events: &Sink,
 ) -> anyhow::Result<Flow> {
     if let Some(name) = &job.run {
@@ -194,7 +234,7 @@ pub fn before_measuring(
     if job.jobs > 1 {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         if job.jobs > cores {
-            study::err!(
+            crate::output::err!(
                 "note: {} jobs on {cores} cores: each run gets 1 thread and they share the cores",
                 job.jobs
             );
@@ -206,19 +246,19 @@ pub fn before_measuring(
 }
 
 /// The last line of a run trained alone.
-fn say_outcome(name: &str, outcome: &study::training::Outcome) {
-    use study::training::Outcome;
+fn say_outcome(name: &str, outcome: &trainer::training::Outcome) {
+    use trainer::training::Outcome;
     match outcome {
         Outcome::Trained { epochs, .. } => match epochs.last() {
-            Some(last) => study::out!("{name}: trained to epoch {}; test MSE {:.5}", last.epoch, last.test_mse),
-            None => study::out!("{name}: finished"),
+            Some(last) => crate::output::out!("{name}: trained to epoch {}; test MSE {:.5}", last.epoch, last.test_mse),
+            None => crate::output::out!("{name}: finished"),
         },
-        Outcome::AlreadyFinished { epochs } => study::out!(
+        Outcome::AlreadyFinished { epochs } => crate::output::out!(
             "{name}: finished already ({}); nothing to do",
-            study::config::count(*epochs, "epoch")
+            trainer::wording::count(*epochs, "epoch")
         ),
         Outcome::FinishedAt { epoch, .. } => {
-            study::out!("{name}: finished from the checkpoint of epoch {epoch}")
+            crate::output::out!("{name}: finished from the checkpoint of epoch {epoch}")
         }
     }
 }
@@ -226,10 +266,15 @@ fn say_outcome(name: &str, outcome: &study::training::Outcome) {
 /// Writes `file`: for every run with epochs left, the command that trains it alone, one per line
 /// (the binary's absolute path and every path absolute: runnable from anywhere that sees them).
 fn write_plan(file: &Path, overwrite: bool, command: &[String], runs: &[JobRun]) -> anyhow::Result<()> {
-    if file.is_dir() {
-        return Err(crate::exit::usage(format!("--plan {}: is a directory; --plan takes a file", file.display())));
+    let kind = std::fs::symlink_metadata(file).ok().map(|m| m.file_type());
+    if let Some(kind) = kind.filter(|k| !k.is_file() && !k.is_symlink()) {
+        let what = if kind.is_dir() { "a directory" } else { "not a regular file" };
+        return Err(crate::exit::usage(format!(
+            "--plan {}: is {what}; --plan writes a regular file of its own",
+            file.display()
+        )));
     }
-    if file.exists() && !overwrite {
+    if kind.is_some() && !overwrite {
         return Err(anyhow::anyhow!(
             "{}: exists; nothing was written: replace it with --overwrite, or choose another --plan",
             file.display()
@@ -248,11 +293,11 @@ fn write_plan(file: &Path, overwrite: bool, command: &[String], runs: &[JobRun])
         text.push('\n');
     }
     if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| study::files::file_error(dir, e))?;
+        std::fs::create_dir_all(dir).map_err(|e| trainer::files::file_error(dir, e))?;
     }
-    study::files::write_atomic(file, text.as_bytes()).map_err(|e| study::files::file_error(file, e))?;
+    trainer::files::write_atomic(file, text.as_bytes()).map_err(|e| trainer::files::file_error(file, e))?;
     let finished = runs.len() - todo.len();
-    study::out!(
+    crate::output::out!(
         "wrote {} ({} to train, one command per line; {finished} finished); nothing was trained",
         file.display(),
         count_runs(todo.len())
@@ -261,7 +306,7 @@ fn write_plan(file: &Path, overwrite: bool, command: &[String], runs: &[JobRun])
 }
 
 fn count_runs(n: usize) -> String {
-    study::config::count(n, "run")
+    trainer::wording::count(n, "run")
 }
 
 /// `path` made absolute, links and `..` resolved where it exists (a plan's line runs from any

@@ -5,7 +5,9 @@ pub mod advice;
 pub mod cli;
 pub mod commands;
 pub mod exit;
+pub mod interrupt;
 pub mod jobs;
+pub mod output;
 pub mod view;
 
 use clap::Parser;
@@ -15,12 +17,12 @@ use clap::Parser;
 pub fn main() -> std::process::ExitCode {
     exit::install_panic_hook();
     exit::quiet_mesa_runtime_dir();
-    study::cpu::configure_float_mode();
+    trainer::cpu::configure_float_mode();
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => e.exit(), // --help, --version
         Err(e) => {
-            study::err!("{}", exit::one_line(&e));
+            crate::output::err!("{}", exit::one_line(&e));
             return std::process::ExitCode::from(2);
         }
     };
@@ -29,5 +31,5 @@ pub fn main() -> std::process::ExitCode {
     if matches!(cli.command, Some(cli::Command::Serve(_))) {
         return exit::finish(commands::run(cli));
     }
-    exit::finish(study::cpu::on_thread_pool(|| commands::run(cli)))
+    exit::finish(trainer::cpu::on_thread_pool(|| commands::run(cli)))
 }

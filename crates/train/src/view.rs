@@ -9,9 +9,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use study::config::count;
-use study::events::{Event, Events, Job, JobRun, Left, Phase, Sink};
-use study::progress::clock;
+use trainer::wording::count;
+use trainer::events::{Event, Events, Job, JobRun, Left, Phase, Sink};
+use trainer::wording::clock;
 
 /// Steps of a run's bar within one epoch.
 const EPOCH_STEPS: u64 = 100;
@@ -61,16 +61,16 @@ impl View {
     /// A line on stdout (above the bars, which stay).
     fn line(&self, state: &State, text: String) {
         match &state.multi {
-            Some(multi) => multi.suspend(|| study::out!("{text}")),
-            None => study::out!("{text}"),
+            Some(multi) => multi.suspend(|| crate::output::out!("{text}")),
+            None => crate::output::out!("{text}"),
         }
     }
 
     /// A line on stderr (above the bars).
     fn note(&self, state: &State, text: String) {
         match &state.multi {
-            Some(multi) => multi.suspend(|| study::err!("{text}")),
-            None => study::err!("{text}"),
+            Some(multi) => multi.suspend(|| crate::output::err!("{text}")),
+            None => crate::output::err!("{text}"),
         }
     }
 }
@@ -128,7 +128,7 @@ impl View {
             }
             Event::LockTakenOver { dir, holder } => self.note(
                 state,
-                format!("note: {}: taking over the lock of {holder}, which is no longer running", dir.display()),
+                format!("note: {}: taking over the lock left by {holder}", dir.display()),
             ),
             Event::LeftOut { dir } => {
                 self.line(state, format!("{}: no finished run; left out (--reuse)", dir.display()))
@@ -220,9 +220,10 @@ impl View {
                         let bar = multi.add(ProgressBar::new(units(total).max(1)));
                         bar.set_style(
                             ProgressStyle::with_template(
-                                "{prefix} [{bar:40.cyan/blue}] {percent:>3} % · {msg} · {elapsed} elapsed, {eta} left",
+                                "{prefix} [{bar:40.cyan/blue}] {percent:>3} % · {msg} · {elapsed} elapsed, {left}",
                             )
                             .expect("a valid template")
+                            .with_key("left", time_left)
                             .progress_chars("█▉▊▋▌▍▎▏ "),
                         );
                         bar.set_prefix(prefix(*job).to_string());
@@ -257,6 +258,15 @@ impl View {
                 );
                 job.bar.set_message(format!("run {}/{} {}", index + 1, job.runs.len(), run.name));
                 self.line(state, line);
+                // The run's own bar from its start (a run in a process of its own tells no steps).
+                let (done, epochs) = match run.left {
+                    Left::Train { epochs } => (0, epochs),
+                    Left::Resume { after, of } => (after, of),
+                    Left::Nothing => return,
+                };
+                if let Some(bar) = self.run_bar(state, &run.name, epochs) {
+                    bar.set_position(done as u64 * EPOCH_STEPS);
+                }
             }
             _ => {}
         }
@@ -318,6 +328,14 @@ fn prefix(job: Job) -> &'static str {
 /// Work units as the bar's integer steps.
 fn units(units: f64) -> u64 {
     (units / 1000.0).round() as u64
+}
+
+/// The bar's time left: indicatif's estimate once some work is done.
+fn time_left(state: &indicatif::ProgressState, out: &mut dyn std::fmt::Write) {
+    let _ = match state.pos() {
+        0 => write!(out, "time left not known yet"),
+        _ => write!(out, "about {} left", clock(state.eta())),
+    };
 }
 
 /// `1 min 05 s elapsed, about 12 min left` from the job's bar (indicatif's estimate).

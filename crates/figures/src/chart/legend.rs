@@ -2,7 +2,7 @@
 
 use plotters::prelude::*;
 
-use super::LossPlot;
+use super::loss_plot::LossPlot;
 
 /// Font size of legend labels.
 const LEGEND_FONT_SIZE: u32 = 14;

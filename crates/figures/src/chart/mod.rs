@@ -5,6 +5,7 @@
 
 mod axis;
 mod legend;
+mod loss_plot;
 mod series;
 
 use std::sync::Once;
@@ -14,7 +15,9 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::{FontStyle, register_font};
 
-use axis::{EpochAxis, epoch_axis};
+use loss_plot::LossPlot;
+pub use loss_plot::LossCurves;
+pub(crate) use loss_plot::TABLEAU_10;
 pub(crate) use legend::{LEGEND_SAMPLE, draw_legend, draw_legend_at};
 pub(crate) use series::{CURVE_COLORS, DASH};
 
@@ -47,19 +50,6 @@ pub(crate) fn render(
         .ok_or_else(|| "bitmap buffer has the wrong size".into())
 }
 
-/// The logged losses of one training run.
-#[derive(Debug, Clone, Default)]
-pub struct LossCurves {
-    /// Name shown in the legend.
-    pub label: String,
-    /// Per-batch training loss as `(epoch position, loss)`, e.g. batch 30 of 600 in epoch 2 → 1.05.
-    pub batches: Vec<(f64, f64)>,
-    /// Mean training loss of each epoch, at `(epoch, loss)`.
-    pub train: Vec<(f64, f64)>,
-    /// Test loss of each epoch, at `(epoch, loss)`.
-    pub test: Vec<(f64, f64)>,
-}
-
 /// Options of a loss chart.
 #[derive(Debug, Clone)]
 pub struct ChartOptions {
@@ -80,20 +70,6 @@ impl Default for ChartOptions {
         }
     }
 }
-
-/// Tableau 10: ten well-separated colours, for curves and for the digits of a code map.
-pub(crate) const TABLEAU_10: [RGBColor; 10] = [
-    RGBColor(31, 119, 180),
-    RGBColor(255, 127, 14),
-    RGBColor(44, 160, 44),
-    RGBColor(214, 39, 40),
-    RGBColor(148, 103, 189),
-    RGBColor(140, 86, 75),
-    RGBColor(227, 119, 194),
-    RGBColor(127, 127, 127),
-    RGBColor(188, 189, 34),
-    RGBColor(23, 190, 207),
-];
 
 /// `runs` without the points that cannot be drawn (not finite; not positive on a log axis),
 /// and how many were left out.
@@ -118,76 +94,6 @@ fn drawable(runs: &[LossCurves], log_y: bool) -> (Vec<LossCurves>, usize) {
         })
         .collect();
     (runs, dropped)
-}
-
-/// What one loss chart shows, worked out before drawing: the runs, every polyline, the axes'
-/// ranges and the legend's labels.
-struct LossPlot<'r> {
-    /// The runs, their undrawable points left out.
-    runs: &'r [LossCurves],
-    /// One run only: its per-batch losses are drawn, and its series named without its label.
-    single: bool,
-    /// Logarithmic loss axis.
-    log_y: bool,
-    /// Every polyline drawn, as `(epoch, loss)`.
-    curves: Vec<&'r [(f64, f64)]>,
-    /// The epoch axis, past the last point.
-    x_axis: EpochAxis,
-    /// Bottom and top of the loss axis around the values, before the top rises for the legend.
-    y_range: (f64, f64),
-    /// The legend's labels, in the order the series are drawn.
-    labels: Vec<String>,
-}
-
-impl<'r> LossPlot<'r> {
-    /// The plot of `runs` (all points drawable); an error when they have no positive loss.
-    fn new(runs: &'r [LossCurves], log_y: bool) -> Result<Self, String> {
-        let single = runs.len() == 1;
-        // Per-batch losses are drawn for a single run only.
-        let curves: Vec<&[(f64, f64)]> = runs
-            .iter()
-            .flat_map(|r| {
-                let batches = if single { &r.batches[..] } else { &[][..] };
-                [batches, &r.train[..], &r.test[..]]
-            })
-            .collect();
-        let y_range = loss_range(&curves, log_y)?;
-        let last = curves
-            .iter()
-            .flat_map(|c| c.iter())
-            .map(|p| p.0)
-            .fold(0.0, f64::max);
-        Ok(Self {
-            runs,
-            single,
-            log_y,
-            x_axis: epoch_axis(last),
-            y_range,
-            labels: series::legend_labels(runs, single),
-            curves,
-        })
-    }
-}
-
-/// The loss axis's bottom and top around the positive values of `curves`: from 0 with 5 % room
-/// above on a linear axis, 10 % room either side on a log one.
-fn loss_range(curves: &[&[(f64, f64)]], log_y: bool) -> Result<(f64, f64), String> {
-    let ys: Vec<f64> = curves
-        .iter()
-        .flat_map(|c| c.iter())
-        .map(|p| p.1)
-        .filter(|y| y.is_finite() && *y > 0.0)
-        .collect();
-    if ys.is_empty() {
-        return Err("no loss values to plot".into());
-    }
-    let y_min = ys.iter().copied().fold(f64::INFINITY, f64::min);
-    let y_max = ys.iter().copied().fold(0.0, f64::max);
-    Ok(if log_y {
-        (y_min * 0.9, y_max * 1.1)
-    } else {
-        (0.0, y_max * 1.05)
-    })
 }
 
 /// Size in pixels of the plotting area `chart` will have; it does not depend on the axes'

@@ -6,7 +6,7 @@ use plotters::prelude::*;
 
 use super::axis::{EpochAxis, tick};
 use super::legend::{LEGEND_SAMPLE, draw_legend_at};
-use super::{LossCurves, LossPlot, TABLEAU_10};
+use super::loss_plot::{LossPlot, TABLEAU_10, series_name};
 
 /// Curves take the first eight colours of [`TABLEAU_10`], then repeat them.
 pub(crate) const CURVE_COLORS: usize = 8;
@@ -15,29 +15,6 @@ pub(crate) const DASH: (u32, u32) = (6, 4);
 
 /// A loss chart's plot, on the epoch axis and a linear or logarithmic loss axis `Y`.
 type LossChart<'a, DB, Y> = ChartContext<'a, DB, Cartesian2d<EpochAxis, Y>>;
-
-/// The name of a run's series `what` in the legend: prefixed by the run's label when there are
-/// several runs.
-fn series_name(run: &LossCurves, single: bool, what: &str) -> String {
-    if single {
-        what.to_string()
-    } else {
-        format!("{} {what}", run.label)
-    }
-}
-
-/// The legend's labels, in the order [`draw_plot`] draws the series.
-pub(super) fn legend_labels(runs: &[LossCurves], single: bool) -> Vec<String> {
-    let mut labels = Vec::new();
-    if single && !runs[0].batches.is_empty() {
-        labels.push("train, per batch".to_string());
-    }
-    for run in runs {
-        labels.push(series_name(run, single, "train (epoch mean)"));
-        labels.push(series_name(run, single, "test"));
-    }
-    labels
-}
 
 /// Draws `plot` on `chart`: the mesh, then each run's curves, then the legend at `legend`.
 pub(super) fn draw_plot<'a, DB, Y>(

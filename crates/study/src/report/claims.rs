@@ -3,7 +3,7 @@
 
 use analysis::mean_and_spread;
 
-use super::data::{CaseReport, Claim, Combined, Report, SeedVerdict, Topic, Verdict, VerdictKind};
+use super::report_data::{CaseReport, Claim, Combined, Report, SeedVerdict, Topic, Verdict, VerdictKind};
 use super::verdicts::{self, Fit, Layers, Structured, Tiles};
 
 /// Every claim of the study judged on every seed of `report`: each seed's runs are judged alone

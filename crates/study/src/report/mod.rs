@@ -3,27 +3,27 @@
 //! study's claims on every seed. The program writes it as Markdown, HTML and JSON.
 
 mod claims;
-mod data;
-mod measure;
-mod plan;
-mod runs;
-mod sweeps;
+mod report_data;
+mod analyse;
+mod report_plan;
+mod report_runs;
+mod citations;
 mod verdicts;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use crate::error::{Error, Result};
-use crate::events::JobRun;
-use crate::training::Outcome;
+use crate::study_error::{Error, Result};
+use trainer::events::JobRun;
+use trainer::training::Outcome;
 
 pub use analysis::mean_and_spread;
 pub use claims::claims;
 pub use verdicts::{ABOUT_30, HARDLY_BELOW, KEPT_START_BELOW, OVERFITS_FROM};
-pub use data::{
+pub use report_data::{
     CaseReport, Claim, Combined, FineTune, Report, SeedVerdict, Topic, Verdict, VerdictKind,
 };
-pub use plan::{
+pub use report_plan::{
     CORRECTED_CASES, FINE_TUNE_SEEDS, MAX_SEEDS, QUICK_IMAGES, ReportOptions, planned_configs,
     run_of,
 };
@@ -31,13 +31,13 @@ pub use plan::{
 /// The report's runs, each checked, with what is left of each (nothing is trained).
 pub fn job_runs(options: &ReportOptions) -> Result<Vec<JobRun>> {
     let configs = planned_configs(options.quick, options.seeds)?;
-    runs::batch(options).check(&configs)
+    report_runs::batch(options).check(&configs)
 }
 
 /// Trains the report's run `name` alone: a scheduler's task, or one of several at once.
 pub fn train_run(options: &ReportOptions, name: &str) -> Result<Outcome> {
     let configs = planned_configs(options.quick, options.seeds)?;
-    crate::batch::train_named(&runs::batch(options), &configs, name)
+    crate::batch::train_named(&report_runs::batch(options), &configs, name)
 }
 
 /// The report directory under `root`.
@@ -50,25 +50,25 @@ pub fn report_dir(root: &Path) -> PathBuf {
 pub fn build_report(options: &ReportOptions) -> Result<Report> {
     let configs = planned_configs(options.quick, options.seeds)?;
     let (available, missing, training_seconds) = if options.reuse {
-        let (available, missing) = runs::finished_runs(&options.root, &configs, &options.events)?;
+        let (available, missing) = report_runs::finished_runs(&options.root, &configs, &options.events)?;
         (available, missing, 0.0)
     } else {
-        let (available, seconds) = runs::train_report_runs(options, &configs)?;
+        let (available, seconds) = report_runs::train_report_runs(options, &configs)?;
         (available, Vec::new(), seconds)
     };
     if available.is_empty() {
         let root = options.root.clone();
         return Err(Error::NothingToReport { root });
     }
-    runs::check_pooled(&available)?;
+    report_runs::check_pooled(&available)?;
     let started = Instant::now();
     let out = report_dir(&options.root);
-    let mut report = measure::analyse(options, &available, &out)?;
+    let mut report = analyse::analyse(options, &available, &out)?;
     report.missing = missing;
     report.training_seconds = training_seconds;
     report.claims = claims(&report);
     if let Some(sweeps) = crate::sweep::recorded(&options.root) {
-        sweeps::cite(&mut report.claims, &sweeps);
+        citations::cite(&mut report.claims, &sweeps);
         report.sweep_axes = sweeps.axes.len();
     }
     report.analysis_seconds = started.elapsed().as_secs_f64();

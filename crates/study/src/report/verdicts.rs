@@ -5,7 +5,7 @@
 use analysis::IdentityReading;
 
 
-use super::data::Verdict;
+use super::report_data::Verdict;
 
 /// "About 30 %": within ten points of it.
 pub const ABOUT_30: (f64, f64) = (0.20, 0.40);
@@ -221,7 +221,7 @@ pub fn second_layer(l: &Layers) -> (String, Verdict) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::data::VerdictKind;
+    use crate::report::report_data::VerdictKind;
 
     fn tiles(live: usize, structured: f64, dead_moved: f64) -> Tiles {
         Tiles {

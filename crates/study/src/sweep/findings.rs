@@ -3,8 +3,8 @@
 
 use data::PIXELS;
 
-use super::data::{AxisReport, COPYING_RATIO, Finding, Measure, PointReport};
-use super::plan::AxisKind;
+use super::sweep_data::{AxisReport, COPYING_RATIO, Finding, Measure, PointReport};
+use super::sweep_plan::AxisKind;
 
 /// Where the points of an axis lie against a baseline, in axis order.
 #[derive(Debug, Clone, PartialEq)]

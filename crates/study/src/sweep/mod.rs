@@ -2,31 +2,32 @@
 //! per seed (trained, resumed or reused by the report's rules), measured with the report's own
 //! measurements, drawn as curves and read as sentences. The program writes the page.
 
-mod data;
-mod draw;
+mod sweep_data;
+mod sweep_figures;
 mod findings;
-mod plan;
+mod sweep_plan;
 
 use std::path::{Path, PathBuf};
 
-pub use data::{AxisReport, Finding, Measure, PointNumbers, PointReport, SweepReport};
-pub use plan::{
+pub use sweep_data::{AxisReport, Finding, Measure, PointNumbers, PointReport, SweepReport};
+pub use sweep_plan::{
     Axis, AxisKind, DEFAULT_BASE, DEFAULT_EPOCHS, Point, PointTraining, Sweep, SweepError,
 };
 
-pub use crate::config::Placement;
+pub use trainer::config::Placement;
 
-use plan::STUDY_EPOCHS;
+use sweep_plan::STUDY_EPOCHS;
 
-use crate::backend::Backend;
+use trainer::backend::Backend;
 use crate::batch::{Batch, train_missing};
-use crate::config::{TrainingConfig, count};
-use crate::epochs::{EPOCHS_CSV, read_epochs};
-use crate::error::Result;
-use crate::inference::{ModelChoice, TrainedRun};
+use trainer::config::TrainingConfig;
+use trainer::wording::count;
+use trainer::epochs::{EPOCHS_CSV, read_epochs};
+use crate::study_error::Result;
+use trainer::inference::{ModelChoice, TrainedRun};
 use crate::measuring::{Measuring, RunNumbers, machine_description};
-use crate::events::{Event, Job, JobRun};
-use crate::training::Outcome;
+use trainer::events::{Event, Job, JobRun};
+use trainer::training::Outcome;
 
 /// Training images per point in `--quick` mode.
 pub use crate::measuring::QUICK_IMAGES;
@@ -49,9 +50,11 @@ pub struct SweepOptions {
     /// Short linear probes (a smoke test).
     pub quick: bool,
     /// Where its events go (the points' training, the measuring).
-    pub events: crate::events::Sink,
+    pub events: trainer::events::Sink,
     /// Take over a lock another machine's process left.
     pub break_lock: bool,
+    /// How the caller stops the runs after their current step.
+    pub interrupter: trainer::training::Interrupter,
 }
 
 /// The sweep directory under `root`.
@@ -97,7 +100,7 @@ pub fn run_sweeps(options: &SweepOptions) -> Result<SweepReport> {
     for (sweep, points) in &planned {
         let mut axis = axis_report(sweep, points, options, &measured);
         axis.findings = findings::findings(&axis);
-        axis.figures = draw::draw_axis(&axis, &dir)?;
+        axis.figures = sweep_figures::draw_axis(&axis, &dir)?;
         match report.axes.iter_mut().find(|a| a.id == axis.id) {
             Some(old) => *old = axis,
             None => report.axes.push(axis),
@@ -130,6 +133,7 @@ fn batch(options: &SweepOptions) -> Batch<'_> {
         job: Job::Sweep,
         events: &options.events,
         break_lock: options.break_lock,
+        interrupter: &options.interrupter,
     }
 }
 

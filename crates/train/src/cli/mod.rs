@@ -4,12 +4,12 @@ use std::path::PathBuf;
 
 use clap::builder::TypedValueParser;
 use clap::{ArgGroup, Args, Parser, Subcommand};
-use study::backend::Backend;
+use trainer::backend::Backend;
 use study::drawing::{MAX_SAMPLES, MAX_ZOOM};
 use study::model::Activation;
 use study::sweep::Placement;
 
-mod values;
+pub mod values;
 
 use values::{
     case_number, parse_activation, parse_address, parse_backend, parse_placement, positive, ratio,
@@ -165,8 +165,9 @@ pub struct TrainArgs {
     #[arg(long)]
     pub overwrite: bool,
     /// Take over the lock of a run that a process on another machine left (a node that went
-    /// down): its process cannot be asked whether it still runs.
-    #[arg(long)]
+    /// down): its process cannot be asked whether it still runs. A decision for one command, so
+    /// never written into a plan's lines.
+    #[arg(long, conflicts_with = "plan")]
     pub break_lock: bool,
     #[command(flatten)]
     pub backend: BackendArgs,
@@ -280,8 +281,9 @@ pub struct JobArgs {
     #[arg(long, value_name = "NAME", conflicts_with = "jobs")]
     pub run: Option<String>,
     /// Take over the lock of a run that a process on another machine left (a node that went
-    /// down): its process cannot be asked whether it still runs.
-    #[arg(long)]
+    /// down): its process cannot be asked whether it still runs. A decision for one command, so
+    /// never written into a plan's lines.
+    #[arg(long, conflicts_with = "plan")]
     pub break_lock: bool,
 }
 
@@ -293,7 +295,7 @@ pub struct ReportArgs {
     #[arg(long)]
     pub quick: bool,
     /// Use only the runs that exist; train nothing.
-    #[arg(long, conflicts_with_all = ["plan", "run"])]
+    #[arg(long, conflicts_with_all = ["plan", "run", "jobs"])]
     pub reuse: bool,
     /// Seeds per run, 0..N: every number becomes mean ± sd over them [default: 3, or 1 with --quick].
     #[arg(long, value_name = "N",

@@ -1,12 +1,22 @@
 //! The flags' values: each parsed from its text, with one line that says what is wrong.
 
-use study::backend::Backend;
-use study::cases::CASE_COUNT;
+use trainer::backend::Backend;
+use trainer::cases::CASE_COUNT;
 use study::model::Activation;
 use study::sweep::Placement;
 
 pub(super) fn parse_backend(s: &str) -> Result<Backend, String> {
-    s.parse()
+    s.parse().map_err(|e| backend_advice(&e))
+}
+
+/// A backend's refusal with the way out: the build that has it, or the backends that exist.
+pub fn backend_advice(e: &trainer::backend::BackendError) -> String {
+    match e {
+        trainer::backend::BackendError::NotBuilt(name) => format!(
+            "{e}: rebuild with `cargo build --release -p train --features {name}`, or use wgpu (which reaches Vulkan, Metal and DirectX GPUs) or a CPU backend (flex, ndarray)"
+        ),
+        other => other.to_string(),
+    }
 }
 
 /// A whole number ≥ 1.

@@ -4,10 +4,10 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use study::cases::{CASE_COUNT, case};
-use study::compare::{Comparison, compare};
-use study::files::{file_error, write_atomic};
-use study::names::{Owner, check_run_name};
+use trainer::cases::{CASE_COUNT, case};
+use study::comparison::{Comparison, compare};
+use trainer::files::{file_error, write_atomic};
+use trainer::names::{Owner, check_run_name};
 
 use crate::advice::name_refused;
 use crate::cli::CompareArgs;
@@ -29,7 +29,8 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
     };
     let out_dir = args.artifacts.root().join(directory_name(&args)?);
     let mut comparisons = Vec::new();
-    let events = crate::view::View::new(false);
+    let interrupter = trainer::training::Interrupter::new();
+    let events = crate::interrupt::routed(interrupter.clone(), crate::view::View::new(false));
     for number in cases {
         let mut config = with_given(&args.overrides, case(number)?);
         if args.no_dropout {
@@ -46,12 +47,12 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
             &args.backends,
             (&case_dir, &data_dir),
             args.overwrite,
-            &events,
+            (&events, &interrupter),
         )?);
         let (md, json) = write_comparisons(&comparisons, &out_dir)?;
         let last = comparisons.last().map(markdown).unwrap_or_default();
-        study::out!("\n{last}");
-        study::out!("wrote {} and {}", md.display(), json.display());
+        crate::output::out!("\n{last}");
+        crate::output::out!("wrote {} and {}", md.display(), json.display());
     }
     Ok(())
 }

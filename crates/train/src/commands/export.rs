@@ -1,11 +1,11 @@
 //! `train export`: a run's model as safetensors in PyTorch's layout (and its test inputs).
 
-use study::backend::Backend;
-use study::epochs::{EPOCHS_CSV, read_epochs};
-use study::inference::{ModelChoice, TrainedRun};
-use study::layout::EXPORT_DIR;
-use study::origin::Origin;
-use study::weights::{Described, Effect, ExportFile, ExportKind, TEST_INPUTS_FILE};
+use trainer::backend::Backend;
+use trainer::epochs::{EPOCHS_CSV, read_epochs};
+use trainer::inference::{ModelChoice, TrainedRun};
+use trainer::layout::EXPORT_DIR;
+use trainer::origin::Origin;
+use weights::{Described, Effect, ExportFile, ExportKind, TEST_INPUTS_FILE};
 
 use crate::cli::ExportArgs;
 use crate::exit::usage;
@@ -29,24 +29,24 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
     let choice = args.epoch.map_or(ModelChoice::Final, ModelChoice::Epoch);
     let run = TrainedRun::load(&dir, &choice, Backend::Flex.device()?)?;
     let described = description(&run, args.epoch);
-    let mut files = vec![study::weights::model_file(&run, &described, out.clone())?];
+    let mut files = vec![weights::model_file(&run, &described, out.clone())?];
     if args.test_inputs {
         let path = out.with_file_name(TEST_INPUTS_FILE);
         let data = args.data.dir();
-        files.push(study::weights::test_inputs_file(&run.config, &data, path)?);
+        files.push(weights::test_inputs_file(&run.config, &data, path)?);
     }
     let effects = files
         .iter()
         .map(|f| f.effect(args.overwrite))
         .collect::<Result<Vec<_>, _>>()?;
-    let (written, signal) = study::interrupt::deferred(|| {
+    let (written, signal) = crate::interrupt::deferred(|| {
         for (file, effect) in files.iter().zip(&effects) {
             if *effect != Effect::Unchanged {
                 file.write(*effect)?;
             }
-            study::out!("{}", said(file, *effect, &run, &name, &described));
+            crate::output::out!("{}", said(file, *effect, &run, &name, &described));
         }
-        Ok::<(), study::Error>(())
+        Ok::<(), weights::Error>(())
     });
     written?;
     match signal {
@@ -61,7 +61,7 @@ pub fn stopped_after(signal: i32, what: &str) -> anyhow::Error {
         signal,
         message: Some(format!(
             "stopped by {} after {what}",
-            study::interrupt::describe(signal)
+            crate::interrupt::describe(signal)
         )),
     }
     .into()

@@ -1,10 +1,10 @@
 //! `train import`: a foreign model (safetensors, PyTorch, Chainer's npz) as a finished run.
 
-use study::cases::case;
-use study::config::TrainingConfig;
+use trainer::cases::case;
+use trainer::config::TrainingConfig;
 use study::model::{Activation, AutoencoderConfig};
-use study::names::check_own_name;
-use study::weights::{Described, Foreign, Prepared, check_vacant, import, read_foreign};
+use trainer::names::check_own_name;
+use weights::{Described, Foreign, Prepared, check_vacant, import, read_foreign};
 
 use crate::advice::name_refused;
 use crate::cli::ImportArgs;
@@ -21,32 +21,32 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
         .unwrap_or_default()
         .to_string_lossy()
         .into_owned();
-    let foreign = read_foreign(&args.file).map_err(|error| study::Error::Weights {
+    let foreign = read_foreign(&args.file).map_err(|error| weights::Error::Weights {
         path: args.file.clone(),
         error,
     })?;
     let template = template(&args, &foreign, &shown)?;
     for (tensor, dtype) in &foreign.converted {
-        study::err!("note: {shown}: {tensor} is {dtype}; converted to float32");
+        crate::output::err!("note: {shown}: {tensor} is {dtype}; converted to float32");
     }
     if let Some(wrapper) = &foreign.wrapper {
         let aside = match foreign.left_aside.as_slice() {
             [] => String::new(),
             others => format!("; left aside: {}", others.join(", ")),
         };
-        study::err!("note: {shown}: the model's weights are its '{wrapper}' entry{aside}");
+        crate::output::err!("note: {shown}: the model's weights are its '{wrapper}' entry{aside}");
     }
     let dir = args.artifacts.root().join(&args.name);
     check_vacant(&dir, args.overwrite)?;
     let test = template.test_set(&args.data.dir())?;
     let described = foreign.described.clone();
-    study::err!(
+    crate::output::err!(
         "{shown}: {} hidden units; measuring its test MSE on the {} test images…",
         foreign.weights.hidden,
         test.len()
     );
     let prepared = import(&args.file, foreign, &template, &dir, &test)?;
-    let (written, signal) = study::interrupt::deferred(|| -> anyhow::Result<()> {
+    let (written, signal) = crate::interrupt::deferred(|| -> anyhow::Result<()> {
         prepared.write(args.overwrite)?;
         say_imported(&prepared, &shown, described)
     });
@@ -67,7 +67,7 @@ fn say_imported(prepared: &Prepared, shown: &str, described: Option<Described>) 
     if let Some(recorded) = described.as_ref().and_then(|d| d.test_mse) {
         let measured = imported.test_mse;
         if (measured - recorded).abs() > 1e-5 * recorded.abs().max(1e-9) {
-            study::err!(
+            crate::output::err!(
                 "note: {shown} recorded test MSE {recorded:.5}, measured here {measured:.5}: its weights or its metadata changed after the export"
             );
         }
@@ -77,7 +77,7 @@ fn say_imported(prepared: &Prepared, shown: &str, described: Option<Described>) 
         format!("; settings from the file, exported from run {}{recorded}", d.run)
     });
     let config = TrainingConfig::of_run(dir)?;
-    study::out!(
+    crate::output::out!(
         "{}: imported {shown} ({}): {}; test MSE {:.5}{from}",
         dir.display(),
         imported.format,

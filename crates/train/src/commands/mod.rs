@@ -4,9 +4,9 @@ mod chosen;
 pub mod compare;
 pub mod export;
 pub mod import;
-pub mod report;
+pub mod report_page;
 pub mod serve;
-pub mod sweep;
+pub mod sweep_page;
 pub mod train;
 pub mod visualize;
 
@@ -16,30 +16,30 @@ use crate::cli::{Cli, Command};
 /// Runs the command `cli` names (training, without a subcommand).
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     let Some(command) = cli.command else {
-        study::interrupt::install("continue with --resume");
+        crate::interrupt::install("continue with --resume");
         return train::run(cli.train).map_err(|e| explain(e, Way::Train));
     };
     match command {
         Command::Visualize(args) => visualize::run(args).map_err(|e| explain(e, Way::Visualize)),
         Command::Compare(args) => {
-            study::interrupt::install("run the same command again to continue");
+            crate::interrupt::install("run the same command again to continue");
             compare::run(args).map_err(|e| explain(e, Way::Compare))
         }
         Command::Report(args) => {
-            study::interrupt::install("run the same command again to continue");
-            report::run(args).map_err(|e| explain(e, Way::Report))
+            crate::interrupt::install("run the same command again to continue");
+            report_page::run(args).map_err(|e| explain(e, Way::Report))
         }
         Command::Sweep(args) => {
-            study::interrupt::install("run the same command again to continue");
-            sweep::run(args).map_err(|e| explain(e, Way::Sweep))
+            crate::interrupt::install("run the same command again to continue");
+            sweep_page::run(args).map_err(|e| explain(e, Way::Sweep))
         }
         Command::Serve(args) => serve::run(args),
         Command::Export(args) => {
-            study::interrupt::install("run the same command again");
+            crate::interrupt::install("run the same command again");
             export::run(args).map_err(|e| explain(e, Way::Visualize))
         }
         Command::Import(args) => {
-            study::interrupt::install("nothing was imported; run the same command again");
+            crate::interrupt::install("nothing was imported; run the same command again");
             import::run(args).map_err(|e| explain(e, Way::Import))
         }
     }

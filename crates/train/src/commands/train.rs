@@ -3,11 +3,12 @@
 
 use std::path::Path;
 
-use study::backend::Backend;
-use study::config::{TrainingConfig, count};
-use study::names::{check_own_name, check_run_name};
-use study::run::{RunError, Start};
-use study::training::{Outcome, RunOptions, train};
+use trainer::backend::Backend;
+use trainer::config::TrainingConfig;
+use trainer::wording::count;
+use trainer::names::{check_own_name, check_run_name};
+use trainer::run_dir::{RunError, Start};
+use trainer::training::{Outcome, RunOptions, train};
 
 use crate::advice::name_refused;
 use crate::cli::{OverrideArgs, TrainArgs};
@@ -37,7 +38,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         (None, false) => Backend::Flex,
     };
     let mut options = RunOptions::new(dir.clone(), args.data.dir(), backend);
-    options.events = crate::view::View::new(false);
+    options.events = crate::interrupt::routed(options.interrupter.clone(), crate::view::View::new(false));
     options.break_lock = args.break_lock;
     options.start = match (args.resume, args.overwrite) {
         (true, _) => Start::Resume {
@@ -62,7 +63,7 @@ fn say(outcome: &Outcome, dir: &Path) {
                 return;
             };
             let epoch_seconds: f64 = epochs.iter().map(|r| r.seconds()).sum();
-            study::out!(
+            crate::output::out!(
                 "done: {} in {seconds:.1} s ({:.2} s/epoch); final train loss {:.5}, test MSE {:.5}; model saved to {}",
                 count(epochs.len(), "epoch"),
                 epoch_seconds / epochs.len() as f64,
@@ -71,16 +72,16 @@ fn say(outcome: &Outcome, dir: &Path) {
                 model_path.display()
             );
         }
-        Outcome::AlreadyFinished { epochs } => study::out!(
+        Outcome::AlreadyFinished { epochs } => crate::output::out!(
             "{}: this run is finished ({}); nothing to do (--overwrite trains it again)",
             dir.display(),
             count(*epochs, "epoch")
         ),
-        Outcome::FinishedAt { epoch, asked } => study::out!(
+        Outcome::FinishedAt { epoch, asked } => crate::output::out!(
             "{}: already trained for {} (asked for {asked}); saved the model of epoch {epoch} as {}",
             dir.display(),
             count(*epoch, "epoch"),
-            dir.join(study::checkpoint::MODEL_FILE).display()
+            dir.join(trainer::checkpoint::MODEL_FILE).display()
         ),
     }
 }
@@ -90,12 +91,12 @@ fn say(outcome: &Outcome, dir: &Path) {
 fn chosen_config(args: &TrainArgs) -> anyhow::Result<TrainingConfig> {
     let overrides = &args.overrides;
     match (args.case, &args.config, &args.name) {
-        (Some(case), None, _) => Ok(with_given(overrides, study::cases::case(case)?)),
-        (None, Some(path), _) => Ok(with_given(overrides, study::cases::from_file(path)?)),
+        (Some(case), None, _) => Ok(with_given(overrides, trainer::cases::case(case)?)),
+        (None, Some(path), _) => Ok(with_given(overrides, trainer::cases::from_file(path)?)),
         (None, None, Some(name)) if args.resume => {
             check_run_name(name).map_err(|e| name_refused(e, ""))?;
             let dir = args.artifacts.root().join(name);
-            if !dir.join(study::config::CONFIG_FILE).exists() {
+            if !dir.join(trainer::config::CONFIG_FILE).exists() {
                 return Err(study::Error::from(RunError::NothingToResume { dir }).into());
             }
             Ok(with_given(overrides, TrainingConfig::of_run(&dir)?))
@@ -125,7 +126,10 @@ fn saved_backend(dir: &Path) -> anyhow::Result<Backend> {
     match saved {
         Some(name) => name
             .parse()
-            .map_err(|e: String| anyhow::anyhow!("{}: the run's backend: {e}", dir.display())),
+            .map_err(|e| {
+                let advice = crate::cli::values::backend_advice(&e);
+                anyhow::anyhow!("{}: the run's backend: {advice}", dir.display())
+            }),
         None => Ok(Backend::Flex),
     }
 }

@@ -2,12 +2,12 @@
 
 use std::path::{Path, PathBuf};
 
-use study::backend::Backend;
-use study::cases::CASE_COUNT;
-use study::checkpoint::sha256_hex;
+use trainer::backend::Backend;
+use trainer::cases::CASE_COUNT;
+use trainer::checkpoint::sha256_hex;
 use study::drawing::{FIGURES_STAMP, FigureOptions, default_place, stamp_figures, write_figures};
-use study::inference::{ModelChoice, TrainedRun};
-use study::names::check_run_name;
+use trainer::inference::{ModelChoice, TrainedRun};
+use trainer::names::check_run_name;
 
 use crate::advice::name_refused;
 use crate::cli::VisualizeArgs;
@@ -43,7 +43,7 @@ pub fn run(args: VisualizeArgs) -> anyhow::Result<()> {
     options.log_y = args.log_y;
     options.zoom = args.zoom;
     options.compare = compare;
-    study::out!("{}: drawing from {}", name, run.model_path.display());
+    crate::output::out!("{}: drawing from {}", name, run.model_path.display());
     draw(&run, &options, &choice)
 }
 
@@ -59,9 +59,9 @@ fn draw(run: &TrainedRun, options: &FigureOptions, choice: &ModelChoice) -> anyh
         )?;
     }
     for path in &drawn.files {
-        study::out!("wrote {}", path.display());
+        crate::output::out!("wrote {}", path.display());
     }
-    study::out!(
+    crate::output::out!(
         "codes: the first two principal components hold {:.0} % of the codes' variance; a nearest-digit-mean classifier in that plane is right for {:.1} % of the test images",
         100.0 * drawn.codes.variance_explained,
         100.0 * drawn.codes.nearest_mean_accuracy

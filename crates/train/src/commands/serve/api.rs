@@ -10,12 +10,12 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use study::checkpoint::MODEL_FILE;
+use trainer::checkpoint::MODEL_FILE;
 use study::data::PIXELS;
-use study::epochs::{EPOCHS_CSV, read_epochs};
+use trainer::epochs::{EPOCHS_CSV, read_epochs};
 
 use super::models::Model;
-use super::runs::{
+use super::run_list::{
     FIGURES, RunInfo, figure_path, inside, loaded, misnamed_runs, run_dir, run_info, run_names,
 };
 use super::state::{ApiError, AppState, MAX_BODY};
@@ -36,7 +36,7 @@ pub async fn runs(
         let finished = run_names(&root, MODEL_FILE);
         (state.models.lock().unwrap_or_else(|e| e.into_inner()))
             .retain(|name, _| finished.contains(name));
-        let mut runs: Vec<RunInfo> = run_names(&root, study::config::CONFIG_FILE)
+        let mut runs: Vec<RunInfo> = run_names(&root, trainer::config::CONFIG_FILE)
             .iter()
             .filter_map(|n| run_info(&state, &root.join(n), n))
             .collect();
@@ -62,7 +62,7 @@ pub async fn epochs(
         .iter()
         .map(|r| json!({ "epoch": r.epoch, "train_loss": r.train_loss, "test_mse": r.test_mse }))
         .collect();
-    let imported = dir.join(study::layout::PROVENANCE_FILE).is_file();
+    let imported = dir.join(trainer::layout::PROVENANCE_FILE).is_file();
     Ok(axum::Json(json!({ "run": run, "epochs": rows, "imported": imported })))
 }
 

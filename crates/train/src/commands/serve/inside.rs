@@ -26,7 +26,7 @@ use study::drawing::FILTERS_PER_ROW;
 
 use super::api::{answer, bad_json, bad_path, check_pixels, finished_models};
 use super::models::Model;
-use super::runs::{loaded, run_dir};
+use super::run_list::{loaded, run_dir};
 use super::state::{ApiError, AppState};
 
 /// Steps an interpolation may have.

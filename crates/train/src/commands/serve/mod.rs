@@ -21,11 +21,11 @@
 //! server.
 
 mod api;
-mod codes;
-mod images;
+mod train_codes;
+mod mnist_images;
 mod inside;
 mod models;
-mod runs;
+mod run_list;
 mod state;
 
 use std::collections::HashMap;
@@ -41,7 +41,7 @@ use axum::http::header::CONTENT_TYPE;
 use axum::response::Html;
 use axum::routing::{get, post};
 
-use images::Shared;
+use mnist_images::Shared;
 pub use state::AppState;
 use state::{ApiError, MAX_BODY};
 
@@ -63,7 +63,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     // A failing request must not take the server down: report it and let the server go on
     // (the program's hook ends the process, which suits training, not serving).
     std::panic::set_hook(Box::new(|info| {
-        study::err!("error: internal failure while answering a request: {info}");
+        crate::output::err!("error: internal failure while answering a request: {info}");
     }));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -72,7 +72,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         .build()
         .context("cannot start the server's runtime")?;
     let signal = runtime.block_on(listen(state, SocketAddr::new(args.bind, args.port)))?;
-    study::out!("stopped by {}", study::interrupt::describe(signal));
+    crate::output::out!("stopped by {}", crate::interrupt::describe(signal));
     // Stopped as asked, with the exit code of the signal, like every other command.
     Err(Signalled {
         signal,
@@ -93,7 +93,7 @@ pub fn state(artifacts: &std::path::Path, data_dir: PathBuf) -> anyhow::Result<A
             "{shown}: no such artifacts directory (train a run first, or point --artifacts at one)"
         );
     }
-    if artifacts.join(study::config::CONFIG_FILE).is_file() {
+    if artifacts.join(trainer::config::CONFIG_FILE).is_file() {
         bail!(
             "{shown}: this is one run's directory; point --artifacts at the directory that holds runs (its parent)"
         );
@@ -101,8 +101,8 @@ pub fn state(artifacts: &std::path::Path, data_dir: PathBuf) -> anyhow::Result<A
     let root = artifacts
         .canonicalize()
         .with_context(|| format!("{shown}: cannot resolve"))?;
-    if runs::run_names(&root, study::config::CONFIG_FILE).is_empty() {
-        study::err!(
+    if run_list::run_names(&root, trainer::config::CONFIG_FILE).is_empty() {
+        crate::output::err!(
             "note: no runs under {shown} yet; the page lists them as they appear (train one with `train --case 7`)"
         );
     }
@@ -132,12 +132,12 @@ async fn listen(state: Arc<AppState>, address: SocketAddr) -> anyhow::Result<i32
         .await
         .map_err(|e| bind_error(address, &e))?;
     let address = listener.local_addr()?;
-    study::out!(
+    crate::output::out!(
         "serving {} at http://{address}/ (Ctrl-C to stop)",
         state.root.display()
     );
     if !address.ip().is_loopback() {
-        study::err!(
+        crate::output::err!(
             "warning: listening on {} — anyone who can reach this machine can use the page; there is no authentication",
             address.ip()
         );
@@ -183,7 +183,7 @@ fn remove_stale_caches() {
             .and_then(|n| n.strip_prefix(CACHE_PREFIX))
             .and_then(|rest| rest.split('-').next())
             .and_then(|pid| pid.parse::<u32>().ok());
-        if pid.is_some_and(|pid| !study::lock::process_alive(pid)) {
+        if pid.is_some_and(|pid| !trainer::lock::process_alive(pid)) {
             std::fs::remove_dir_all(entry.path()).ok();
         }
     }

@@ -13,10 +13,10 @@ use base64::Engine;
 use study::analysis::{UnitActivity, code_rows, unit_activity};
 use study::drawing::filter_grid;
 use study::figures::{TileScale, encode_png, image::DynamicImage};
-use study::inference::TrainedRun;
+use trainer::inference::TrainedRun;
 
-use super::codes::TrainCodes;
-use super::images::{Shared, images_of};
+use super::train_codes::TrainCodes;
+use super::mnist_images::{Shared, images_of};
 
 /// One finished run's model and what was derived from it.
 pub struct Model {

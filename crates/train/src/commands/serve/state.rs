@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::images::Shared;
+use super::mnist_images::Shared;
 use super::models::Model;
 
 /// Largest request body: a drawing is 784 numbers, well under this.

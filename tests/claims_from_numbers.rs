@@ -1,0 +1,179 @@
+//! The report's claims read from its numbers: the identity test has one reading in the report,
+//! the sweeps and the README; the filter measure is calibrated and measures live and dead units
+//! apart; the README quotes the report's and the sweeps' own words.
+
+use std::path::Path;
+
+use serde_json::Value;
+use study::analysis::{COPIES_BELOW, IdentityReading};
+
+use crate::util::*;
+
+fn json(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn number(v: &Value) -> f64 {
+    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
+}
+
+/// The identity test's ratio of a report's run: its MSE on noise over its MSE on digits.
+fn identity_ratio(case: &Value) -> f64 {
+    let n = &case["numbers"];
+    number(&n["noise_mse"]) / number(&n["digit_mse"])
+}
+
+/// The report's run `name`.
+fn case_named<'a>(report: &'a Value, name: &str) -> &'a Value {
+    let cases = report["cases"].as_array().unwrap();
+    cases.iter().find(|c| c["name"] == name).unwrap()
+}
+
+/// The reading a report or sweep table prints for `ratio`.
+fn said(ratio: f64) -> &'static str {
+    match IdentityReading::of(ratio) {
+        IdentityReading::Copies => "copies its input",
+        IdentityReading::LearnedDigits => "learned digits",
+    }
+}
+
+#[test]
+fn the_report_and_the_sweeps_read_the_identity_test_alike() {
+    let dir = scratch();
+    let root = dir.path().join("artifacts");
+    subcommand("sweep").arg("--quick").artifacts(&root).stdout();
+    subcommand("report")
+        .arg("--quick")
+        .artifacts(&root)
+        .stdout();
+    let report = json(&root.join("report/report.json"));
+    let md = std::fs::read_to_string(root.join("report/report.md")).unwrap();
+
+    // Every run's reading in the report is its ratio against the one line.
+    for c in report["cases"].as_array().unwrap() {
+        let ratio = identity_ratio(c);
+        let row = format!("| {} |", c["name"].as_str().unwrap());
+        let line = md
+            .lines()
+            .find(|l| l.starts_with(&row) && l.ends_with(&format!("| {} |", said(ratio))));
+        assert!(
+            line.is_some(),
+            "{row} does not read {ratio:.1} as '{}'",
+            said(ratio)
+        );
+    }
+    assert!(
+        md.contains(&format!("below {COPIES_BELOW} it copies")),
+        "the line is not stated"
+    );
+
+    // The sweep's point of case 7 is the report's case 7 (same configuration): the same ratio,
+    // and the sweep's sentence reads it the same way.
+    let sweep = json(&root.join("sweep/sweep.json"));
+    let points = sweep["axes"][0]["points"].as_array().unwrap();
+    let base = points.iter().find(|p| p["is_base"] == true).unwrap();
+    let sweep_ratio = number(&base["seeds"][0]["identity_ratio"]);
+    let report_ratio = identity_ratio(case_named(&report, "case7"));
+    assert_eq!(
+        sweep_ratio, report_ratio,
+        "two measurements of one run differ"
+    );
+    let sweep_md = std::fs::read_to_string(root.join("sweep/sweep.md")).unwrap();
+    let every_point_learns = points.iter().all(|p| {
+        IdentityReading::of(number(&p["seeds"][0]["identity_ratio"]))
+            == IdentityReading::LearnedDigits
+    });
+    if every_point_learns {
+        assert!(sweep_md.contains("no network copies"), "{sweep_md}");
+    }
+    assert!(!sweep_md.contains("every network copies") || !every_point_learns);
+
+    // Case 2's claim explains its low error by its own identity ratio.
+    let claim = report["claims"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["claim"].as_str().unwrap().starts_with("Case 2 overfits"))
+        .unwrap();
+    let ratio = identity_ratio(case_named(&report, "case2"));
+    let verdict = claim["verdict"].as_str().unwrap();
+    match IdentityReading::of(ratio) {
+        IdentityReading::Copies => assert!(verdict.contains("a copy of its input"), "{verdict}"),
+        IdentityReading::LearnedDigits => assert!(verdict.contains("not a copy"), "{verdict}"),
+    }
+
+    // The calibration: 1 % of noise below the threshold, the digits and components above it
+    // less often than not; every run's units counted live or dead, once.
+    let calibration = &report["calibration"];
+    assert!(
+        (number(&calibration["noise"]["structured_fraction"]) - 0.01).abs() < 0.002,
+        "{calibration}"
+    );
+    assert!(
+        number(&calibration["digits"]["structured_fraction"]) > 0.5,
+        "{calibration}"
+    );
+    assert!(root.join("report/structure-calibration.png").exists());
+    for c in report["cases"].as_array().unwrap() {
+        let units = &c["numbers"]["units"];
+        let (live, dead) = (
+            number(&units["live"]["units"]),
+            number(&units["dead"]["units"]),
+        );
+        assert_eq!(live + dead, number(&c["hidden"]), "{}", c["name"]);
+        assert_eq!(dead, number(&c["numbers"]["dead_units"]));
+        let moved = number(&units["live"]["w1_moved"]);
+        // Trained briefly from the start the seed gives: moved, but far less than a new draw (≈ 141 %).
+        assert!(
+            moved > 0.0 && moved < 1.0,
+            "{}: live units moved {moved}",
+            c["name"]
+        );
+    }
+}
+
+/// The text between `<!-- begin NAME -->` and `<!-- end NAME -->` in `text`.
+fn block<'a>(text: &'a str, name: &str) -> &'a str {
+    let begin = format!("<!-- begin {name} -->\n");
+    let start = text.find(&begin).unwrap_or_else(|| panic!("no {begin:?}")) + begin.len();
+    let end = text[start..]
+        .find(&format!("<!-- end {name} -->"))
+        .unwrap_or_else(|| panic!("no end of {name}"));
+    &text[start..start + end]
+}
+
+#[test]
+fn the_readme_quotes_the_reports_and_the_sweeps_own_words() {
+    let root = workspace_root();
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    for (name, file) in [
+        ("report highlights", "docs/report/highlights.md"),
+        ("sweep findings", "docs/sweep/findings.md"),
+    ] {
+        let generated = std::fs::read_to_string(root.join(file)).unwrap();
+        assert_eq!(
+            block(&readme, name).trim(),
+            generated.trim(),
+            "README's {name} are not {file}: copy the file in"
+        );
+    }
+    // The committed report and sweep hold the numbers those words came from, read with the line.
+    let report = json(&root.join("docs/report/report.json"));
+    let highlights = std::fs::read_to_string(root.join("docs/report/highlights.md")).unwrap();
+    for c in report["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["seed"] == 0)
+    {
+        let n = &c["numbers"];
+        let ratio = number(&n["noise_mse"]) / number(&n["digit_mse"]);
+        let name = c["name"].as_str().unwrap();
+        if let Some(row) = highlights
+            .lines()
+            .find(|l| l.starts_with(&format!("| {name} (")))
+        {
+            assert!(row.contains(said(ratio)), "{name}: {row}");
+        }
+    }
+}
