@@ -264,8 +264,9 @@ impl Cluster {
             .arg("-u")
             .output()
             .is_ok_and(|o| o.stdout == b"0\n");
-        let slurm = Command::new("sbatch")
-            .arg("--version")
+        // Installed, not configured: `sbatch --version` fails without a slurm.conf.
+        let slurm = Command::new("sh")
+            .args(["-c", "command -v sbatch && command -v slurmctld && command -v slurmd && command -v munged"])
             .output()
             .is_ok_and(|o| o.status.success());
         if !(root && slurm) {

@@ -12,8 +12,9 @@
 #SBATCH --job-name=burn-ae
 #SBATCH --cpus-per-task=1
 #SBATCH --requeue
-#SBATCH --signal=TERM@120
+#SBATCH --signal=B:TERM@120
 #SBATCH --output=slurm-%x-%A_%a.out
+#SBATCH --open-mode=append
 set -euo pipefail
 plan=${1:?usage: sbatch --array=1-N%K train-array.sh PLAN}
 line=$(sed -n "${SLURM_ARRAY_TASK_ID}p" "$plan")

@@ -1,3 +1,6 @@
+//! The autoencoder's unit tests: shapes, the loss against a hand-computed value, dropout in
+//! training only, the study's initialisation, and validation that names the field.
+
 use super::*;
 
 fn device() -> Device {

@@ -15,7 +15,7 @@ use crate::study_error::Result;
 use trainer::inference::TrainedRun;
 use trainer::training::initial_model;
 
-/// Training images per run of a smoke test (`--quick`), the report's and the sweeps'.
+/// Training images per run of a smoke test, the report's and the sweeps'.
 pub const QUICK_IMAGES: usize = 2000;
 /// Seed of the identity test's noise and shuffled digits.
 const PROBE_SEED: u64 = 0x1d_e4_71_7e;

@@ -1,5 +1,5 @@
-//! Using a trained run without retraining: loading its model, reconstructing images, reading
-//! its weights and its logged losses.
+//! Using a trained run without retraining: loading its model, describing it, encoding and
+//! reconstructing images.
 
 use std::path::{Path, PathBuf};
 

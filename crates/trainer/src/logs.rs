@@ -1,7 +1,8 @@
 //! The learner's per-batch metric logs, `<run>/train/epoch-N/Loss.log` and `valid/…`, in Burn's
 //! own format (one serialized entry per line). Burn's `FileMetricLogger` panics when a write
 //! fails; this one stops training with an error naming the file (a full disk, say), so that the
-//! checkpoints written so far stay the run's last word and `--resume` continues once there is room.
+//! checkpoints written so far stay the run's last word and a resume continues once there is room.
+//! Also the learner's application log (`experiment.log`), installed without Burn's panic hook.
 
 use std::collections::HashMap;
 use std::fs::File;

@@ -105,7 +105,7 @@ impl std::fmt::Display for Owner {
     }
 }
 
-/// Checks that a run of the user's own (a `--name`, or a config file's stem) does not take a
+/// Checks that a run of the user's own (a name the user chose, or a config file's stem) does not take a
 /// directory that a study case, the report or a comparison owns. `case` and `seed` are the
 /// study case and seed being trained: case N's own names (`caseN`, and `caseN-seedK` for seed K)
 /// are theirs.

@@ -80,7 +80,7 @@ pub struct Report {
     pub calibration: analysis::CalibrationSummary,
     /// One row per available run, cases first.
     pub cases: Vec<CaseReport>,
-    /// Planned runs that were not available (with `--reuse`).
+    /// Planned runs that were not available (when only finished runs are reused).
     pub missing: Vec<String>,
     /// Linear-probe accuracy on raw pixels, for reference.
     pub pixel_probe_accuracy: f64,

@@ -1,5 +1,5 @@
 //! The report's runs: trains what is missing (after checking every run first), or, with
-//! `--reuse`, takes the finished ones; and refuses to pool seeds of different experiments.
+//! reuse only, takes the finished ones; and refuses to pool seeds of different experiments.
 
 use std::path::{Path, PathBuf};
 

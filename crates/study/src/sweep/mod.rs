@@ -29,7 +29,7 @@ use crate::measuring::{Measuring, RunNumbers, machine_description};
 use trainer::events::{Event, Job, JobRun};
 use trainer::training::Outcome;
 
-/// Training images per point in `--quick` mode.
+/// Training images per point of a quick (smoke-test) sweep.
 pub use crate::measuring::QUICK_IMAGES;
 /// The sweep's data file, in the sweep directory.
 pub const SWEEP_JSON: &str = "sweep.json";
