@@ -229,21 +229,23 @@ fn fine_tuning(report: &Report) -> Option<Judged> {
     let (pm, ps) = mean_and_spread(&ft.pretrained);
     let (rm, rs) = mean_and_spread(&ft.random);
     let verdict = if pm - rm > ps + rs {
-        Verdict::supported("supported at this budget")
+        Verdict::supported("supported at this budget: the means differ by more than their two sds")
     } else if rm - pm > ps + rs {
-        Verdict::not_supported("not supported: random starts do better")
+        Verdict::not_supported("not supported at this budget: random starts do better by more than the two sds")
     } else {
-        Verdict::not_supported("not supported: the difference is within the seeds' spread")
+        Verdict::not_supported("not supported at this budget: the difference is within the two sds")
     };
     Some((
         "An autoencoder's weights are a better initialisation than random values for a deeper network.".into(),
         format!(
-            "{}: {:.2} ± {:.2} % vs random {:.2} ± {:.2} %",
+            "{} (seed 0) as the start: {:.2} ± {:.2} % vs random {:.2} ± {:.2} % (mean ± sd over {} fine-tuning seeds, {} epochs)",
             ft.source,
             100.0 * pm,
             100.0 * ps,
             100.0 * rm,
-            100.0 * rs
+            100.0 * rs,
+            ft.pretrained.len(),
+            ft.epochs
         ),
         verdict,
     ))
@@ -310,9 +312,9 @@ mod tests {
         let no = |t: &str| Verdict::not_supported(&format!("not supported: {t}"));
         assert_eq!(
             all(&[yes("a"), yes("b"), yes("c")]),
-            "supported: a (3 of 3 seeds)"
+            "supported: a (the verdict of 3 of 3 seeds; seed 0's numbers)"
         );
-        assert_eq!(all(&[no("x"), no("y")]), "not supported: x (2 of 2 seeds)");
+        assert_eq!(all(&[no("x"), no("y")]), "not supported: x (the verdict of 2 of 2 seeds; seed 0's numbers)");
         assert_eq!(
             all(&[yes("a"), no("b"), yes("c")]),
             "mixed: supported in 2 of 3 seeds"

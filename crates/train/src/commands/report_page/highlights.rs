@@ -54,7 +54,7 @@ fn row(report: &Report, c: &CaseReport) -> Vec<String> {
         format!("{} ({})", c.name, c.summary),
         across(report, c, |c| c.numbers.test_mse, mse),
         across(report, c, |c| c.numbers.mean_output / c.numbers.mean_target, ratio2),
-        mse(c.numbers.pca_mse),
+        across(report, c, |c| c.numbers.pca_mse, mse),
         format!(
             "{}: {}",
             across(report, c, |c| c.numbers.identity_ratio(), ratio1),

@@ -211,6 +211,9 @@ fn figure_caption(file: &str, noised: bool) -> &'static str {
             "hidden codes of the test images on their first two principal components, coloured by digit"
         }
         "noised.png" => "noised training inputs",
+        "structure.png" => {
+            "structure ratio of the w1 tiles, live and dead units apart, beside the initial weights' (noise)"
+        }
         _ => "figure",
     }
 }
@@ -231,8 +234,8 @@ fn baselines(report: &Report, page: &mut Page) {
             c.name.clone(),
             across(report, c, |c| c.numbers.test_mse, mse),
             c.numbers.pca_components.to_string(),
-            mse(c.numbers.pca_mse),
-            mse(c.numbers.mean_image_mse),
+            across(report, c, |c| c.numbers.pca_mse, mse),
+            across(report, c, |c| c.numbers.mean_image_mse, mse),
             across(report, c, |c| c.numbers.identity_mse, mse),
         ]
     });
