@@ -407,17 +407,30 @@ fn jobs_plans_and_locks_refuse_what_they_cannot_do_safely() {
     let dir = scratch();
     let root = dir.path().join("artifacts");
     // --reuse trains nothing, so it takes no --jobs; --break-lock is never written into a plan.
-    let reuse = subcommand("report").args(["--quick", "--reuse", "--jobs", "2"]).artifacts(&root);
+    let reuse = subcommand("report")
+        .args(["--quick", "--reuse", "--jobs", "2"])
+        .artifacts(&root);
     assert_usage_error(&reuse.output(), "--jobs");
     let plan = dir.path().join("plan.txt");
     let broken = quick_sweep(&root, &["--break-lock", "--plan", arg(&plan)]);
     assert_usage_error(&broken.output(), "--plan");
     // A FIFO where the plan goes is refused, even with --overwrite.
     let fifo = dir.path().join("fifo");
-    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
     let out = quick_sweep(&root, &["--plan", arg(&fifo), "--overwrite"]).output();
     assert_usage_error(&out, "not a regular file");
-    assert!(std::fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
+    assert!(
+        std::fs::symlink_metadata(&fifo)
+            .unwrap()
+            .file_type()
+            .is_fifo()
+    );
 
     // A lock that is a link: refused, its target untouched.
     let run = "sweep-case7-h16-e1-n2000";
@@ -430,9 +443,16 @@ fn jobs_plans_and_locks_refuse_what_they_cannot_do_safely() {
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me");
     // Text that is no lock record is not taken for another machine's lock.
     std::fs::remove_file(root.join(run).join(".lock")).unwrap();
-    std::fs::write(root.join(run).join(".lock"), "hello world on the moon\n\x1b[31m").unwrap();
+    std::fs::write(
+        root.join(run).join(".lock"),
+        "hello world on the moon\n\x1b[31m",
+    )
+    .unwrap();
     let said = quick_sweep(&root, &["--run", run]).stdout();
-    assert!(said.contains(&format!("{run}: trained to epoch 1")), "{said}");
+    assert!(
+        said.contains(&format!("{run}: trained to epoch 1")),
+        "{said}"
+    );
 
     // The job's process killed outright: its runs' processes stop too (after their step).
     let long = dir.path().join("long");
@@ -450,6 +470,9 @@ fn jobs_plans_and_locks_refuse_what_they_cannot_do_safely() {
 
 /// How many processes train a run under `root` (`--run` in their command line).
 fn running_runs(root: &Path) -> usize {
-    let out = Command::new("pgrep").args(["-f", &format!("{}.*--run", root.display())]).output().unwrap();
+    let out = Command::new("pgrep")
+        .args(["-f", &format!("{}.*--run", root.display())])
+        .output()
+        .unwrap();
     String::from_utf8_lossy(&out.stdout).lines().count()
 }

@@ -58,7 +58,10 @@ fn the_study_in_stock_burn_trains_and_prints_its_test_mse() {
         .output()
         .expect("the stock example is built by cargo test");
     let text = stdout_of_success(&out);
-    assert!(text.contains("case 7: ") && text.contains("; 1000 training images"), "{text}");
+    assert!(
+        text.contains("case 7: ") && text.contains("; 1000 training images"),
+        "{text}"
+    );
     let mse: f64 = text
         .lines()
         .find_map(|l| l.strip_prefix("test MSE "))

@@ -8,8 +8,8 @@ use rand::{RngExt, SeedableRng};
 use serde::Serialize;
 
 use crate::image_sets::{Images, mse};
-use crate::pca::Pca;
 use crate::liveness::{LiveAndDead, UnitTiles};
+use crate::pca::Pca;
 use crate::structure::{FilterStructure, FilterSummary};
 
 /// A pixel counts as active when at least this share of the training images light it up.
@@ -95,7 +95,9 @@ impl IdentityReading {
     /// `copies its input` or `learned digits, not a copy`, with the line that decides.
     pub fn describe(self) -> String {
         match self {
-            IdentityReading::Copies => format!("copies its input (noise ÷ digit error below {COPIES_BELOW})"),
+            IdentityReading::Copies => {
+                format!("copies its input (noise ÷ digit error below {COPIES_BELOW})")
+            }
             IdentityReading::LearnedDigits => {
                 format!("learned digits, not a copy (noise ÷ digit error {COPIES_BELOW} or more)")
             }
@@ -242,9 +244,11 @@ pub fn measure(
 /// Hidden units of `model` whose code is never above 0 on `inputs`: they pass nothing on (a dead
 /// ReLU unit; a Sigmoid unit is always above 0).
 pub fn dead_units(model: &Autoencoder, inputs: &Images) -> usize {
-    crate::liveness::unit_peaks(model, inputs).iter().filter(|&&peak| peak <= 0.0).count()
+    crate::liveness::unit_peaks(model, inputs)
+        .iter()
+        .filter(|&&peak| peak <= 0.0)
+        .count()
 }
-
 
 #[cfg(test)]
 pub(crate) mod tests {

@@ -4,11 +4,11 @@
 //! inside: interpolations, hidden units, nearest digits.
 
 mod calibration;
+mod case_numbers;
 mod code_map;
 mod image_sets;
 mod interpolation;
 mod liveness;
-mod case_numbers;
 mod nearest;
 mod pca;
 mod probe;
@@ -16,23 +16,24 @@ mod stats;
 mod structure;
 mod units;
 
-pub use code_map::{CodeMap, CodeMapSummary, code_rows, nearest_mean_accuracy};
-pub use image_sets::{Images, mse, to_rows};
-pub use interpolation::{mixing_weights, through_codes, through_components, through_pixels};
 pub use calibration::{
     CALIBRATION_COMPONENTS, Calibration, CalibrationSummary, KnownTiles, NOISE_BELOW_THRESHOLD,
     share_below,
 };
-pub use liveness::{LiveAndDead, UnitGroup, UnitTiles, relative_change};
 pub use case_numbers::{
-    ACTIVE_PIXEL_SHARE, Against, COPIES_BELOW, CaseNumbers, IDENTITY_TEST_IMAGES,
-    IdentityProbes, IdentityReading, TestSet, active_pixels, dead_units, measure,
+    ACTIVE_PIXEL_SHARE, Against, COPIES_BELOW, CaseNumbers, IDENTITY_TEST_IMAGES, IdentityProbes,
+    IdentityReading, TestSet, active_pixels, dead_units, measure,
 };
+pub use code_map::{CodeMap, CodeMapSummary, code_rows, nearest_mean_accuracy};
+pub use image_sets::{Images, mse, to_rows};
+pub use interpolation::{mixing_weights, through_codes, through_components, through_pixels};
+pub use liveness::{LiveAndDead, UnitGroup, UnitTiles, relative_change};
 pub use nearest::{ByteRows, Element, Neighbour, nearest};
 pub use pca::{Pca, centred_covariance, principal_components};
 pub use probe::{Classifier, Labelled, fit, study_linear};
 pub use stats::mean_and_spread;
 pub use structure::{
-    FilterStructure, FilterSummary, masked_structure_ratio, median, quantile, ratios, roughness, structure_ratio,
+    FilterStructure, FilterSummary, masked_structure_ratio, median, quantile, ratios, roughness,
+    structure_ratio,
 };
 pub use units::{ALONE_PERCENTILE, UnitActivity, unit_activity, unit_alone};

@@ -61,7 +61,11 @@ impl UnitTiles {
         let (w1, w2t) = (model.encoder_filters(), model.decoder_filters());
         let moved = |now: &[Vec<f32>], start: Option<Vec<Vec<f32>>>| -> Vec<f64> {
             match start {
-                Some(start) => now.iter().zip(&start).map(|(a, b)| relative_change(a, b)).collect(),
+                Some(start) => now
+                    .iter()
+                    .zip(&start)
+                    .map(|(a, b)| relative_change(a, b))
+                    .collect(),
                 None => vec![f64::NAN; now.len()],
             }
         };
@@ -137,11 +141,23 @@ mod tests {
         let model = AutoencoderConfig::new(6, Activation::Relu).init(&device);
         // Units 0 and 1 can never fire on inputs in [0, 1]: their weights and biases are ≤ 0.
         let mut initial = model.clone();
-        let weight: Vec<f32> = initial.encoder.weight.val().into_data().try_to_vec().unwrap();
+        let weight: Vec<f32> = initial
+            .encoder
+            .weight
+            .val()
+            .into_data()
+            .try_to_vec()
+            .unwrap();
         let dead: Vec<f32> = weight
             .iter()
             .enumerate()
-            .map(|(i, &w)| if i % 6 < 2 { -w.abs() - 0.1 } else { w.abs() + 0.1 })
+            .map(|(i, &w)| {
+                if i % 6 < 2 {
+                    -w.abs() - 0.1
+                } else {
+                    w.abs() + 0.1
+                }
+            })
             .collect();
         initial.encoder.weight = burn::module::Param::from_tensor(Tensor::from_data(
             TensorData::new(dead, [784, 6]),
@@ -155,7 +171,11 @@ mod tests {
         assert_eq!((groups.live.units, groups.dead.units), (4, 2));
         // Against the other start, every unit moved.
         let units = UnitTiles::of(&initial, Some(&model), &inputs, &[true; 784]);
-        assert!(units.w1_moved.iter().all(|&m| m > 0.1), "{:?}", units.w1_moved);
+        assert!(
+            units.w1_moved.iter().all(|&m| m > 0.1),
+            "{:?}",
+            units.w1_moved
+        );
         let unknown = UnitTiles::of(&initial, None, &inputs, &[true; 784]);
         assert!(unknown.live_and_dead(0.9).live.w1_moved.is_nan());
         assert_eq!(relative_change(&[2.0, 0.0], &[1.0, 0.0]), 1.0);

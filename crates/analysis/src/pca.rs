@@ -98,8 +98,8 @@ impl Pca {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::image_sets::mse;
     use crate::case_numbers::tests::images;
+    use crate::image_sets::mse;
     use rand::{RngExt, SeedableRng};
 
     #[test]

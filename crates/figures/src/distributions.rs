@@ -43,7 +43,9 @@ pub fn shares(values: &[f64], range: (f64, f64), bins: usize) -> Vec<f64> {
     let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
     let width = (range.1 - range.0) / counts.len() as f64;
     for v in &finite {
-        let bin = ((v - range.0) / width).floor().clamp(0.0, (counts.len() - 1) as f64);
+        let bin = ((v - range.0) / width)
+            .floor()
+            .clamp(0.0, (counts.len() - 1) as f64);
         counts[bin as usize] += 1;
     }
     let total = finite.len().max(1) as f64;
@@ -62,7 +64,10 @@ pub fn distribution_chart(chart: &DistributionChart) -> Result<RgbImage, String>
     }
     let (lo, hi) = chart.range;
     let width = (hi - lo) / chart.bins.max(1) as f64;
-    let all: Vec<Vec<f64>> = sets.iter().map(|d| shares(&d.values, chart.range, chart.bins)).collect();
+    let all: Vec<Vec<f64>> = sets
+        .iter()
+        .map(|d| shares(&d.values, chart.range, chart.bins))
+        .collect();
     // Head room for the legend (top right, a line per set) above the highest bar.
     let head_room = 1.15 + 0.1 * sets.len() as f64;
     let top = all.iter().flatten().fold(0.0f64, |a, &b| a.max(b)) * head_room;
@@ -89,7 +94,9 @@ pub fn distribution_chart(chart: &DistributionChart) -> Result<RgbImage, String>
             plot.draw_series(std::iter::once(DashedPathElement::new(line, 3, 3, style)))
                 .map_err(|e| e.to_string())?
                 .label(label.clone())
-                .legend(move |(x, y)| DashedPathElement::new([(x, y), (x + LEGEND_SAMPLE, y)], 3, 3, style));
+                .legend(move |(x, y)| {
+                    DashedPathElement::new([(x, y), (x + LEGEND_SAMPLE, y)], 3, 3, style)
+                });
         }
         for (i, (set, shares)) in sets.iter().zip(&all).enumerate() {
             let color = TABLEAU_10[i % CURVE_COLORS];
@@ -103,17 +110,22 @@ pub fn distribution_chart(chart: &DistributionChart) -> Result<RgbImage, String>
             outline.push((hi, 0.0));
             let label = format!("{} ({})", set.label, set.values.len());
             let drawn = match set.dashed {
-                true => plot.draw_series(std::iter::once(DashedPathElement::new(outline, DASH.0, DASH.1, style))),
+                true => plot.draw_series(std::iter::once(DashedPathElement::new(
+                    outline, DASH.0, DASH.1, style,
+                ))),
                 false => plot.draw_series(std::iter::once(PathElement::new(outline, style))),
             };
             let dashed = set.dashed;
-            drawn.map_err(|e| e.to_string())?.label(label).legend(move |(x, y)| {
-                let sample = [(x, y), (x + LEGEND_SAMPLE, y)];
-                match dashed {
-                    true => DashedPathElement::new(sample, DASH.0, DASH.1, style).into_dyn(),
-                    false => PathElement::new(sample, style).into_dyn(),
-                }
-            });
+            drawn
+                .map_err(|e| e.to_string())?
+                .label(label)
+                .legend(move |(x, y)| {
+                    let sample = [(x, y), (x + LEGEND_SAMPLE, y)];
+                    match dashed {
+                        true => DashedPathElement::new(sample, DASH.0, DASH.1, style).into_dyn(),
+                        false => PathElement::new(sample, style).into_dyn(),
+                    }
+                });
         }
         draw_legend(&mut plot)
     })
@@ -137,15 +149,26 @@ mod tests {
             range: (0.0, 1.2),
             bins: 24,
             distributions: vec![
-                Distribution { label: "noise".into(), values: vec![0.9, 1.0, 1.05], dashed: true },
-                Distribution { label: "live".into(), values: vec![0.3, 0.5], dashed: false },
+                Distribution {
+                    label: "noise".into(),
+                    values: vec![0.9, 1.0, 1.05],
+                    dashed: true,
+                },
+                Distribution {
+                    label: "live".into(),
+                    values: vec![0.3, 0.5],
+                    dashed: false,
+                },
             ],
             threshold: Some((0.85, "threshold".into())),
             size: (640, 400),
         };
         let image = distribution_chart(&chart).unwrap();
         assert_eq!(image.dimensions(), (640, 400));
-        let empty = DistributionChart { distributions: Vec::new(), ..chart };
+        let empty = DistributionChart {
+            distributions: Vec::new(),
+            ..chart
+        };
         assert!(distribution_chart(&empty).is_err());
     }
 }

@@ -124,7 +124,15 @@ fn study_init_is_normal_with_zero_bias() {
         (std / expected - 1.0).abs() < 0.01,
         "std {std}, expected {expected}"
     );
-    let b = model.encoder.bias.as_ref().unwrap().val().into_data().try_to_vec::<f32>().unwrap();
+    let b = model
+        .encoder
+        .bias
+        .as_ref()
+        .unwrap()
+        .val()
+        .into_data()
+        .try_to_vec::<f32>()
+        .unwrap();
     assert!(b.iter().all(|&v| v == 0.0));
     let w2 = values(model.decoder.weight.val());
     let std2 = (w2.iter().map(|&v| (v as f64).powi(2)).sum::<f64>() / w2.len() as f64).sqrt();
@@ -139,7 +147,15 @@ fn study_init_is_normal_with_zero_bias() {
         .init(&device);
     let w = values(burn.encoder.weight.val());
     assert!(w.iter().all(|&v| v.abs() <= expected as f32 + 1e-6));
-    let b = burn.encoder.bias.as_ref().unwrap().val().into_data().try_to_vec::<f32>().unwrap();
+    let b = burn
+        .encoder
+        .bias
+        .as_ref()
+        .unwrap()
+        .val()
+        .into_data()
+        .try_to_vec::<f32>()
+        .unwrap();
     assert!(b.iter().any(|&v| v != 0.0));
 }
 

@@ -4,9 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::study_error::{Error, Result};
 use trainer::backend::Backend;
 use trainer::config::TrainingConfig;
-use crate::study_error::{Error, Result};
 use trainer::events::{Event, Job, JobRun, Left, Sink, epoch_units};
 use trainer::run_dir::{Plan, Start, check_start};
 use trainer::training::{Outcome, RunOptions, train};

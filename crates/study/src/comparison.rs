@@ -6,12 +6,12 @@ use std::path::Path;
 use burn::prelude::*;
 use serde::Serialize;
 
+use crate::study_error::Result;
 use trainer::backend::Backend;
 use trainer::checkpoint::{self, CHECKPOINT_DIR};
 use trainer::config::TrainingConfig;
-use trainer::events::{Event, Sink};
 use trainer::epochs::{EPOCHS_CSV, EpochRecord, read_epochs};
-use crate::study_error::Result;
+use trainer::events::{Event, Sink};
 use trainer::run_dir::Start;
 use trainer::training::{RunOptions, train};
 

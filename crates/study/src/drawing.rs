@@ -12,10 +12,10 @@ use figures::{
     ChartOptions, LossCurves, TileGrid, TileScale, digit_scatter, loss_chart, with_caption,
 };
 
-use trainer::origin::Origin;
 use crate::study_error::{Error, Result};
 use trainer::files::{file_error, write_atomic};
 use trainer::inference::{ModelChoice, TrainedRun, pairs, sample_indices};
+use trainer::origin::Origin;
 
 use crate::loss_logs::logged_losses;
 
@@ -137,7 +137,8 @@ pub fn default_place(run: &TrainedRun, choice: &ModelChoice) -> (PathBuf, String
 /// Records that the figures in `dir` show the model whose SHA-256 is `model_hash`.
 pub fn stamp_figures(dir: &Path, model_hash: &str) -> Result<()> {
     let path = dir.join(FIGURES_STAMP);
-    write_atomic(&path, format!("{model_hash}\n").as_bytes()).map_err(|e| file_error(&path, e).into())
+    write_atomic(&path, format!("{model_hash}\n").as_bytes())
+        .map_err(|e| file_error(&path, e).into())
 }
 
 /// Whether the figures in `dir` were drawn from the model whose SHA-256 is `model_hash`.
@@ -409,11 +410,13 @@ fn loss_figure(curves: &[LossCurves], title: &str, log_y: bool) -> Result<Dynami
 }
 
 /// Writes `image` to `path` as PNG (atomically).
-pub fn write_png(path: &Path, image: &figures::image::DynamicImage) -> crate::study_error::Result<()> {
+pub fn write_png(
+    path: &Path,
+    image: &figures::image::DynamicImage,
+) -> crate::study_error::Result<()> {
     let bytes = figures::encode_png(image).map_err(|e| Error::Figure(e.to_string()))?;
     write_atomic(path, &bytes).map_err(|e| file_error(path, e).into())
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -156,7 +156,13 @@ impl Measuring {
             active: &self.active,
             threshold: self.calibration.threshold,
         };
-        let numbers = measure(&run.model, initial.as_ref(), &dropout_model, &test, &against);
+        let numbers = measure(
+            &run.model,
+            initial.as_ref(),
+            &dropout_model,
+            &test,
+            &against,
+        );
         self.cpu.seed(config.seed);
         let codes = (
             run.model.codes(&self.train_images.pixels),
@@ -172,7 +178,12 @@ impl Measuring {
 /// The structure measure calibrated: noise from the initial weights of case 1 (seed 0, both
 /// layers: 2000 tiles), structure from the first principal components of the training digits
 /// and from the identity test's clean digits.
-fn calibrate(cpu: &Device, pca: &Pca, probes: &IdentityProbes, active: &[bool]) -> Result<Calibration> {
+fn calibrate(
+    cpu: &Device,
+    pca: &Pca,
+    probes: &IdentityProbes,
+    active: &[bool],
+) -> Result<Calibration> {
     let case1 = trainer::cases::case(1)?;
     let start = initial_model(&case1, cpu).valid();
     let mut noise = start.encoder_filters();

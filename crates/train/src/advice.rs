@@ -3,12 +3,12 @@
 
 use std::path::Path;
 
-use weights::OutputError;
 use trainer::config::TrainingConfig;
 use trainer::layout::PROVENANCE_FILE;
 use trainer::names::NameError;
 use trainer::run_dir::{RunError, Setting};
 use trainer::training::Stopped;
+use weights::OutputError;
 use weights::Provenance;
 
 use crate::exit::{Signalled, Usage};

@@ -47,8 +47,14 @@ pub fn train_all(p: &Parallel, runs: &[JobRun]) -> anyhow::Result<()> {
     std::fs::create_dir_all(&p.logs)
         .map_err(|e| anyhow::anyhow!("{}: cannot create ({e})", p.logs.display()))?;
     let job = p.job;
-    p.events.event(&Event::JobPlanned { job, runs: runs.to_vec() });
-    let mut queue: Vec<usize> = (0..runs.len()).filter(|&i| runs[i].epochs_left() > 0).rev().collect();
+    p.events.event(&Event::JobPlanned {
+        job,
+        runs: runs.to_vec(),
+    });
+    let mut queue: Vec<usize> = (0..runs.len())
+        .filter(|&i| runs[i].epochs_left() > 0)
+        .rev()
+        .collect();
     let threads = threads_each(p.jobs).to_string();
     let stop = crate::interrupt::stop_requests();
     let (mut running, mut failed): (Vec<Running>, Vec<(String, String)>) = (Vec::new(), Vec::new());
@@ -67,7 +73,10 @@ pub fn train_all(p: &Parallel, runs: &[JobRun]) -> anyhow::Result<()> {
                 None => still.push(r),
                 Some(status) if status.success() => {}
                 Some(_) if stop.requested() => {}
-                Some(status) => failed.push((runs[r.index].name.clone(), why(status, &log_of(p, &runs[r.index].name)))),
+                Some(status) => failed.push((
+                    runs[r.index].name.clone(),
+                    why(status, &log_of(p, &runs[r.index].name)),
+                )),
             }
         }
         running = still;
@@ -122,7 +131,11 @@ fn start(p: &Parallel, name: &str, threads: &str, index: usize) -> anyhow::Resul
     // A second stop, which ends this process at once, ends the run's process too.
     crate::interrupt::also_stop(child.id());
     let epochs_seen = read_epochs(&p.root.join(name).join(EPOCHS_CSV)).len();
-    Ok(Running { index, child, epochs_seen })
+    Ok(Running {
+        index,
+        child,
+        epochs_seen,
+    })
 }
 
 /// Makes the run's process stop (SIGTERM: after its current step, checkpoints kept) when this
@@ -156,7 +169,11 @@ fn follow(p: &Parallel, runs: &[JobRun], running: &mut [Running]) {
         };
         for record in rows.iter().skip(r.epochs_seen) {
             let (run, record) = (run.name.clone(), record.clone());
-            p.events.event(&Event::Epoch { run, record, epochs });
+            p.events.event(&Event::Epoch {
+                run,
+                record,
+                epochs,
+            });
         }
         r.epochs_seen = r.epochs_seen.max(rows.len());
     }
@@ -197,7 +214,12 @@ fn why(status: std::process::ExitStatus, log: &Path) -> String {
         }
         None => std::fs::read_to_string(log)
             .ok()
-            .and_then(|text| text.lines().rev().find(|l| !l.trim().is_empty()).map(str::to_string))
+            .and_then(|text| {
+                text.lines()
+                    .rev()
+                    .find(|l| !l.trim().is_empty())
+                    .map(str::to_string)
+            })
             .map(|line| line.trim_start_matches("error: ").to_string())
             .unwrap_or_else(|| "no output".into()),
     };
@@ -239,7 +261,14 @@ pub fn before_measuring(
                 job.jobs
             );
         }
-        let parallel = Parallel { job: kind, jobs: job.jobs, command, root, logs, events };
+        let parallel = Parallel {
+            job: kind,
+            jobs: job.jobs,
+            command,
+            root,
+            logs,
+            events,
+        };
         train_all(&parallel, &runs()?)?;
     }
     Ok(Flow::Measure)
@@ -250,7 +279,11 @@ fn say_outcome(name: &str, outcome: &trainer::training::Outcome) {
     use trainer::training::Outcome;
     match outcome {
         Outcome::Trained { epochs, .. } => match epochs.last() {
-            Some(last) => crate::output::out!("{name}: trained to epoch {}; test MSE {:.5}", last.epoch, last.test_mse),
+            Some(last) => crate::output::out!(
+                "{name}: trained to epoch {}; test MSE {:.5}",
+                last.epoch,
+                last.test_mse
+            ),
             None => crate::output::out!("{name}: finished"),
         },
         Outcome::AlreadyFinished { epochs } => crate::output::out!(
@@ -265,10 +298,19 @@ fn say_outcome(name: &str, outcome: &trainer::training::Outcome) {
 
 /// Writes `file`: for every run with epochs left, the command that trains it alone, one per line
 /// (the binary's absolute path and every path absolute: runnable from anywhere that sees them).
-fn write_plan(file: &Path, overwrite: bool, command: &[String], runs: &[JobRun]) -> anyhow::Result<()> {
+fn write_plan(
+    file: &Path,
+    overwrite: bool,
+    command: &[String],
+    runs: &[JobRun],
+) -> anyhow::Result<()> {
     let kind = std::fs::symlink_metadata(file).ok().map(|m| m.file_type());
     if let Some(kind) = kind.filter(|k| !k.is_file() && !k.is_symlink()) {
-        let what = if kind.is_dir() { "a directory" } else { "not a regular file" };
+        let what = if kind.is_dir() {
+            "a directory"
+        } else {
+            "not a regular file"
+        };
         return Err(crate::exit::usage(format!(
             "--plan {}: is {what}; --plan writes a regular file of its own",
             file.display()
@@ -295,7 +337,8 @@ fn write_plan(file: &Path, overwrite: bool, command: &[String], runs: &[JobRun])
     if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| trainer::files::file_error(dir, e))?;
     }
-    trainer::files::write_atomic(file, text.as_bytes()).map_err(|e| trainer::files::file_error(file, e))?;
+    trainer::files::write_atomic(file, text.as_bytes())
+        .map_err(|e| trainer::files::file_error(file, e))?;
     let finished = runs.len() - todo.len();
     crate::output::out!(
         "wrote {} ({} to train, one command per line; {finished} finished); nothing was trained",

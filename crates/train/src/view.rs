@@ -9,9 +9,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use trainer::wording::count;
 use trainer::events::{Event, Events, Job, JobRun, Left, Phase, Sink};
 use trainer::wording::clock;
+use trainer::wording::count;
 
 /// Steps of a run's bar within one epoch.
 const EPOCH_STEPS: u64 = 100;
@@ -155,16 +155,35 @@ impl View {
     /// A step moves its run's bar; an epoch is a line, and moves the job.
     fn progress(&self, state: &mut State, event: &Event) {
         match event {
-            Event::Step { run, epoch, epochs, phase, done, total } => {
+            Event::Step {
+                run,
+                epoch,
+                epochs,
+                phase,
+                done,
+                total,
+            } => {
                 if let Some(bar) = self.run_bar(state, run, *epochs) {
                     let within = (*done as u64 * EPOCH_STEPS) / (*total).max(1) as u64;
                     bar.set_position((*epoch as u64 - 1) * EPOCH_STEPS + within.min(EPOCH_STEPS));
-                    let pass = if *phase == Phase::Train { "training" } else { "testing" };
+                    let pass = if *phase == Phase::Train {
+                        "training"
+                    } else {
+                        "testing"
+                    };
                     bar.set_message(format!("epoch {epoch}/{epochs} {pass}"));
                 }
             }
-            Event::Epoch { run, record, epochs } => {
-                let who = if self.concurrent { format!("{run}: ") } else { String::new() };
+            Event::Epoch {
+                run,
+                record,
+                epochs,
+            } => {
+                let who = if self.concurrent {
+                    format!("{run}: ")
+                } else {
+                    String::new()
+                };
                 self.line(
                     state,
                     format!(
@@ -229,16 +248,26 @@ impl View {
                         bar.set_prefix(prefix(*job).to_string());
                         bar
                     }
-                    _ => ProgressBar::with_draw_target(Some(units(total).max(1)), ProgressDrawTarget::hidden()),
+                    _ => ProgressBar::with_draw_target(
+                        Some(units(total).max(1)),
+                        ProgressDrawTarget::hidden(),
+                    ),
                 };
                 if self.bars && total > 0.0 {
                     bar.enable_steady_tick(Duration::from_millis(500));
                 }
                 let work = total > 0.0;
-                state.job = Some(JobState { job: *job, runs: runs.clone(), bar, work });
+                state.job = Some(JobState {
+                    job: *job,
+                    runs: runs.clone(),
+                    bar,
+                    work,
+                });
             }
             Event::JobRunStarted { index, .. } => {
-                let Some(job) = state.job.as_mut() else { return };
+                let Some(job) = state.job.as_mut() else {
+                    return;
+                };
                 let run = job.runs[*index].clone();
                 let what = match run.left {
                     Left::Train { epochs } => format!("training {}", count(epochs, "epoch")),
@@ -256,7 +285,8 @@ impl View {
                     job.runs.len(),
                     run.name,
                 );
-                job.bar.set_message(format!("run {}/{} {}", index + 1, job.runs.len(), run.name));
+                job.bar
+                    .set_message(format!("run {}/{} {}", index + 1, job.runs.len(), run.name));
                 self.line(state, line);
                 // The run's own bar from its start (a run in a process of its own tells no steps).
                 let (done, epochs) = match run.left {
@@ -275,7 +305,9 @@ impl View {
     /// An epoch of run `run` done: the job moves, and off a terminal a line says where it is.
     fn job_epoch(&self, state: &mut State, run: &str) {
         let Some(job) = &state.job else { return };
-        let Some(index) = job.runs.iter().position(|r| r.name == run) else { return };
+        let Some(index) = job.runs.iter().position(|r| r.name == run) else {
+            return;
+        };
         job.bar.inc(units(job.runs[index].epoch_units));
         if self.bars {
             return;
@@ -298,7 +330,12 @@ impl View {
             job.bar.finish_and_clear();
         }
         match event {
-            Event::MeasuringStarted { job, runs, train_images, test_images } => self.line(
+            Event::MeasuringStarted {
+                job,
+                runs,
+                train_images,
+                test_images,
+            } => self.line(
                 state,
                 format!(
                     "{} measuring {} on {train_images} training / {test_images} test images",
@@ -306,12 +343,19 @@ impl View {
                     count(*runs, "run")
                 ),
             ),
-            Event::Measuring { job, index, of, name } => {
-                self.line(state, format!("{} measuring run {index}/{of} {name}", prefix(*job)))
-            }
-            Event::FineTuning { source, seed } => {
-                self.line(state, format!("report: fine-tuning from {source} vs random, seed {seed}"))
-            }
+            Event::Measuring {
+                job,
+                index,
+                of,
+                name,
+            } => self.line(
+                state,
+                format!("{} measuring run {index}/{of} {name}", prefix(*job)),
+            ),
+            Event::FineTuning { source, seed } => self.line(
+                state,
+                format!("report: fine-tuning from {source} vs random, seed {seed}"),
+            ),
             _ => {}
         }
     }

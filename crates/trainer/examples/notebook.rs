@@ -22,7 +22,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let quiet = args.iter().any(|a| a == "--quiet");
     let mut args = args.iter().filter(|a| *a != "--quiet");
     let scratch = tempfile::tempdir()?;
-    let root = args.next().map_or_else(|| scratch.path().to_path_buf(), PathBuf::from);
+    let root = args
+        .next()
+        .map_or_else(|| scratch.path().to_path_buf(), PathBuf::from);
     let mut config = case(7)?;
     if let Some(epochs) = args.next() {
         config.epochs = epochs.parse()?;
@@ -46,7 +48,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .collect();
     if !quiet {
         for e in &epochs {
-            println!("epoch {}: train loss {:.5}, test MSE {:.5}", e.epoch, e.train_loss, e.test_mse);
+            println!(
+                "epoch {}: train loss {:.5}, test MSE {:.5}",
+                e.epoch, e.train_loss, e.test_mse
+            );
         }
         if let Outcome::Trained { model_path, .. } = outcome {
             println!("model: {}", model_path.display());

@@ -113,8 +113,14 @@ impl Backend {
     /// What the device is, for logs: the wgpu adapter and driver, or the CPU backend's name.
     pub fn describe(self) -> String {
         match self {
-            Backend::Flex => format!("flex on CPU ({})", crate::wording::count(cpu_threads(), "thread")),
-            Backend::Ndarray => format!("ndarray on CPU ({})", crate::wording::count(cpu_threads(), "thread")),
+            Backend::Flex => format!(
+                "flex on CPU ({})",
+                crate::wording::count(cpu_threads(), "thread")
+            ),
+            Backend::Ndarray => format!(
+                "ndarray on CPU ({})",
+                crate::wording::count(cpu_threads(), "thread")
+            ),
             #[cfg(feature = "cuda")]
             Backend::Cuda => "cuda on GPU 0".to_string(),
             wgpu_based => match wgpu_adapter() {

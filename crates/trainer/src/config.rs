@@ -10,8 +10,8 @@ use model::{Activation, AutoencoderConfig};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ConfigError, Error, Result};
-use crate::wording::count;
 use crate::files::{file_error, write_atomic};
+use crate::wording::count;
 
 pub use crate::layout::CONFIG_FILE;
 
@@ -178,7 +178,11 @@ impl TrainingConfig {
     /// The test set of this run alone (noised with its own masks), without the training set.
     pub fn test_set(&self, data_dir: &Path) -> Result<NoisedMnist> {
         let test = Mnist::load(data_dir, Split::Test)?;
-        Ok(NoisedMnist::new(test, self.noise, data::test_noise_seed(self.seed)))
+        Ok(NoisedMnist::new(
+            test,
+            self.noise,
+            data::test_noise_seed(self.seed),
+        ))
     }
 
     /// Training images per epoch: the limit, or the whole training split.
@@ -275,7 +279,6 @@ pub fn activation_name(activation: Activation) -> &'static str {
         Activation::Sigmoid => "sigmoid",
     }
 }
-
 
 #[cfg(test)]
 mod tests {

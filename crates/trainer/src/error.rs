@@ -4,8 +4,8 @@
 
 use std::path::PathBuf;
 
-use crate::stop::Stopped;
 use crate::layout::{CHECKPOINT_DIR, EPOCHS_CSV, MODEL_FILE};
+use crate::stop::Stopped;
 
 /// `From` a run's configuration, data and refusal errors for an error type `$error` that wraps
 /// a run's failure as `$error::Run(trainer::Error)` (the study's and the weights' errors), so that
@@ -121,9 +121,6 @@ pub enum Error {
         what: String,
     },
 }
-
-
-
 
 /// Why a case file or a saved configuration is not valid: where (the file, the line, the field)
 /// and what is allowed.

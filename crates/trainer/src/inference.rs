@@ -133,4 +133,3 @@ pub fn pairs(set: &NoisedMnist, indices: &[usize]) -> (Vec<Vec<f32>>, Vec<Vec<f3
         .map(|&i| (set.input(i), set.clean().pixels(i)))
         .unzip()
 }
-

@@ -41,9 +41,16 @@ impl RunLock {
         std::fs::create_dir_all(dir)
             .map_err(|e| file_error(dir, "cannot create the artifacts directory", e))?;
         let path = dir.join(LOCK_FILE);
-        if let Some(meta) = std::fs::symlink_metadata(&path).ok().filter(|m| !m.file_type().is_file()) {
+        if let Some(meta) = std::fs::symlink_metadata(&path)
+            .ok()
+            .filter(|m| !m.file_type().is_file())
+        {
             // A link is never followed: the lock's record would be written into its target.
-            let kind = if meta.file_type().is_symlink() { "a link" } else { "not a regular file" };
+            let kind = if meta.file_type().is_symlink() {
+                "a link"
+            } else {
+                "not a regular file"
+            };
             return Err(Error::File {
                 path,
                 what: format!("the lock file is {kind}; remove it if no process writes this run"),
@@ -243,8 +250,14 @@ mod tests {
         let record = "pid 4242 on node-17, started 2026-12-01 10:00:00 UTC";
         std::fs::write(dir.join(LOCK_FILE), record).unwrap();
         let e = RunLock::acquire(&dir).unwrap_err().to_string();
-        assert!(e.contains("pid 4242 on node-17") && e.contains("another machine"), "{e}");
-        assert_eq!(std::fs::read_to_string(dir.join(LOCK_FILE)).unwrap(), record);
+        assert!(
+            e.contains("pid 4242 on node-17") && e.contains("another machine"),
+            "{e}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.join(LOCK_FILE)).unwrap(),
+            record
+        );
         let lock = RunLock::acquire_as(&dir, true).unwrap();
         assert_eq!(lock.took_over.as_deref(), Some(record));
         drop(lock);

@@ -7,8 +7,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::config::TrainingConfig;
-use crate::wording::count;
 use crate::layout::PROVENANCE_FILE;
+use crate::wording::count;
 
 /// Where an imported run's model came from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -90,9 +90,23 @@ mod tests {
     #[test]
     fn a_stop_after_the_last_epoch_names_no_epoch_beyond_it() {
         let ctrl_c = Some("Ctrl-C (SIGINT)".to_string());
-        let during = Stopped::Asked { reason: ctrl_c.clone(), during: Some(2), kept: 1 };
-        assert_eq!(during.to_string(), "stopped by Ctrl-C (SIGINT) during epoch 2; the checkpoint of epoch 1 is kept");
-        let after = Stopped::Asked { reason: ctrl_c, during: None, kept: 3 };
-        assert_eq!(after.to_string(), "stopped by Ctrl-C (SIGINT) after the last epoch, before the final model was written; the checkpoint of epoch 3 is kept");
+        let during = Stopped::Asked {
+            reason: ctrl_c.clone(),
+            during: Some(2),
+            kept: 1,
+        };
+        assert_eq!(
+            during.to_string(),
+            "stopped by Ctrl-C (SIGINT) during epoch 2; the checkpoint of epoch 1 is kept"
+        );
+        let after = Stopped::Asked {
+            reason: ctrl_c,
+            during: None,
+            kept: 3,
+        };
+        assert_eq!(
+            after.to_string(),
+            "stopped by Ctrl-C (SIGINT) after the last epoch, before the final model was written; the checkpoint of epoch 3 is kept"
+        );
     }
 }

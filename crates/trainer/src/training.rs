@@ -17,9 +17,9 @@ use crate::checkpoint::{self, AtomicFileCheckpointer, CHECKPOINT_DIR, KeepRecent
 use crate::config::TrainingConfig;
 use crate::epochs::{EPOCHS_CSV, EpochRecord};
 use crate::error::{Error, Result};
+use crate::events::{Event, Sink, no_events};
 use crate::files::check_free_space;
 use crate::lock::RunLock;
-use crate::events::{Event, Sink, no_events};
 use crate::logs::RunLogs;
 use crate::renderer::EpochLines;
 use crate::run_dir::{self, Found, Plan, Start};
@@ -143,7 +143,9 @@ pub fn train(config: &TrainingConfig, options: &RunOptions) -> Result<Outcome> {
     let found = Found::read(run_dir);
     for (epoch, why) in &found.skipped {
         let (epoch, why) = (*epoch, why.clone());
-        options.events.event(&Event::CheckpointSkipped { epoch, why });
+        options
+            .events
+            .event(&Event::CheckpointSkipped { epoch, why });
     }
     if let (Start::Resume { epochs: None }, Some(Ok(saved))) = (options.start, &found.config) {
         config.epochs = saved.epochs;
@@ -312,7 +314,10 @@ fn supervised(
         )));
     if start_epoch > 0 {
         let from = checkpoints.clone();
-        options.events.event(&Event::Resuming { epoch: start_epoch, from });
+        options.events.event(&Event::Resuming {
+            epoch: start_epoch,
+            from,
+        });
         training = training.checkpoint(start_epoch);
     }
     training

@@ -14,8 +14,8 @@ use npyz::WriterBuilder;
 use safetensors::SafeTensors;
 
 use crate::metadata::Described;
-use trainer::config::TrainingConfig;
 use crate::weights_error::{Error, OutputError, Result};
+use trainer::config::TrainingConfig;
 use trainer::files::{file_error, write_atomic, write_atomic_new};
 use trainer::inference::TrainedRun;
 
@@ -103,7 +103,11 @@ fn canonical(bytes: Vec<u8>) -> serde_json::Result<Vec<u8>> {
 
 /// The test inputs a run of `config` is measured on (noised as it noises them) as NumPy's `.npy`
 /// float32 `[10000, 784]`: what another framework needs to reproduce the run's test MSE.
-pub fn test_inputs_file(config: &TrainingConfig, data_dir: &Path, path: PathBuf) -> Result<ExportFile> {
+pub fn test_inputs_file(
+    config: &TrainingConfig,
+    data_dir: &Path,
+    path: PathBuf,
+) -> Result<ExportFile> {
     let test = config.test_set(data_dir)?;
     let n = test.len();
     let mut bytes = Vec::with_capacity(128 + n * INPUT_SIZE * 4);
@@ -146,14 +150,20 @@ impl ExportFile {
         };
         if !metadata.is_file() {
             return Err(refused(OutputError::InTheWay {
-                what: if metadata.is_dir() { "a directory" } else { "not a regular file" },
+                what: if metadata.is_dir() {
+                    "a directory"
+                } else {
+                    "not a regular file"
+                },
             }));
         }
         let old = self.existing(metadata.len())?;
         match old {
             Some(old) if self.same(&old) => Ok(Effect::Unchanged),
             _ if !self.same_kind(&self.path, metadata.len())? => {
-                Err(refused(OutputError::OtherKind { kind: self.kind_name() }))
+                Err(refused(OutputError::OtherKind {
+                    kind: self.kind_name(),
+                }))
             }
             _ if overwrite => Ok(Effect::Replace),
             _ => Err(refused(OutputError::Exists)),
@@ -204,7 +214,9 @@ impl ExportFile {
         use std::io::Read;
         let mut head = [0u8; 9];
         let mut file = std::fs::File::open(path).map_err(|e| Error::from(file_error(path, e)))?;
-        let read = file.read(&mut head).map_err(|e| Error::from(file_error(path, e)))?;
+        let read = file
+            .read(&mut head)
+            .map_err(|e| Error::from(file_error(path, e)))?;
         let head = &head[..read];
         if head.is_empty() {
             return Ok(true); // An empty file holds nothing to lose.
@@ -242,8 +254,12 @@ fn same_safetensors(a: &[u8], b: &[u8]) -> bool {
     others.sort();
     ma.metadata() == mb.metadata()
         && names == others
-        && names.iter().all(|name| match (ta.tensor(name), tb.tensor(name)) {
-            (Ok(x), Ok(y)) => x.dtype() == y.dtype() && x.shape() == y.shape() && x.data() == y.data(),
-            _ => false,
-        })
+        && names
+            .iter()
+            .all(|name| match (ta.tensor(name), tb.tensor(name)) {
+                (Ok(x), Ok(y)) => {
+                    x.dtype() == y.dtype() && x.shape() == y.shape() && x.data() == y.data()
+                }
+                _ => false,
+            })
 }

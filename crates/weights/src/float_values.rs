@@ -15,7 +15,10 @@ pub(crate) enum Float {
 }
 
 /// The type of a safetensors tensor, if it is a float.
-pub(crate) fn safetensors_dtype(dtype: safetensors::Dtype, name: &str) -> Result<Float, WeightsError> {
+pub(crate) fn safetensors_dtype(
+    dtype: safetensors::Dtype,
+    name: &str,
+) -> Result<Float, WeightsError> {
     use safetensors::Dtype;
     match dtype {
         Dtype::F32 => Ok(Float::F32),
@@ -27,7 +30,10 @@ pub(crate) fn safetensors_dtype(dtype: safetensors::Dtype, name: &str) -> Result
 }
 
 /// The type of a PyTorch tensor, if it is a float.
-pub(crate) fn pytorch_dtype(dtype: pytorch_reader::DType, name: &str) -> Result<Float, WeightsError> {
+pub(crate) fn pytorch_dtype(
+    dtype: pytorch_reader::DType,
+    name: &str,
+) -> Result<Float, WeightsError> {
     use pytorch_reader::DType;
     match dtype {
         DType::F32 => Ok(Float::F32),
@@ -46,7 +52,11 @@ fn not_float(name: &str, dtype: String) -> WeightsError {
 }
 
 /// The float32 values of `bytes` of a tensor of type `dtype` (little-endian), and the type's name.
-pub(crate) fn to_f32(dtype: Float, bytes: &[u8], name: &str) -> Result<(Vec<f32>, String), WeightsError> {
+pub(crate) fn to_f32(
+    dtype: Float,
+    bytes: &[u8],
+    name: &str,
+) -> Result<(Vec<f32>, String), WeightsError> {
     let size = match dtype {
         Float::F32 => 4,
         Float::F64 => 8,
@@ -60,7 +70,9 @@ pub(crate) fn to_f32(dtype: Float, bytes: &[u8], name: &str) -> Result<(Vec<f32>
     let chunks = bytes.chunks_exact(size);
     let (values, dtype): (Vec<f32>, &str) = match dtype {
         Float::F32 => (
-            chunks.map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect(),
+            chunks
+                .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+                .collect(),
             "float32",
         ),
         Float::F64 => (
@@ -107,7 +119,10 @@ pub(crate) fn npy_values<R: std::io::Read>(
         }
         "f2" => {
             let values = array.into_vec::<half::f16>().map_err(failed)?;
-            (values.into_iter().map(half::f16::to_f32).collect(), "float16")
+            (
+                values.into_iter().map(half::f16::to_f32).collect(),
+                "float16",
+            )
         }
         other => {
             return Err(WeightsError::NotFloat {
@@ -134,4 +149,3 @@ pub(crate) fn transpose(values: &[f32], rows: usize, cols: usize) -> Vec<f32> {
     }
     out
 }
-

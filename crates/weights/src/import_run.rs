@@ -9,12 +9,12 @@ use data::NoisedMnist;
 use model::Autoencoder;
 
 use crate::read::{Foreign, Format};
+use crate::weights_error::{Error, Result};
 use trainer::checkpoint::{MODEL_FILE, sha256_hex};
 use trainer::config::TrainingConfig;
-use crate::weights_error::{Error, Result};
+use trainer::error::RunError;
 use trainer::files::{file_error, write_atomic};
 use trainer::lock::RunLock;
-use trainer::error::RunError;
 
 pub use trainer::layout::PROVENANCE_FILE;
 pub use trainer::origin::Provenance;
@@ -84,10 +84,13 @@ pub fn import(
     } = foreign;
     let model = weights.into_model(&config.model, &Device::flex());
     let test_mse = test_mse(&model, test);
-    let model_bytes = model.into_record().into_bytes().map_err(|e| trainer::Error::Model {
-        path: run_dir.join(MODEL_FILE),
-        reason: format!("cannot serialise the model ({e})"),
-    })?;
+    let model_bytes = model
+        .into_record()
+        .into_bytes()
+        .map_err(|e| trainer::Error::Model {
+            path: run_dir.join(MODEL_FILE),
+            reason: format!("cannot serialise the model ({e})"),
+        })?;
     let provenance = Provenance {
         source: std::fs::canonicalize(path)
             .unwrap_or_else(|_| path.to_path_buf())

@@ -6,18 +6,19 @@
 mod export_files;
 mod float_values;
 mod import_run;
-pub mod weights_error;
 mod matching;
 mod metadata;
 mod read;
 mod source;
 mod torch_weights;
+pub mod weights_error;
 
-
-pub use export_files::{Effect, ExportFile, ExportKind, TEST_INPUTS_FILE, model_file, test_inputs_file};
-pub use metadata::{Described, EXPORTED_BY};
-pub use source::{MAX_FILE_BYTES, MAX_MODEL_VALUES};
+pub use export_files::{
+    Effect, ExportFile, ExportKind, TEST_INPUTS_FILE, model_file, test_inputs_file,
+};
 pub use import_run::{Imported, PROVENANCE_FILE, Prepared, Provenance, check_vacant, import};
+pub use metadata::{Described, EXPORTED_BY};
 pub use read::{Foreign, Format, read_foreign};
+pub use source::{MAX_FILE_BYTES, MAX_MODEL_VALUES};
 pub use torch_weights::TorchWeights;
 pub use weights_error::{Error, OutputError, Result, WeightsError};

@@ -55,7 +55,12 @@ pub fn choose(entries: &[Entry], burn_layout: bool) -> Result<Choice, WeightsErr
         // Everything under one wrapper (`{"model": state_dict}`) is still said to be its entry.
         choice.wrapper = WRAPPERS
             .iter()
-            .find(|(w, sep)| choice.names.iter().all(|n| n.starts_with(&format!("{w}{sep}"))))
+            .find(|(w, sep)| {
+                choice
+                    .names
+                    .iter()
+                    .all(|n| n.starts_with(&format!("{w}{sep}")))
+            })
             .map(|(w, _)| w.to_string());
         return Ok(choice);
     }
@@ -116,14 +121,23 @@ fn two_layers(entries: &[Entry], burn_layout: bool) -> Result<Choice, WeightsErr
     check_our_names(entries)?;
     let mut layers: BTreeMap<&str, Layer> = BTreeMap::new();
     for entry in entries {
-        let split = [(".weight", true), (".bias", false), ("/W", true), ("/b", false)]
-            .into_iter()
-            .find_map(|(end, is_weight)| Some((entry.name.strip_suffix(end)?, is_weight)));
+        let split = [
+            (".weight", true),
+            (".bias", false),
+            ("/W", true),
+            ("/b", false),
+        ]
+        .into_iter()
+        .find_map(|(end, is_weight)| Some((entry.name.strip_suffix(end)?, is_weight)));
         let Some((stem, is_weight)) = split else {
             return Err(not_two_layers(entries));
         };
         let layer = layers.entry(stem).or_default();
-        let slot = if is_weight { &mut layer.weight } else { &mut layer.bias };
+        let slot = if is_weight {
+            &mut layer.weight
+        } else {
+            &mut layer.bias
+        };
         *slot = Some(entry);
     }
     let pairs: Vec<(&str, &Entry, &Entry)> = layers
@@ -203,7 +217,8 @@ fn oriented(weight: &Entry, bias: &Entry, burn_layout: bool) -> Option<Oriented>
         outputs: cols,
         transposed: true,
     };
-    let fits = |o: &Oriented| o.outputs == len && (o.inputs == INPUT_SIZE || o.outputs == INPUT_SIZE);
+    let fits =
+        |o: &Oriented| o.outputs == len && (o.inputs == INPUT_SIZE || o.outputs == INPUT_SIZE);
     match burn_layout {
         true => Some(burn).filter(fits),
         false => Some(torch).filter(fits).or(Some(burn).filter(fits)),
@@ -217,7 +232,11 @@ fn ordered(first: &str, second: &str) -> Option<bool> {
         let last = stem.rsplit(['.', '/']).next()?;
         last.trim_start_matches('l').parse::<u64>().ok()
     };
-    let role = |stem: &str| ["encoder", "decoder"].iter().position(|r| stem.ends_with(r));
+    let role = |stem: &str| {
+        ["encoder", "decoder"]
+            .iter()
+            .position(|r| stem.ends_with(r))
+    };
     match (index(first), index(second), role(first), role(second)) {
         (Some(i), Some(j), ..) if i != j => Some(i < j),
         (.., Some(i), Some(j)) if i != j => Some(i < j),
@@ -228,11 +247,22 @@ fn ordered(first: &str, second: &str) -> Option<bool> {
 /// Where the file uses our names, the ones it lacks and the ones it has too many, exactly.
 fn check_our_names(entries: &[Entry]) -> Result<(), WeightsError> {
     let names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
-    let Some(ours) = OUR_NAMES.iter().find(|set| set.iter().any(|n| names.contains(n))) else {
+    let Some(ours) = OUR_NAMES
+        .iter()
+        .find(|set| set.iter().any(|n| names.contains(n)))
+    else {
         return Ok(());
     };
-    let missing: Vec<String> = ours.iter().filter(|n| !names.contains(n)).map(|n| n.to_string()).collect();
-    let extra: Vec<String> = names.iter().filter(|n| !ours.contains(n)).map(|n| n.to_string()).collect();
+    let missing: Vec<String> = ours
+        .iter()
+        .filter(|n| !names.contains(n))
+        .map(|n| n.to_string())
+        .collect();
+    let extra: Vec<String> = names
+        .iter()
+        .filter(|n| !ours.contains(n))
+        .map(|n| n.to_string())
+        .collect();
     if missing.is_empty() && extra.is_empty() {
         return Ok(());
     }
@@ -249,7 +279,10 @@ pub fn listing(entries: &[Entry]) -> String {
     let mut sorted: Vec<&Entry> = entries.iter().collect();
     sorted.sort_by_key(|e| {
         let bias = e.name.ends_with(".bias") || e.name.ends_with("/b");
-        let stem = e.name.rsplit_once(['.', '/']).map_or(e.name.as_str(), |(stem, _)| stem);
+        let stem = e
+            .name
+            .rsplit_once(['.', '/'])
+            .map_or(e.name.as_str(), |(stem, _)| stem);
         (stem.to_string(), bias)
     });
     let mut shown: Vec<String> = sorted
@@ -305,18 +338,52 @@ mod tests {
 
     #[test]
     fn any_two_linear_layers_are_found_by_their_shapes() {
-        let ours = chosen(&[("l1.weight", &[8, 784]), ("l1.bias", &[8]), ("l2.weight", &[784, 8]), ("l2.bias", &[784])]);
+        let ours = chosen(&[
+            ("l1.weight", &[8, 784]),
+            ("l1.bias", &[8]),
+            ("l2.weight", &[784, 8]),
+            ("l2.bias", &[784]),
+        ]);
         assert_eq!(ours.names, ["l1.weight", "l1.bias", "l2.weight", "l2.bias"]);
-        assert_eq!((ours.hidden, ours.transposed, ours.wrapper), (8, false, None));
-        let sequential = chosen(&[("2.weight", &[784, 32]), ("0.bias", &[32]), ("0.weight", &[32, 784]), ("2.bias", &[784])]);
-        assert_eq!(sequential.names, ["0.weight", "0.bias", "2.weight", "2.bias"]);
-        let named = chosen(&[("decoder.weight", &[784, 50]), ("decoder.bias", &[784]), ("encoder.weight", &[50, 784]), ("encoder.bias", &[50])]);
+        assert_eq!(
+            (ours.hidden, ours.transposed, ours.wrapper),
+            (8, false, None)
+        );
+        let sequential = chosen(&[
+            ("2.weight", &[784, 32]),
+            ("0.bias", &[32]),
+            ("0.weight", &[32, 784]),
+            ("2.bias", &[784]),
+        ]);
+        assert_eq!(
+            sequential.names,
+            ["0.weight", "0.bias", "2.weight", "2.bias"]
+        );
+        let named = chosen(&[
+            ("decoder.weight", &[784, 50]),
+            ("decoder.bias", &[784]),
+            ("encoder.weight", &[50, 784]),
+            ("encoder.bias", &[50]),
+        ]);
         assert_eq!(named.names[0], "encoder.weight");
-        let chainer = chosen(&[("l1/W", &[8, 784]), ("l1/b", &[8]), ("l2/W", &[784, 8]), ("l2/b", &[784])]);
+        let chainer = chosen(&[
+            ("l1/W", &[8, 784]),
+            ("l1/b", &[8]),
+            ("l2/W", &[784, 8]),
+            ("l2/b", &[784]),
+        ]);
         assert_eq!(chainer.names, ["l1/W", "l1/b", "l2/W", "l2/b"]);
         // Burn's own layout, [in, out], told by the biases.
-        let burn = chosen(&[("encoder.weight", &[784, 50]), ("encoder.bias", &[50]), ("decoder.weight", &[50, 784]), ("decoder.bias", &[784])]);
-        assert_eq!((burn.names[0].as_str(), burn.transposed), ("encoder.weight", true));
+        let burn = chosen(&[
+            ("encoder.weight", &[784, 50]),
+            ("encoder.bias", &[50]),
+            ("decoder.weight", &[50, 784]),
+            ("decoder.bias", &[784]),
+        ]);
+        assert_eq!(
+            (burn.names[0].as_str(), burn.transposed),
+            ("encoder.weight", true)
+        );
     }
 
     #[test]
@@ -333,11 +400,28 @@ mod tests {
         assert_eq!(choice.wrapper.as_deref(), Some("state_dict"));
         assert_eq!(choice.names[2], "state_dict.l2.weight");
         assert_eq!(other_entries(&file, "state_dict"), ["optimizer"]);
-        let model = entries(&[("model.0.weight", &[8, 784]), ("model.0.bias", &[8]), ("model.2.weight", &[784, 8]), ("model.2.bias", &[784]), ("ema.x", &[1])]);
-        assert_eq!(choose(&model, false).unwrap().wrapper.as_deref(), Some("model"));
+        let model = entries(&[
+            ("model.0.weight", &[8, 784]),
+            ("model.0.bias", &[8]),
+            ("model.2.weight", &[784, 8]),
+            ("model.2.bias", &[784]),
+            ("ema.x", &[1]),
+        ]);
+        assert_eq!(
+            choose(&model, false).unwrap().wrapper.as_deref(),
+            Some("model")
+        );
         // Alone under a wrapper: still said to be its entry.
-        let alone = entries(&[("model.0.weight", &[8, 784]), ("model.0.bias", &[8]), ("model.2.weight", &[784, 8]), ("model.2.bias", &[784])]);
-        assert_eq!(choose(&alone, false).unwrap().wrapper.as_deref(), Some("model"));
+        let alone = entries(&[
+            ("model.0.weight", &[8, 784]),
+            ("model.0.bias", &[8]),
+            ("model.2.weight", &[784, 8]),
+            ("model.2.bias", &[784]),
+        ]);
+        assert_eq!(
+            choose(&alone, false).unwrap().wrapper.as_deref(),
+            Some("model")
+        );
         // A Chainer trainer snapshot: the model beside the optimizer's state.
         let snapshot = entries(&[
             ("updater/model:main/l1/W", &[8, 784]),
@@ -348,28 +432,73 @@ mod tests {
         ]);
         let choice = choose(&snapshot, false).unwrap();
         assert_eq!(choice.names[0], "updater/model:main/l1/W");
-        assert_eq!(other_entries(&snapshot, "updater/model:main"), ["updater/optimizer:main"]);
+        assert_eq!(
+            other_entries(&snapshot, "updater/model:main"),
+            ["updater/optimizer:main"]
+        );
     }
 
     #[test]
     fn square_layers_are_ordered_by_name_or_refused() {
-        let square = chosen(&[("2.weight", &[784, 784]), ("2.bias", &[784]), ("0.weight", &[784, 784]), ("0.bias", &[784])]);
+        let square = chosen(&[
+            ("2.weight", &[784, 784]),
+            ("2.bias", &[784]),
+            ("0.weight", &[784, 784]),
+            ("0.bias", &[784]),
+        ]);
         assert_eq!(square.names[0], "0.weight");
-        let e = refused(&[("a.weight", &[784, 784]), ("a.bias", &[784]), ("b.weight", &[784, 784]), ("b.bias", &[784])]);
+        let e = refused(&[
+            ("a.weight", &[784, 784]),
+            ("a.bias", &[784]),
+            ("b.weight", &[784, 784]),
+            ("b.bias", &[784]),
+        ]);
         assert!(e.contains("a and b") && e.contains("784 → 784"), "{e}");
     }
 
     #[test]
     fn what_is_not_the_autoencoder_is_named_with_the_files_keys() {
-        let e = refused(&[("l1.weight", &[8, 784]), ("l1.bias", &[8]), ("l2.weight", &[784, 8])]);
+        let e = refused(&[
+            ("l1.weight", &[8, 784]),
+            ("l1.bias", &[8]),
+            ("l2.weight", &[784, 8]),
+        ]);
         assert!(e.contains("missing l2.bias"), "{e}");
-        let e = refused(&[("0.weight", &[8, 784]), ("0.bias", &[8]), ("1.weight", &[8]), ("1.bias", &[8]), ("2.weight", &[784, 8]), ("2.bias", &[784])]);
-        assert!(e.contains("0.weight [8, 784]") && e.contains("1.weight [8]") && e.contains("nn.Sequential"), "{e}");
-        let e = refused(&[("0.weight", &[8, 784]), ("0.bias", &[8]), ("2.weight", &[784, 9]), ("2.bias", &[784])]);
-        assert!(e.contains("shapes") && e.contains("2.weight [784, 9]"), "{e}");
-        let e = refused(&[("l1.weight", &[4097, 784]), ("l1.bias", &[4097]), ("l2.weight", &[784, 4097]), ("l2.bias", &[784])]);
+        let e = refused(&[
+            ("0.weight", &[8, 784]),
+            ("0.bias", &[8]),
+            ("1.weight", &[8]),
+            ("1.bias", &[8]),
+            ("2.weight", &[784, 8]),
+            ("2.bias", &[784]),
+        ]);
+        assert!(
+            e.contains("0.weight [8, 784]")
+                && e.contains("1.weight [8]")
+                && e.contains("nn.Sequential"),
+            "{e}"
+        );
+        let e = refused(&[
+            ("0.weight", &[8, 784]),
+            ("0.bias", &[8]),
+            ("2.weight", &[784, 9]),
+            ("2.bias", &[784]),
+        ]);
+        assert!(
+            e.contains("shapes") && e.contains("2.weight [784, 9]"),
+            "{e}"
+        );
+        let e = refused(&[
+            ("l1.weight", &[4097, 784]),
+            ("l1.bias", &[4097]),
+            ("l2.weight", &[784, 4097]),
+            ("l2.bias", &[784]),
+        ]);
         assert!(e.contains("4097") && e.contains("4096"), "{e}");
         let e = refused(&[("state_dict.0.weight", &[8, 784]), ("optimizer.step", &[1])]);
-        assert!(e.contains("state_dict.") || e.contains("0.weight [8, 784]"), "{e}");
+        assert!(
+            e.contains("state_dict.") || e.contains("0.weight [8, 784]"),
+            "{e}"
+        );
     }
 }

@@ -96,21 +96,30 @@ impl Described {
             }
         };
         let run = text("run")?;
-        trainer::names::check_run_name(run).map_err(|_| format!("run {run:?} is not a run name"))?;
+        trainer::names::check_run_name(run)
+            .map_err(|_| format!("run {run:?} is not a run name"))?;
         let activation = match text("activation")? {
             "relu" => Activation::Relu,
             "sigmoid" => Activation::Sigmoid,
             other => return Err(format!("activation {other:?} is neither relu nor sigmoid")),
         };
         let hidden = text("hidden")?;
-        let hidden = hidden.parse::<usize>().ok().filter(|h| (1..=model::MAX_HIDDEN).contains(h));
+        let hidden = hidden
+            .parse::<usize>()
+            .ok()
+            .filter(|h| (1..=model::MAX_HIDDEN).contains(h));
         let hidden = hidden.ok_or("hidden is not 1 to 4096 units")?;
         let (dropout, noise) = (number("dropout")?, number("noise")?);
         let placement: Placement = text("dropout_placement")?.parse()?;
         if (dropout > 0.0) != (placement != Placement::None) {
-            return Err(format!("dropout {dropout} and placement {} disagree", placement.name()));
+            return Err(format!(
+                "dropout {dropout} and placement {} disagree",
+                placement.name()
+            ));
         }
-        let seed = text("seed")?.parse().map_err(|_| "its seed is not a number".to_string())?;
+        let seed = text("seed")?
+            .parse()
+            .map_err(|_| "its seed is not a number".to_string())?;
         Ok(Self {
             run: run.to_string(),
             activation,
@@ -119,8 +128,12 @@ impl Described {
             placement,
             noise,
             seed,
-            epochs: get("epochs").and_then(|v| v.parse().ok()).filter(|&e: &usize| e > 0),
-            test_mse: get("test_mse").and_then(|v| v.parse().ok()).filter(|m: &f64| m.is_finite()),
+            epochs: get("epochs")
+                .and_then(|v| v.parse().ok())
+                .filter(|&e: &usize| e > 0),
+            test_mse: get("test_mse")
+                .and_then(|v| v.parse().ok())
+                .filter(|m: &f64| m.is_finite()),
         })
     }
 
@@ -153,7 +166,9 @@ impl Described {
             .zip(theirs)
             .filter(|((_, a), b)| a != b)
             // A placement follows from the dropout: name it only when the dropout agrees.
-            .filter(|((key, _), _)| *key != "dropout_placement" || self.dropout == config.model.dropout)
+            .filter(|((key, _), _)| {
+                *key != "dropout_placement" || self.dropout == config.model.dropout
+            })
             .map(|((key, old), new)| ConfigDiff {
                 setting: Setting::Other(key.to_string()),
                 old,
@@ -181,11 +196,26 @@ mod tests {
         assert!(back.contradictions(&case7).is_empty());
         let mut relu = case7.clone();
         relu.model.activation = Activation::Relu;
-        let said: Vec<String> = back.contradictions(&relu).iter().map(|d| d.to_string()).collect();
+        let said: Vec<String> = back
+            .contradictions(&relu)
+            .iter()
+            .map(|d| d.to_string())
+            .collect();
         assert_eq!(said, ["activation sigmoid → relu"]);
         let case1 = trainer::cases::case(1).unwrap();
-        let said: Vec<String> = back.contradictions(&case1).iter().map(|d| d.to_string()).collect();
-        assert_eq!(said, ["activation sigmoid → relu", "dropout 0 → 0.5", "noise 0.2 → 0"]);
+        let said: Vec<String> = back
+            .contradictions(&case1)
+            .iter()
+            .map(|d| d.to_string())
+            .collect();
+        assert_eq!(
+            said,
+            [
+                "activation sigmoid → relu",
+                "dropout 0 → 0.5",
+                "noise 0.2 → 0"
+            ]
+        );
         // Someone else's safetensors describes nothing.
         assert_eq!(Described::from_metadata(&HashMap::new()), Ok(None));
         // A file that says this program exported it but holds what no run can have is damaged.

@@ -13,10 +13,10 @@ use npyz::npz::NpzArchive;
 use safetensors::SafeTensors;
 
 use crate::float_values::{npy_values, pytorch_dtype, safetensors_dtype, to_f32, transpose};
-use crate::torch_weights::TorchWeights;
 use crate::matching::{self, Choice, Entry};
 use crate::metadata::Described;
 use crate::source;
+use crate::torch_weights::TorchWeights;
 use crate::weights_error::WeightsError;
 
 /// The formats a model can be imported from.
@@ -130,7 +130,10 @@ fn arrange(choice: &Choice, raws: Vec<(Vec<f32>, String)>) -> TorchWeights {
         .try_into()
         .expect("four tensors");
     let (l1_weight, l2_weight) = match choice.transposed {
-        true => (transpose(&w1, model::INPUT_SIZE, n), transpose(&w2, n, model::INPUT_SIZE)),
+        true => (
+            transpose(&w1, model::INPUT_SIZE, n),
+            transpose(&w2, n, model::INPUT_SIZE),
+        ),
         false => (w1, w2),
     };
     TorchWeights {
@@ -212,7 +215,10 @@ impl<'a> Container<'a> {
                 let mut entries = Vec::new();
                 for name in names {
                     let array = npz_array(&mut archive, bytes, &name)?;
-                    entries.push(entry(&name, array.shape().iter().map(|&d| d as usize).collect()));
+                    entries.push(entry(
+                        &name,
+                        array.shape().iter().map(|&d| d as usize).collect(),
+                    ));
                 }
                 entries
             }
@@ -320,8 +326,7 @@ fn holds_object(bytes: &[u8], name: &str) -> bool {
         return false;
     };
     let mut header = Vec::new();
-    entry.take(256).read_to_end(&mut header).is_ok()
-        && header.windows(4).any(|w| w == b"'|O'")
+    entry.take(256).read_to_end(&mut header).is_ok() && header.windows(4).any(|w| w == b"'|O'")
 }
 
 fn npz_unreadable(e: &dyn std::fmt::Display) -> WeightsError {
@@ -356,13 +361,12 @@ fn detect(bytes: &[u8]) -> Result<Detected, WeightsError> {
 
 /// The entries of the zip archive `bytes` (a truncated archive has no readable directory).
 fn zip_names(bytes: &[u8]) -> Result<Vec<String>, WeightsError> {
-    let archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| {
-        WeightsError::Unreadable {
+    let archive =
+        zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| WeightsError::Unreadable {
             what: format!(
                 "a zip archive (PyTorch or npz) that cannot be read, truncated or damaged ({e})"
             ),
-        }
-    })?;
+        })?;
     Ok(archive.file_names().map(str::to_string).collect())
 }
 

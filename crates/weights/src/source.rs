@@ -102,11 +102,12 @@ mod tests {
         assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
         assert!(refused(&fifo).contains("FIFO"), "{}", refused(&fifo));
         let sparse = dir.path().join("sparse.safetensors");
-        File::create(&sparse)
-            .unwrap()
-            .set_len(8 << 30)
-            .unwrap();
-        assert!(refused(&sparse).contains("larger than"), "{}", refused(&sparse));
+        File::create(&sparse).unwrap().set_len(8 << 30).unwrap();
+        assert!(
+            refused(&sparse).contains("larger than"),
+            "{}",
+            refused(&sparse)
+        );
         let empty = dir.path().join("empty.pt");
         File::create(&empty).unwrap();
         assert!(refused(&empty).contains("empty"));

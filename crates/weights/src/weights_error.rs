@@ -88,22 +88,30 @@ pub enum WeightsError {
         hidden: usize,
     },
     /// A TorchScript archive (`torch.jit.save`), which holds code, not a state dict.
-    #[error("a TorchScript archive (torch.jit.save): save the model's state dict instead, torch.save(model.state_dict(), FILE)")]
+    #[error(
+        "a TorchScript archive (torch.jit.save): save the model's state dict instead, torch.save(model.state_dict(), FILE)"
+    )]
     TorchScript,
     /// An array of Python objects, as Chainer saves a parameter whose link was never initialised.
-    #[error("{tensor} holds a Python object, not numbers: this is how Chainer saves an uninitialised parameter (a link that saw no input before save_npz); run the model once, then save it")]
+    #[error(
+        "{tensor} holds a Python object, not numbers: this is how Chainer saves an uninitialised parameter (a link that saw no input before save_npz); run the model once, then save it"
+    )]
     Uninitialised {
         /// The parameter.
         tensor: String,
     },
     /// Tensors that are not two linear layers.
-    #[error("its tensors are not two linear layers 784 → n → 784: {found} (accepted: the weight and bias of two torch.nn.Linear layers under any two names, such as l1/l2, nn.Sequential's 0/2 or encoder/decoder, or Chainer's l1/W …; alone or under state_dict, model_state_dict or model)")]
+    #[error(
+        "its tensors are not two linear layers 784 → n → 784: {found} (accepted: the weight and bias of two torch.nn.Linear layers under any two names, such as l1/l2, nn.Sequential's 0/2 or encoder/decoder, or Chainer's l1/W …; alone or under state_dict, model_state_dict or model)"
+    )]
     NotTwoLayers {
         /// The file's tensors with their shapes.
         found: String,
     },
     /// Two `784 → 784` layers whose names do not say which comes first.
-    #[error("two 784 → 784 layers, {first} and {second}: their names do not say which is the encoder (name them l1 and l2, or encoder and decoder)")]
+    #[error(
+        "two 784 → 784 layers, {first} and {second}: their names do not say which is the encoder (name them l1 and l2, or encoder and decoder)"
+    )]
     Ambiguous {
         /// One layer's name.
         first: String,

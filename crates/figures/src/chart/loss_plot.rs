@@ -124,4 +124,3 @@ fn loss_range(curves: &[&[(f64, f64)]], log_y: bool) -> Result<(f64, f64), Strin
         (0.0, y_max * 1.05)
     })
 }
-

@@ -15,10 +15,10 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::{FontStyle, register_font};
 
-use loss_plot::LossPlot;
-pub use loss_plot::LossCurves;
-pub(crate) use loss_plot::TABLEAU_10;
 pub(crate) use legend::{LEGEND_SAMPLE, draw_legend, draw_legend_at};
+pub use loss_plot::LossCurves;
+use loss_plot::LossPlot;
+pub(crate) use loss_plot::TABLEAU_10;
 pub(crate) use series::{CURVE_COLORS, DASH};
 
 /// DejaVu Sans, embedded so charts render the same without system fonts.

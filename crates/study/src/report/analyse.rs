@@ -11,15 +11,15 @@ use figures::{
     image::DynamicImage, loss_chart,
 };
 
-use trainer::wording::count;
-use crate::drawing::{FigureOptions, write_figures};
-use trainer::epochs::{EPOCHS_CSV, read_epochs};
-use crate::study_error::{Error, Result};
 use crate::drawing::write_png;
+use crate::drawing::{FigureOptions, write_figures};
 use crate::loss_logs::logged_losses;
-use trainer::inference::{ModelChoice, TrainedRun};
 use crate::measuring::{Measuring, RunNumbers, probe_epochs};
+use crate::study_error::{Error, Result};
+use trainer::epochs::{EPOCHS_CSV, read_epochs};
 use trainer::events::{Event, Job};
+use trainer::inference::{ModelChoice, TrainedRun};
+use trainer::wording::count;
 
 use super::report_data::{CaseReport, FineTune, Report};
 use super::report_plan::{FINE_TUNE_SEEDS, QUICK_IMAGES, ReportOptions, run_of};
@@ -84,7 +84,12 @@ fn measure_run(
     let config = &run.config;
     let name = config.name.clone();
     let job = Job::Report;
-    options.events.event(&Event::Measuring { job, index, of, name });
+    options.events.event(&Event::Measuring {
+        job,
+        index,
+        of,
+        name,
+    });
     let RunNumbers {
         numbers,
         probe_accuracy,
@@ -151,7 +156,11 @@ fn calibration_figure(m: &Measuring, out: &Path) -> Result<()> {
         bins: 50,
         distributions: vec![
             set("initial weights (noise)", &c.noise, true),
-            set("principal components 1–100 of the digits", &c.components, false),
+            set(
+                "principal components 1–100 of the digits",
+                &c.components,
+                false,
+            ),
             set("test digits", &c.digits, false),
         ],
         threshold: Some((c.threshold, format!("threshold {:.3}", c.threshold))),
@@ -159,15 +168,28 @@ fn calibration_figure(m: &Measuring, out: &Path) -> Result<()> {
     };
     let image = distribution_chart(&chart).map_err(Error::Figure)?;
     std::fs::create_dir_all(out).map_err(|e| trainer::files::file_error(out, e))?;
-    write_png(&out.join("structure-calibration.png"), &DynamicImage::ImageRgb8(image))
+    write_png(
+        &out.join("structure-calibration.png"),
+        &DynamicImage::ImageRgb8(image),
+    )
 }
 
 /// `<run>/structure.png`: the structure ratios of the run's live and dead units' w1 tiles,
 /// beside the noise of the calibration and its threshold; returns its path.
-fn units_figure(m: &Measuring, numbers: &analysis::CaseNumbers, name: &str, out: &Path) -> Result<PathBuf> {
+fn units_figure(
+    m: &Measuring,
+    numbers: &analysis::CaseNumbers,
+    name: &str,
+    out: &Path,
+) -> Result<PathBuf> {
     let t = &numbers.tiles;
     let pick = |live: bool| -> Vec<f64> {
-        t.w1_ratio.iter().zip(&t.live).filter(|(_, l)| **l == live).map(|(r, _)| *r).collect()
+        t.w1_ratio
+            .iter()
+            .zip(&t.live)
+            .filter(|(_, l)| **l == live)
+            .map(|(r, _)| *r)
+            .collect()
     };
     let threshold = m.calibration.threshold;
     let chart = DistributionChart {
@@ -176,9 +198,21 @@ fn units_figure(m: &Measuring, numbers: &analysis::CaseNumbers, name: &str, out:
         range: RATIO_RANGE,
         bins: 50,
         distributions: vec![
-            Distribution { label: "live units".into(), values: pick(true), dashed: false },
-            Distribution { label: "dead units".into(), values: pick(false), dashed: false },
-            Distribution { label: "initial weights (noise)".into(), values: m.calibration.noise.clone(), dashed: true },
+            Distribution {
+                label: "live units".into(),
+                values: pick(true),
+                dashed: false,
+            },
+            Distribution {
+                label: "dead units".into(),
+                values: pick(false),
+                dashed: false,
+            },
+            Distribution {
+                label: "initial weights (noise)".into(),
+                values: m.calibration.noise.clone(),
+                dashed: true,
+            },
         ],
         threshold: Some((threshold, format!("threshold {threshold:.3}"))),
         size: (720, 400),

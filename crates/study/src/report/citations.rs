@@ -1,8 +1,8 @@
 //! The sweeps beside a report: each claim cites the findings of the sweeps that bear on it,
 //! where a curve settles it better than the seven points.
 
-use trainer::wording::count;
 use crate::sweep::{AxisKind, Measure, SweepReport};
+use trainer::wording::count;
 
 use super::report_data::{Claim, Topic};
 

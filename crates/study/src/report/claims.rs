@@ -3,7 +3,9 @@
 
 use analysis::mean_and_spread;
 
-use super::report_data::{CaseReport, Claim, Combined, Report, SeedVerdict, Topic, Verdict, VerdictKind};
+use super::report_data::{
+    CaseReport, Claim, Combined, Report, SeedVerdict, Topic, Verdict, VerdictKind,
+};
 use super::verdicts::{self, Fit, Layers, Structured, Tiles};
 
 /// Every claim of the study judged on every seed of `report`: each seed's runs are judged alone
@@ -231,7 +233,9 @@ fn fine_tuning(report: &Report) -> Option<Judged> {
     let verdict = if pm - rm > ps + rs {
         Verdict::supported("supported at this budget: the means differ by more than their two sds")
     } else if rm - pm > ps + rs {
-        Verdict::not_supported("not supported at this budget: random starts do better by more than the two sds")
+        Verdict::not_supported(
+            "not supported at this budget: random starts do better by more than the two sds",
+        )
     } else {
         Verdict::not_supported("not supported at this budget: the difference is within the two sds")
     };
@@ -314,7 +318,10 @@ mod tests {
             all(&[yes("a"), yes("b"), yes("c")]),
             "supported: a (the verdict of 3 of 3 seeds; seed 0's numbers)"
         );
-        assert_eq!(all(&[no("x"), no("y")]), "not supported: x (the verdict of 2 of 2 seeds; seed 0's numbers)");
+        assert_eq!(
+            all(&[no("x"), no("y")]),
+            "not supported: x (the verdict of 2 of 2 seeds; seed 0's numbers)"
+        );
         assert_eq!(
             all(&[yes("a"), no("b"), yes("c")]),
             "mixed: supported in 2 of 3 seeds"

@@ -2,12 +2,12 @@
 //! with dropout on the hidden layer only), measures every run, draws its figures, and judges the
 //! study's claims on every seed. The program writes it as Markdown, HTML and JSON.
 
+mod analyse;
+mod citations;
 mod claims;
 mod report_data;
-mod analyse;
 mod report_plan;
 mod report_runs;
-mod citations;
 mod verdicts;
 
 use std::path::{Path, PathBuf};
@@ -19,7 +19,6 @@ use trainer::training::Outcome;
 
 pub use analysis::mean_and_spread;
 pub use claims::claims;
-pub use verdicts::{ABOUT_30, HARDLY_BELOW, KEPT_START_BELOW, OVERFITS_FROM};
 pub use report_data::{
     CaseReport, Claim, Combined, FineTune, Report, SeedVerdict, Topic, Verdict, VerdictKind,
 };
@@ -27,6 +26,7 @@ pub use report_plan::{
     CORRECTED_CASES, FINE_TUNE_SEEDS, MAX_SEEDS, QUICK_IMAGES, ReportOptions, planned_configs,
     run_of,
 };
+pub use verdicts::{ABOUT_30, HARDLY_BELOW, KEPT_START_BELOW, OVERFITS_FROM};
 
 /// The report's runs, each checked, with what is left of each (nothing is trained).
 pub fn job_runs(options: &ReportOptions) -> Result<Vec<JobRun>> {
@@ -50,7 +50,8 @@ pub fn report_dir(root: &Path) -> PathBuf {
 pub fn build_report(options: &ReportOptions) -> Result<Report> {
     let configs = planned_configs(options.quick, options.seeds)?;
     let (available, missing, training_seconds) = if options.reuse {
-        let (available, missing) = report_runs::finished_runs(&options.root, &configs, &options.events)?;
+        let (available, missing) =
+            report_runs::finished_runs(&options.root, &configs, &options.events)?;
         (available, missing, 0.0)
     } else {
         let (available, seconds) = report_runs::train_report_runs(options, &configs)?;

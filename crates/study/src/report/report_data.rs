@@ -190,7 +190,10 @@ impl std::fmt::Display for Combined {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Combined::Agreed { verdict, seeds, of } => {
-                write!(f, "{verdict} (the verdict of {seeds} of {of} seeds; seed 0's numbers)")
+                write!(
+                    f,
+                    "{verdict} (the verdict of {seeds} of {of} seeds; seed 0's numbers)"
+                )
             }
             Combined::Mixed { supported, of } => {
                 write!(f, "mixed: supported in {supported} of {of} seeds")

@@ -3,10 +3,10 @@
 
 use std::path::PathBuf;
 
+use crate::study_error::Result;
 use trainer::backend::Backend;
 use trainer::cases::{CASE_COUNT, case};
 use trainer::config::TrainingConfig;
-use crate::study_error::Result;
 
 /// The cases whose corrected variant (dropout on the hidden layer only) gets its own row.
 pub const CORRECTED_CASES: [usize; 4] = [1, 3, 5, 6];

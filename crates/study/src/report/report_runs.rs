@@ -4,9 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use crate::batch::{Batch, train_missing};
-use trainer::events::{Event, Job, Sink};
-use trainer::config::TrainingConfig;
 use crate::study_error::{Error, Result};
+use trainer::config::TrainingConfig;
+use trainer::events::{Event, Job, Sink};
 use trainer::run_dir::{Found, RunError, Setting, Start, config_diff, plan};
 
 use super::report_plan::{ReportOptions, run_of};

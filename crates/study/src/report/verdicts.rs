@@ -4,7 +4,6 @@
 
 use analysis::IdentityReading;
 
-
 use super::report_data::Verdict;
 
 /// "About 30 %": within ten points of it.
@@ -56,7 +55,10 @@ impl Tiles {
                 "the {dead} dead units' tiles are still their random start (median change {})",
                 pct(m)
             ),
-            m => format!("the {dead} dead units moved from their start (median change {})", pct(m)),
+            m => format!(
+                "the {dead} dead units moved from their start (median change {})",
+                pct(m)
+            ),
         }
     }
 }
@@ -69,7 +71,10 @@ pub fn thirty_percent(t: &Tiles) -> (String, Verdict) {
     let shares = [
         ("the live units", t.live_share()),
         ("the structured tiles", t.structured),
-        ("the structured tiles among the live units", t.structured_live),
+        (
+            "the structured tiles among the live units",
+            t.structured_live,
+        ),
     ];
     let matching: Vec<String> = shares
         .iter()
@@ -94,8 +99,14 @@ pub fn thirty_percent(t: &Tiles) -> (String, Verdict) {
     let explanation = format!("{which}; {}", t.dead_start());
     let verdict = Verdict::judge(
         about(t.structured),
-        &format!("{} of the tiles are structured; {explanation}", pct(t.structured)),
-        &format!("{} of the tiles are structured, not about 30 %; {explanation}", pct(t.structured)),
+        &format!(
+            "{} of the tiles are structured; {explanation}",
+            pct(t.structured)
+        ),
+        &format!(
+            "{} of the tiles are structured, not about 30 %; {explanation}",
+            pct(t.structured)
+        ),
     );
     (numbers, verdict)
 }
@@ -157,7 +168,11 @@ pub fn overfits(case2: &Fit, case1: &Fit) -> (String, Verdict) {
     let reading = IdentityReading::of(case2.identity_ratio);
     let numbers = format!(
         "case2 train loss {:.5} vs test MSE {:.5} (test/train {gap:.2}); case1 test MSE {:.5}; identity test (noise ÷ digit error): case2 {:.1}, case1 {:.1}",
-        case2.train_loss, case2.test_mse, case1.test_mse, case2.identity_ratio, case1.identity_ratio
+        case2.train_loss,
+        case2.test_mse,
+        case1.test_mse,
+        case2.identity_ratio,
+        case1.identity_ratio
     );
     let low = match reading {
         IdentityReading::Copies => "its low error is a copy of its input",
@@ -170,7 +185,9 @@ pub fn overfits(case2: &Fit, case1: &Fit) -> (String, Verdict) {
     );
     let verdict = Verdict::judge(
         gap >= OVERFITS_FROM,
-        &format!("test error {gap:.2}× the training error ({OVERFITS_FROM}× or more is overfitting); {why}"),
+        &format!(
+            "test error {gap:.2}× the training error ({OVERFITS_FROM}× or more is overfitting); {why}"
+        ),
         &format!(
             "the test error is {gap:.2}× the training error, below the {OVERFITS_FROM}× of overfitting; {why}"
         ),
@@ -207,8 +224,14 @@ pub fn second_layer(l: &Layers) -> (String, Verdict) {
     };
     let hardly = l.w1_structured < HARDLY_BELOW;
     let first = match hardly {
-        true => format!("fewer than {} of the w1 tiles are structured", pct(HARDLY_BELOW)),
-        false => format!("{} of the w1 tiles are structured, not 'hardly'", pct(l.w1_structured)),
+        true => format!(
+            "fewer than {} of the w1 tiles are structured",
+            pct(HARDLY_BELOW)
+        ),
+        false => format!(
+            "{} of the w1 tiles are structured, not 'hardly'",
+            pct(l.w1_structured)
+        ),
     };
     let verdict = Verdict::judge(
         l.w2t_median < l.w1_median && hardly,
@@ -239,50 +262,130 @@ mod tests {
     fn thirty_percent_is_judged_on_the_tiles_and_explained_by_the_share_that_matches() {
         let (_, v) = thirty_percent(&tiles(322, 0.0, 0.05));
         assert_eq!(v.kind, VerdictKind::NotSupported);
-        assert!(v.text.contains("about 30 % are the live units (32.2 %)"), "{v}");
-        assert!(v.text.contains("678 dead units' tiles are still their random start (median change 5.0 %)"), "{v}");
+        assert!(
+            v.text.contains("about 30 % are the live units (32.2 %)"),
+            "{v}"
+        );
+        assert!(
+            v.text.contains(
+                "678 dead units' tiles are still their random start (median change 5.0 %)"
+            ),
+            "{v}"
+        );
         let (_, v) = thirty_percent(&tiles(900, 0.31, 0.5));
         assert_eq!(v.kind, VerdictKind::Supported);
-        assert!(v.text.contains("the structured tiles (31.0 %)") && v.text.contains("moved from their start"), "{v}");
+        assert!(
+            v.text.contains("the structured tiles (31.0 %)")
+                && v.text.contains("moved from their start"),
+            "{v}"
+        );
         let (_, v) = thirty_percent(&tiles(1000, 0.9, f64::NAN));
-        assert!(v.text.contains("no measured share is about 30 %") && v.text.contains("no unit is dead"), "{v}");
+        assert!(
+            v.text.contains("no measured share is about 30 %")
+                && v.text.contains("no unit is dead"),
+            "{v}"
+        );
         // The edges of "about 30 %".
-        assert_eq!(thirty_percent(&tiles(1000, 0.199, 0.0)).1.kind, VerdictKind::NotSupported);
-        assert_eq!(thirty_percent(&tiles(1000, 0.2, 0.0)).1.kind, VerdictKind::Supported);
-        assert_eq!(thirty_percent(&tiles(1000, 0.401, 0.0)).1.kind, VerdictKind::NotSupported);
+        assert_eq!(
+            thirty_percent(&tiles(1000, 0.199, 0.0)).1.kind,
+            VerdictKind::NotSupported
+        );
+        assert_eq!(
+            thirty_percent(&tiles(1000, 0.2, 0.0)).1.kind,
+            VerdictKind::Supported
+        );
+        assert_eq!(
+            thirty_percent(&tiles(1000, 0.401, 0.0)).1.kind,
+            VerdictKind::NotSupported
+        );
     }
 
     #[test]
     fn copying_and_overfitting_are_read_from_their_ratios() {
-        let case1 = Fit { train_loss: 0.068, test_mse: 0.044, identity_ratio: 7.3 };
-        let learned = Fit { train_loss: 0.00033, test_mse: 0.00034, identity_ratio: 550.0 };
+        let case1 = Fit {
+            train_loss: 0.068,
+            test_mse: 0.044,
+            identity_ratio: 7.3,
+        };
+        let learned = Fit {
+            train_loss: 0.00033,
+            test_mse: 0.00034,
+            identity_ratio: 550.0,
+        };
         let (numbers, v) = overfits(&learned, &case1);
         assert_eq!(v.kind, VerdictKind::NotSupported);
         assert!(v.text.contains("not a copy: it learned digits"), "{v}");
         assert!(!v.text.contains("a copy of its input"), "{v}");
         assert!(numbers.contains("case2 550.0"), "{numbers}");
-        let copying = Fit { identity_ratio: 1.1, ..learned };
-        assert!(overfits(&copying, &case1).1.text.contains("a copy of its input"));
-        let overfitting = Fit { test_mse: 0.00066, ..learned };
-        assert_eq!(overfits(&overfitting, &case1).1.kind, VerdictKind::Supported);
-        let edge = Fit { test_mse: 1.2 * learned.train_loss, ..learned };
+        let copying = Fit {
+            identity_ratio: 1.1,
+            ..learned
+        };
+        assert!(
+            overfits(&copying, &case1)
+                .1
+                .text
+                .contains("a copy of its input")
+        );
+        let overfitting = Fit {
+            test_mse: 0.00066,
+            ..learned
+        };
+        assert_eq!(
+            overfits(&overfitting, &case1).1.kind,
+            VerdictKind::Supported
+        );
+        let edge = Fit {
+            test_mse: 1.2 * learned.train_loss,
+            ..learned
+        };
         assert_eq!(overfits(&edge, &case1).1.kind, VerdictKind::Supported);
     }
 
     #[test]
     fn comparisons_and_layers_say_what_their_numbers_say() {
-        let a = Structured { name: "case1".into(), all: 0.1, live: 0.3 };
-        let b = Structured { name: "case2".into(), all: 0.2, live: 0.2 };
+        let a = Structured {
+            name: "case1".into(),
+            all: 0.1,
+            live: 0.3,
+        };
+        let b = Structured {
+            name: "case2".into(),
+            all: 0.2,
+            live: 0.2,
+        };
         let (_, v) = more_structured(&a, &b);
         assert_eq!(v.kind, VerdictKind::NotSupported);
-        assert!(v.text.contains("case2 is at least as structured; but among live units alone it is more structured"), "{v}");
+        assert!(
+            v.text.contains(
+                "case2 is at least as structured; but among live units alone it is more structured"
+            ),
+            "{v}"
+        );
         let (_, v) = more_structured(&b, &a);
-        assert!(v.text.contains("case2 is more structured; but among live units alone it is not"), "{v}");
-        let layers = Layers { w1_median: 0.6, w2t_median: 0.3, w1_structured: 0.1, w2t_structured: 0.9 };
+        assert!(
+            v.text
+                .contains("case2 is more structured; but among live units alone it is not"),
+            "{v}"
+        );
+        let layers = Layers {
+            w1_median: 0.6,
+            w2t_median: 0.3,
+            w1_structured: 0.1,
+            w2t_structured: 0.9,
+        };
         assert_eq!(second_layer(&layers).1.kind, VerdictKind::Supported);
-        let both = Layers { w1_structured: 1.0, ..layers };
+        let both = Layers {
+            w1_structured: 1.0,
+            ..layers
+        };
         let (_, v) = second_layer(&both);
         assert_eq!(v.kind, VerdictKind::NotSupported);
-        assert!(v.text.contains("w2ᵀ is smoother than w1; 100.0 % of the w1 tiles are structured, not 'hardly'"), "{v}");
+        assert!(
+            v.text.contains(
+                "w2ᵀ is smoother than w1; 100.0 % of the w1 tiles are structured, not 'hardly'"
+            ),
+            "{v}"
+        );
     }
 }

@@ -2,9 +2,9 @@
 //! per seed (trained, resumed or reused by the report's rules), measured with the report's own
 //! measurements, drawn as curves and read as sentences. The program writes the page.
 
+mod findings;
 mod sweep_data;
 mod sweep_figures;
-mod findings;
 mod sweep_plan;
 
 use std::path::{Path, PathBuf};
@@ -18,16 +18,16 @@ pub use trainer::config::Placement;
 
 use sweep_plan::STUDY_EPOCHS;
 
-use trainer::backend::Backend;
 use crate::batch::{Batch, train_missing};
-use trainer::config::TrainingConfig;
-use trainer::wording::count;
-use trainer::epochs::{EPOCHS_CSV, read_epochs};
-use crate::study_error::Result;
-use trainer::inference::{ModelChoice, TrainedRun};
 use crate::measuring::{Measuring, RunNumbers, machine_description};
+use crate::study_error::Result;
+use trainer::backend::Backend;
+use trainer::config::TrainingConfig;
+use trainer::epochs::{EPOCHS_CSV, read_epochs};
 use trainer::events::{Event, Job, JobRun};
+use trainer::inference::{ModelChoice, TrainedRun};
 use trainer::training::Outcome;
+use trainer::wording::count;
 
 /// Training images per point of a quick (smoke-test) sweep.
 pub use crate::measuring::QUICK_IMAGES;
@@ -192,13 +192,23 @@ fn measure_runs(
     let of = configs.len();
     let (train_images, test_images) = (m.train_images.rows(), m.test_set.len());
     let job = Job::Sweep;
-    let started = Event::MeasuringStarted { job, runs: of, train_images, test_images };
+    let started = Event::MeasuringStarted {
+        job,
+        runs: of,
+        train_images,
+        test_images,
+    };
     options.events.event(&started);
     let mut measured = Vec::new();
     for (i, config) in configs.iter().enumerate() {
         let dir = options.root.join(&config.name);
         let name = config.name.clone();
-        options.events.event(&Event::Measuring { job, index: i + 1, of, name });
+        options.events.event(&Event::Measuring {
+            job,
+            index: i + 1,
+            of,
+            name,
+        });
         measured.push(point_numbers(&m, &dir)?);
     }
     Ok((measured, pixel_probe))

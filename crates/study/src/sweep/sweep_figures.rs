@@ -6,10 +6,10 @@ use std::path::Path;
 use figures::image::DynamicImage;
 use figures::{Curve, CurveChart, CurvePoint, curve_chart};
 
-use trainer::wording::count;
-use crate::study_error::{Error, Result};
 use crate::drawing::write_png;
+use crate::study_error::{Error, Result};
 use trainer::files::file_error;
+use trainer::wording::count;
 
 use super::sweep_data::{AxisReport, Measure};
 

@@ -4,9 +4,9 @@
 use model::Activation;
 use serde::{Deserialize, Serialize};
 
+use crate::study_error::Result;
 use trainer::cases::{CASE_COUNT, case};
 use trainer::config::{Placement, TrainingConfig, activation_name};
-use crate::study_error::Result;
 
 /// The study case a sweep varies when none is named.
 pub const DEFAULT_BASE: usize = 7;
@@ -246,7 +246,10 @@ impl Axis {
         };
         match self {
             Axis::Hidden(v) => match v.iter().find(|&&n| !(1..=MAX_HIDDEN).contains(&n)) {
-                Some(n) => Err(out(n.to_string(), &format!("hidden units are 1 to {MAX_HIDDEN}"))),
+                Some(n) => Err(out(
+                    n.to_string(),
+                    &format!("hidden units are 1 to {MAX_HIDDEN}"),
+                )),
                 None => Ok(()),
             },
             Axis::Noise(v) => match v.iter().find(|&&r| !(0.0..1.0).contains(&r)) {

@@ -4,10 +4,10 @@ use std::path::PathBuf;
 
 use clap::builder::TypedValueParser;
 use clap::{ArgGroup, Args, Parser, Subcommand};
-use trainer::backend::Backend;
 use study::drawing::{MAX_SAMPLES, MAX_ZOOM};
 use study::model::Activation;
 use study::sweep::Placement;
+use trainer::backend::Backend;
 
 pub mod values;
 
@@ -441,12 +441,23 @@ mod tests {
 
     #[test]
     fn a_later_list_flag_replaces_an_earlier_one() {
-        let cli = Cli::try_parse_from(["train", "sweep", "--hidden", "16,64", "--hidden", "32"]).unwrap();
+        let cli =
+            Cli::try_parse_from(["train", "sweep", "--hidden", "16,64", "--hidden", "32"]).unwrap();
         let Some(Command::Sweep(args)) = cli.command else {
             panic!("not a sweep");
         };
         assert_eq!(args.hidden, Some(vec![32]));
-        let cli = Cli::try_parse_from(["train", "compare", "--case", "7", "--backends", "flex,wgpu", "--backends", "ndarray"]).unwrap();
+        let cli = Cli::try_parse_from([
+            "train",
+            "compare",
+            "--case",
+            "7",
+            "--backends",
+            "flex,wgpu",
+            "--backends",
+            "ndarray",
+        ])
+        .unwrap();
         let Some(Command::Compare(args)) = cli.command else {
             panic!("not a comparison");
         };

@@ -1,9 +1,9 @@
 //! The flags' values: each parsed from its text, with one line that says what is wrong.
 
-use trainer::backend::Backend;
-use trainer::cases::CASE_COUNT;
 use study::model::Activation;
 use study::sweep::Placement;
+use trainer::backend::Backend;
+use trainer::cases::CASE_COUNT;
 
 pub(super) fn parse_backend(s: &str) -> Result<Backend, String> {
     s.parse().map_err(|e| backend_advice(&e))

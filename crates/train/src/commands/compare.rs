@@ -4,8 +4,8 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use trainer::cases::{CASE_COUNT, case};
 use study::comparison::{Comparison, compare};
+use trainer::cases::{CASE_COUNT, case};
 use trainer::files::{file_error, write_atomic};
 use trainer::names::{Owner, check_run_name};
 

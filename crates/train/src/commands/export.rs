@@ -50,7 +50,10 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
     });
     written?;
     match signal {
-        Some(signal) => Err(stopped_after(signal, "the export was written: its files are whole")),
+        Some(signal) => Err(stopped_after(
+            signal,
+            "the export was written: its files are whole",
+        )),
         None => Ok(()),
     }
 }
@@ -86,15 +89,25 @@ fn said(file: &ExportFile, effect: Effect, run: &TrainedRun, name: &str, d: &Des
     let path = file.path.display();
     let what = match file.kind {
         ExportKind::Model => {
-            let mse = d.test_mse.map_or_else(|| "not recorded".into(), |v| format!("{v:.5}"));
-            let source = run.model_path.file_name().unwrap_or_default().to_string_lossy();
+            let mse = d
+                .test_mse
+                .map_or_else(|| "not recorded".into(), |v| format!("{v:.5}"));
+            let source = run
+                .model_path
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy();
             format!(
                 "{source} of {name}: l1.weight [{h}, 784], l1.bias [{h}], l2.weight [784, {h}], l2.bias [784], float32; test MSE {mse}",
                 h = d.hidden
             )
         }
         ExportKind::TestInputs { images } => {
-            let noised = if d.noise > 0.0 { ", noised as the run's" } else { "" };
+            let noised = if d.noise > 0.0 {
+                ", noised as the run's"
+            } else {
+                ""
+            };
             format!("{images} test inputs{noised}, float32 [{images}, 784]")
         }
     };

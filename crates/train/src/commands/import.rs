@@ -1,8 +1,8 @@
 //! `train import`: a foreign model (safetensors, PyTorch, Chainer's npz) as a finished run.
 
+use study::model::{Activation, AutoencoderConfig};
 use trainer::cases::case;
 use trainer::config::TrainingConfig;
-use study::model::{Activation, AutoencoderConfig};
 use trainer::names::check_own_name;
 use weights::{Described, Foreign, Prepared, check_vacant, import, read_foreign};
 
@@ -54,14 +54,21 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
     match signal {
         Some(signal) => Err(super::export::stopped_after(
             signal,
-            &format!("the import was written: {} is a finished run", dir.display()),
+            &format!(
+                "the import was written: {} is a finished run",
+                dir.display()
+            ),
         )),
         None => Ok(()),
     }
 }
 
 /// The line that says what was imported, as what, and how its settings were chosen.
-fn say_imported(prepared: &Prepared, shown: &str, described: Option<Described>) -> anyhow::Result<()> {
+fn say_imported(
+    prepared: &Prepared,
+    shown: &str,
+    described: Option<Described>,
+) -> anyhow::Result<()> {
     let imported = &prepared.imported;
     let dir = &imported.run_dir;
     if let Some(recorded) = described.as_ref().and_then(|d| d.test_mse) {
@@ -73,8 +80,13 @@ fn say_imported(prepared: &Prepared, shown: &str, described: Option<Described>) 
         }
     }
     let from = described.map_or_else(String::new, |d| {
-        let recorded = d.test_mse.map_or_else(String::new, |v| format!(", which recorded test MSE {v:.5}"));
-        format!("; settings from the file, exported from run {}{recorded}", d.run)
+        let recorded = d
+            .test_mse
+            .map_or_else(String::new, |v| format!(", which recorded test MSE {v:.5}"));
+        format!(
+            "; settings from the file, exported from run {}{recorded}",
+            d.run
+        )
     });
     let config = TrainingConfig::of_run(dir)?;
     crate::output::out!(
@@ -95,9 +107,11 @@ fn template(args: &ImportArgs, foreign: &Foreign, shown: &str) -> anyhow::Result
     let mut template = match (args.case, described, args.activation.as_deref()) {
         (Some(number), ..) => case(number)?,
         (None, Some(d), _) => d.config(),
-        (None, None, Some(_)) => {
-            TrainingConfig::new(String::new(), String::new(), AutoencoderConfig::new(1, Activation::Sigmoid).with_dropout(0.0))
-        }
+        (None, None, Some(_)) => TrainingConfig::new(
+            String::new(),
+            String::new(),
+            AutoencoderConfig::new(1, Activation::Sigmoid).with_dropout(0.0),
+        ),
         (None, None, None) => {
             return Err(usage(format!(
                 "{shown} does not say what model it holds: name it with --case N or --activation relu|sigmoid (with --dropout P and --noise RATIO as it trained)"
@@ -134,7 +148,11 @@ fn template(args: &ImportArgs, foreign: &Foreign, shown: &str) -> anyhow::Result
 }
 
 /// A usage error when the flags give the model other settings than its file says it has.
-fn refuse_contradictions(d: &Described, template: &TrainingConfig, shown: &str) -> anyhow::Result<()> {
+fn refuse_contradictions(
+    d: &Described,
+    template: &TrainingConfig,
+    shown: &str,
+) -> anyhow::Result<()> {
     let contradictions = d.contradictions(template);
     if contradictions.is_empty() {
         return Ok(());

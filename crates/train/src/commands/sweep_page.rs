@@ -1,13 +1,13 @@
 //! `train sweep`: plans the sweeps the flags ask for, runs them (the library), and writes the
 //! page as Markdown, as HTML rendered from it, and as JSON.
 
-use trainer::backend::Backend;
-use trainer::wording::count;
-use trainer::files::{file_error, write_atomic};
 use study::sweep::{
     AxisReport, DEFAULT_BASE, DEFAULT_EPOCHS, Measure, PointTraining, QUICK_IMAGES, SWEEP_JSON,
     Sweep, SweepOptions, SweepReport, axes, run_sweeps, sweep_dir,
 };
+use trainer::backend::Backend;
+use trainer::files::{file_error, write_atomic};
+use trainer::wording::count;
 
 use super::report_page::html;
 use super::report_page::markdown::Page;
@@ -27,7 +27,11 @@ pub fn run(args: SweepArgs) -> anyhow::Result<()> {
     let flow = jobs::before_measuring(
         &args.job,
         command(&args, &options),
-        (Job::Sweep, &options.root, sweep_dir(&options.root).join("logs")),
+        (
+            Job::Sweep,
+            &options.root,
+            sweep_dir(&options.root).join("logs"),
+        ),
         || study::sweep::job_runs(&options),
         |name| study::sweep::train_run(&options, name),
         &options.events,
@@ -92,7 +96,10 @@ fn options(args: &SweepArgs) -> anyhow::Result<SweepOptions> {
             limit: args.limit.or(args.quick.then_some(QUICK_IMAGES)),
         },
         quick: args.quick,
-        events: crate::interrupt::routed(interrupter.clone(), crate::view::View::new(args.job.jobs > 1)),
+        events: crate::interrupt::routed(
+            interrupter.clone(),
+            crate::view::View::new(args.job.jobs > 1),
+        ),
         break_lock: args.job.break_lock,
         interrupter,
     })
@@ -110,13 +117,32 @@ fn command(args: &SweepArgs, options: &SweepOptions) -> Vec<String> {
         words.extend(["--base".into(), base.to_string()]);
     }
     let axes = [
-        ("--hidden", args.hidden.as_ref().map(|v| list(v.iter().map(|h| h.to_string()).collect()))),
-        ("--noise", args.noise.as_ref().map(|v| list(v.iter().map(|n| n.to_string()).collect()))),
-        ("--dropout", args.dropout.as_ref().map(|v| list(v.iter().map(|p| p.name().to_string()).collect()))),
+        (
+            "--hidden",
+            args.hidden
+                .as_ref()
+                .map(|v| list(v.iter().map(|h| h.to_string()).collect())),
+        ),
+        (
+            "--noise",
+            args.noise
+                .as_ref()
+                .map(|v| list(v.iter().map(|n| n.to_string()).collect())),
+        ),
+        (
+            "--dropout",
+            args.dropout
+                .as_ref()
+                .map(|v| list(v.iter().map(|p| p.name().to_string()).collect())),
+        ),
         (
             "--activation",
             args.activation.as_ref().map(|v| {
-                list(v.iter().map(|a| trainer::config::activation_name(*a).to_string()).collect())
+                list(
+                    v.iter()
+                        .map(|a| trainer::config::activation_name(*a).to_string())
+                        .collect(),
+                )
             }),
         ),
     ];
@@ -126,7 +152,12 @@ fn command(args: &SweepArgs, options: &SweepOptions) -> Vec<String> {
         }
     }
     let t = options.training;
-    words.extend(["--epochs".into(), t.epochs.to_string(), "--seeds".into(), t.seeds.to_string()]);
+    words.extend([
+        "--epochs".into(),
+        t.epochs.to_string(),
+        "--seeds".into(),
+        t.seeds.to_string(),
+    ]);
     if let Some(limit) = t.limit {
         words.extend(["--limit".into(), limit.to_string()]);
     }

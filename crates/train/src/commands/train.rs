@@ -5,10 +5,10 @@ use std::path::Path;
 
 use trainer::backend::Backend;
 use trainer::config::TrainingConfig;
-use trainer::wording::count;
 use trainer::names::{check_own_name, check_run_name};
 use trainer::run_dir::{RunError, Start};
 use trainer::training::{Outcome, RunOptions, train};
+use trainer::wording::count;
 
 use crate::advice::name_refused;
 use crate::cli::{OverrideArgs, TrainArgs};
@@ -38,7 +38,8 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         (None, false) => Backend::Flex,
     };
     let mut options = RunOptions::new(dir.clone(), args.data.dir(), backend);
-    options.events = crate::interrupt::routed(options.interrupter.clone(), crate::view::View::new(false));
+    options.events =
+        crate::interrupt::routed(options.interrupter.clone(), crate::view::View::new(false));
     options.break_lock = args.break_lock;
     options.start = match (args.resume, args.overwrite) {
         (true, _) => Start::Resume {
@@ -124,12 +125,10 @@ pub fn with_given(overrides: &OverrideArgs, mut config: TrainingConfig) -> Train
 fn saved_backend(dir: &Path) -> anyhow::Result<Backend> {
     let saved = TrainingConfig::of_run(dir).ok().and_then(|c| c.backend);
     match saved {
-        Some(name) => name
-            .parse()
-            .map_err(|e| {
-                let advice = crate::cli::values::backend_advice(&e);
-                anyhow::anyhow!("{}: the run's backend: {advice}", dir.display())
-            }),
+        Some(name) => name.parse().map_err(|e| {
+            let advice = crate::cli::values::backend_advice(&e);
+            anyhow::anyhow!("{}: the run's backend: {advice}", dir.display())
+        }),
         None => Ok(Backend::Flex),
     }
 }

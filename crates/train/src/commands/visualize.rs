@@ -2,10 +2,10 @@
 
 use std::path::{Path, PathBuf};
 
+use study::drawing::{FIGURES_STAMP, FigureOptions, default_place, stamp_figures, write_figures};
 use trainer::backend::Backend;
 use trainer::cases::CASE_COUNT;
 use trainer::checkpoint::sha256_hex;
-use study::drawing::{FIGURES_STAMP, FigureOptions, default_place, stamp_figures, write_figures};
 use trainer::inference::{ModelChoice, TrainedRun};
 use trainer::names::check_run_name;
 

@@ -2,8 +2,8 @@
 //! filter structure, calibrated on tiles of known nature, live and dead units apart.
 
 use study::analysis::{
-    ACTIVE_PIXEL_SHARE, CALIBRATION_COMPONENTS, COPIES_BELOW, IDENTITY_TEST_IMAGES, IdentityReading,
-    KnownTiles, NOISE_BELOW_THRESHOLD,
+    ACTIVE_PIXEL_SHARE, CALIBRATION_COMPONENTS, COPIES_BELOW, IDENTITY_TEST_IMAGES,
+    IdentityReading, KnownTiles, NOISE_BELOW_THRESHOLD,
 };
 use study::report::{CaseReport, Report};
 
@@ -31,7 +31,12 @@ pub fn identity_test(report: &Report, page: &mut Page) {
             across(report, c, |c| c.numbers.noise_mse, mse),
             across(report, c, |c| c.numbers.shuffled_mse, mse),
             across(report, c, |c| c.numbers.identity_ratio(), ratio1),
-            across(report, c, |c| c.numbers.shuffled_mse / c.numbers.digit_mse, ratio1),
+            across(
+                report,
+                c,
+                |c| c.numbers.shuffled_mse / c.numbers.digit_mse,
+                ratio1,
+            ),
             reading(c.numbers.identity_reading()).to_string(),
         ]
     });
@@ -51,7 +56,12 @@ pub fn filter_structure(report: &Report, page: &mut Page) {
     page.heading("5. Filter structure");
     let c = &report.calibration;
     let known = |k: &KnownTiles, what: &str| {
-        format!("{} of {} {what} (median ratio {})", pct(k.structured_fraction), k.tiles, ratio2(k.median_ratio))
+        format!(
+            "{} of {} {what} (median ratio {})",
+            pct(k.structured_fraction),
+            k.tiles,
+            ratio2(k.median_ratio)
+        )
     };
     page.text(&format!(
         "For each unit's 28×28 tile: its roughness (mean squared difference of neighbouring pixels) divided by the expected roughness of the same values shuffled: ≈ 1 for noise, near 0 for smooth strokes or blobs. Only the {} pixels lit in at least {} % of the training images count (the weights of the others hardly train and keep their random start). **Calibration**: a tile counts as structured below **{:.3}**, the ratio that only {} of tiles known to be noise fall below — the initial weights of case 1 (seed 0), drawn as every run draws them. Below it fall {}, {} and {}.",
@@ -76,7 +86,13 @@ pub fn filter_structure(report: &Report, page: &mut Page) {
             across(report, c, |c| c.numbers.w2t.structured_fraction, pct),
         ]
     });
-    let headers = ["run", "w1 median ratio", "w1 structured", "w2ᵀ median ratio", "w2ᵀ structured"];
+    let headers = [
+        "run",
+        "w1 median ratio",
+        "w1 structured",
+        "w2ᵀ median ratio",
+        "w2ᵀ structured",
+    ];
     page.table(&headers, &rows);
     live_and_dead(report, page);
 }
@@ -87,8 +103,13 @@ fn live_and_dead(report: &Report, page: &mut Page) {
     let rows: Vec<Vec<String>> = primary(report)
         .map(|c| {
             let u = &c.numbers.units;
-            let group = |g: &study::analysis::UnitGroup, f: fn(&study::analysis::UnitGroup) -> String| {
-                if g.units == 0 { "–".to_string() } else { f(g) }
+            let group = |g: &study::analysis::UnitGroup,
+                         f: fn(&study::analysis::UnitGroup) -> String| {
+                if g.units == 0 {
+                    "–".to_string()
+                } else {
+                    f(g)
+                }
             };
             vec![
                 c.name.clone(),
@@ -97,8 +118,12 @@ fn live_and_dead(report: &Report, page: &mut Page) {
                 group(&u.dead, |g| pct(g.w1.structured_fraction)),
                 group(&u.live, |g| pct(g.w2t.structured_fraction)),
                 group(&u.dead, |g| pct(g.w2t.structured_fraction)),
-                group(&u.live, |g| format!("{} / {}", moved(g.w1_moved), moved(g.w2t_moved))),
-                group(&u.dead, |g| format!("{} / {}", moved(g.w1_moved), moved(g.w2t_moved))),
+                group(&u.live, |g| {
+                    format!("{} / {}", moved(g.w1_moved), moved(g.w2t_moved))
+                }),
+                group(&u.dead, |g| {
+                    format!("{} / {}", moved(g.w1_moved), moved(g.w2t_moved))
+                }),
             ]
         })
         .collect();
@@ -122,7 +147,10 @@ fn live_and_dead(report: &Report, page: &mut Page) {
 /// A run's live and dead structure figure, with its caption.
 fn structure_figure(c: &CaseReport) -> Option<(String, String)> {
     let path = c.figures.iter().find(|f| f.ends_with("/structure.png"))?;
-    let caption = format!("{}: structure ratios of the w1 tiles of its live and dead units, beside noise", c.name);
+    let caption = format!(
+        "{}: structure ratios of the w1 tiles of its live and dead units, beside noise",
+        c.name
+    );
     Some((path.clone(), caption))
 }
 

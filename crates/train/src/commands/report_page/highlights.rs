@@ -53,7 +53,12 @@ fn row(report: &Report, c: &CaseReport) -> Vec<String> {
     vec![
         format!("{} ({})", c.name, c.summary),
         across(report, c, |c| c.numbers.test_mse, mse),
-        across(report, c, |c| c.numbers.mean_output / c.numbers.mean_target, ratio2),
+        across(
+            report,
+            c,
+            |c| c.numbers.mean_output / c.numbers.mean_target,
+            ratio2,
+        ),
         across(report, c, |c| c.numbers.pca_mse, mse),
         format!(
             "{}: {}",

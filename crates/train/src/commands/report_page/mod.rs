@@ -7,9 +7,9 @@ pub(crate) mod html;
 pub(crate) mod markdown;
 mod sections;
 
+use study::report::{ReportOptions, build_report, report_dir};
 use trainer::backend::Backend;
 use trainer::files::{file_error, write_atomic};
-use study::report::{ReportOptions, build_report, report_dir};
 
 use trainer::events::Job;
 
@@ -35,7 +35,11 @@ pub fn run(args: ReportArgs) -> anyhow::Result<()> {
     let flow = jobs::before_measuring(
         &args.job,
         command(&args, &options),
-        (Job::Report, &options.root, report_dir(&options.root).join("logs")),
+        (
+            Job::Report,
+            &options.root,
+            report_dir(&options.root).join("logs"),
+        ),
         || study::report::job_runs(&options),
         |name| study::report::train_run(&options, name),
         &options.events,

@@ -1,8 +1,8 @@
 //! The report's sections, in order, each from the report's numbers.
 
-use trainer::wording::count;
-use trainer::wording::clock;
 use study::report::{FineTune, Report};
+use trainer::wording::clock;
+use trainer::wording::count;
 
 use super::filters;
 use super::markdown::{

@@ -10,8 +10,8 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use trainer::checkpoint::MODEL_FILE;
 use study::data::PIXELS;
+use trainer::checkpoint::MODEL_FILE;
 use trainer::epochs::{EPOCHS_CSV, read_epochs};
 
 use super::models::Model;
@@ -63,7 +63,9 @@ pub async fn epochs(
         .map(|r| json!({ "epoch": r.epoch, "train_loss": r.train_loss, "test_mse": r.test_mse }))
         .collect();
     let imported = dir.join(trainer::layout::PROVENANCE_FILE).is_file();
-    Ok(axum::Json(json!({ "run": run, "epochs": rows, "imported": imported })))
+    Ok(axum::Json(
+        json!({ "run": run, "epochs": rows, "imported": imported }),
+    ))
 }
 
 pub async fn figure(

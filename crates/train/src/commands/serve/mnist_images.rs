@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use study::analysis::{Images, Pca};
-use trainer::backend::Device;
 use study::data::{Mnist, Split};
+use trainer::backend::Device;
 
 use once_cell::sync::OnceCell;
 

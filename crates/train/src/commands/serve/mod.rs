@@ -21,12 +21,12 @@
 //! server.
 
 mod api;
-mod train_codes;
-mod mnist_images;
 mod inside;
+mod mnist_images;
 mod models;
 mod run_list;
 mod state;
+mod train_codes;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

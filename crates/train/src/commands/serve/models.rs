@@ -15,8 +15,8 @@ use study::drawing::filter_grid;
 use study::figures::{TileScale, encode_png, image::DynamicImage};
 use trainer::inference::TrainedRun;
 
-use super::train_codes::TrainCodes;
 use super::mnist_images::{Shared, images_of};
+use super::train_codes::TrainCodes;
 
 /// One finished run's model and what was derived from it.
 pub struct Model {

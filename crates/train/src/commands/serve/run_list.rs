@@ -6,10 +6,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use serde::Serialize;
+use study::drawing::{FIGURES_STAMP, FigureOptions, default_place, figures_show, write_figures};
 use trainer::backend::Backend;
 use trainer::checkpoint::{MODEL_FILE, sha256_hex};
 use trainer::config::TrainingConfig;
-use study::drawing::{FIGURES_STAMP, FigureOptions, default_place, figures_show, write_figures};
 use trainer::epochs::{EPOCHS_CSV, read_epochs};
 use trainer::inference::{ModelChoice, TrainedRun};
 use trainer::lock::active_writer;
@@ -161,11 +161,11 @@ pub fn misnamed_runs(root: &Path) -> Vec<RunInfo> {
             };
             let config = TrainingConfig::of_run(&e.path()).ok();
             Some(RunInfo {
-                summary: config.as_ref().map_or_else(String::new, TrainingConfig::model_summary),
+                summary: config
+                    .as_ref()
+                    .map_or_else(String::new, TrainingConfig::model_summary),
                 status: Status::Inconsistent,
-                detail: Some(format!(
-                    "{why}; rename the directory to use it"
-                )),
+                detail: Some(format!("{why}; rename the directory to use it")),
                 epochs_done: 0,
                 epochs_target: 0,
                 imported: false,
