@@ -376,22 +376,23 @@ fn units(units: f64) -> u64 {
 
 /// The bar's time left: indicatif's estimate once some work is done.
 fn time_left(state: &indicatif::ProgressState, out: &mut dyn std::fmt::Write) {
-    let _ = match state.pos() {
-        0 => write!(out, "time left not known yet"),
-        _ => write!(out, "about {} left", clock(state.eta())),
-    };
+    let _ = write!(out, "{}", left(state.pos(), state.eta()));
+}
+
+/// What is known of the time left after `done` steps: nothing yet, or indicatif's estimate.
+fn left(done: u64, eta: Duration) -> String {
+    match done {
+        0 => "time left not known yet".to_string(),
+        _ => format!("about {} left", clock(eta)),
+    }
 }
 
 /// `1 min 05 s elapsed, about 12 min left` from the job's bar (indicatif's estimate).
 fn timing(bar: &ProgressBar) -> String {
     let elapsed = clock(bar.elapsed());
     let (done, total) = (bar.position(), bar.length().unwrap_or(0));
-    let left = if done == 0 {
-        ", time left not known yet".to_string()
-    } else if done >= total {
-        String::new()
-    } else {
-        format!(", about {} left", clock(bar.eta()))
-    };
-    format!("{elapsed} elapsed{left}")
+    match done >= total && done > 0 {
+        true => format!("{elapsed} elapsed"),
+        false => format!("{elapsed} elapsed, {}", left(done, bar.eta())),
+    }
 }
