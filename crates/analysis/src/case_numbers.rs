@@ -67,10 +67,16 @@ impl IdentityProbes {
     }
 }
 
-/// The identity test's line, the one reading of it everywhere: a network whose error on uniform
-/// noise is less than this many times its error on digits reconstructs anything about as well
-/// as digits (a ratio near 1): it copies its input. Above it, it learned what digits look like.
+/// The identity test's first line: a network whose error on uniform noise is less than this many
+/// times its error on digits reconstructs anything about as well as digits (a ratio near 1): it
+/// copies its input.
 pub const COPIES_BELOW: f64 = 2.0;
+
+/// The identity test's second line, calibrated on each run: a constant output (the training
+/// mean image, whatever the input) has a ratio of its own (≈ 3.8), so a ratio less than this
+/// share above a constant output's says the network is no better than a constant output. From
+/// there on it learned what digits look like.
+pub const CONSTANT_WITHIN: f64 = 0.1;
 
 /// What the identity test says of a network.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -78,31 +84,41 @@ pub const COPIES_BELOW: f64 = 2.0;
 pub enum IdentityReading {
     /// Noise is reconstructed about as well as digits: the network copies its input.
     Copies,
-    /// Noise is reconstructed far worse than digits: it learned digits, not a copy.
+    /// The ratio is about a constant output's: the network tells digits from noise no better
+    /// than an output that ignores its input.
+    LikeAConstant,
+    /// Noise is reconstructed far worse than digits, beyond a constant output: it learned digits.
     LearnedDigits,
 }
 
 impl IdentityReading {
-    /// The reading of a noise ÷ digit error ratio.
-    pub fn of(noise_over_digits: f64) -> Self {
+    /// The reading of a noise ÷ digit error ratio beside a constant output's ratio on the same
+    /// images (a record without the constant's ratio, NaN, is read against [`COPIES_BELOW`]
+    /// alone).
+    pub fn of(noise_over_digits: f64, constant_ratio: f64) -> Self {
         if noise_over_digits < COPIES_BELOW {
             IdentityReading::Copies
+        } else if noise_over_digits < learned_digits_from(constant_ratio) {
+            IdentityReading::LikeAConstant
         } else {
             IdentityReading::LearnedDigits
         }
     }
 
-    /// `copies its input` or `learned digits, not a copy`, with the line that decides.
-    pub fn describe(self) -> String {
+    /// The reading in a table cell: `copies its input`, `no better than a constant output`,
+    /// `learned digits`.
+    pub fn short(self) -> &'static str {
         match self {
-            IdentityReading::Copies => {
-                format!("copies its input (noise ÷ digit error below {COPIES_BELOW})")
-            }
-            IdentityReading::LearnedDigits => {
-                format!("learned digits, not a copy (noise ÷ digit error {COPIES_BELOW} or more)")
-            }
+            IdentityReading::Copies => "copies its input",
+            IdentityReading::LikeAConstant => "no better than a constant output",
+            IdentityReading::LearnedDigits => "learned digits",
         }
     }
+}
+
+/// The ratio from which a network learned digits: [`CONSTANT_WITHIN`] above a constant output's.
+pub fn learned_digits_from(constant_ratio: f64) -> f64 {
+    constant_ratio * (1.0 + CONSTANT_WITHIN)
 }
 
 /// Everything measured on one trained autoencoder.
@@ -110,6 +126,9 @@ impl IdentityReading {
 pub struct CaseNumbers {
     /// Test MSE without dropout, recomputed from the saved model.
     pub test_mse: f64,
+    /// MSE without dropout on the first [`TRAIN_MSE_IMAGES`] training images (noised as the run
+    /// noises them), from the saved model: the training error to set the test error against.
+    pub train_mse: f64,
     /// Test MSE with dropout active, as during training.
     pub test_mse_dropout_on: f64,
     /// Mean output intensity on the test set (no dropout).
@@ -133,6 +152,10 @@ pub struct CaseNumbers {
     pub noise_mse: f64,
     /// Reconstruction MSE on pixel-shuffled digits.
     pub shuffled_mse: f64,
+    /// A constant output's (the training mean image) MSE on the identity test's digits.
+    pub constant_digit_mse: f64,
+    /// The same on its noise images.
+    pub constant_noise_mse: f64,
     /// Hidden units never active (code ≤ 0) on any test input: dead ReLU units.
     pub dead_units: usize,
     /// The live and the dead units apart: their tiles' structure and how far they moved.
@@ -146,8 +169,11 @@ pub struct CaseNumbers {
     pub w2t: FilterSummary,
 }
 
-/// The test set of a case: noised inputs and clean targets.
-pub struct TestSet {
+/// Training images the training error is measured on (as many as the test set has).
+pub const TRAIN_MSE_IMAGES: usize = 10_000;
+
+/// Images as a case feeds them: noised inputs and clean targets.
+pub struct Pairs {
     /// What the model sees.
     pub inputs: Images,
     /// What it should output.
@@ -160,9 +186,14 @@ impl CaseNumbers {
         self.noise_mse / self.digit_mse
     }
 
+    /// A constant output's ratio on the same images: what a network that ignores its input gets.
+    pub fn constant_ratio(&self) -> f64 {
+        self.constant_noise_mse / self.constant_digit_mse
+    }
+
     /// What the identity test says of the network.
     pub fn identity_reading(&self) -> IdentityReading {
-        IdentityReading::of(self.identity_ratio())
+        IdentityReading::of(self.identity_ratio(), self.constant_ratio())
     }
 }
 
@@ -180,13 +211,13 @@ pub struct Against<'a> {
 }
 
 /// Measures `model` (on a device without autodiff, trained from `initial` where it is known)
-/// against its test set; `dropout_model` is the same weights on an autodiff device, where
-/// dropout is active.
+/// against its test set and its training images; `dropout_model` is the same weights on an
+/// autodiff device, where dropout is active.
 pub fn measure(
     model: &Autoencoder,
     initial: Option<&Autoencoder>,
     dropout_model: &Autoencoder,
-    test: &TestSet,
+    (test, train): (&Pairs, &Pairs),
     against: &Against,
 ) -> CaseNumbers {
     let Against {
@@ -214,8 +245,16 @@ pub fn measure(
         probes.digits.pixels.clone(),
     );
     let tiles = UnitTiles::of(model, initial, &test.inputs, active);
+    let constant = |images: &Images| {
+        let rows = images.rows();
+        mse(pca.mean().repeat_dim(0, rows), images.pixels.clone())
+    };
     CaseNumbers {
         test_mse: mse(outputs.clone(), targets.clone()),
+        train_mse: mse(
+            model.reconstruct(&train.inputs.pixels),
+            train.targets.pixels.clone(),
+        ),
         test_mse_dropout_on: mse(dropout_outputs, targets.clone()),
         mean_output,
         mean_target,
@@ -233,6 +272,8 @@ pub fn measure(
             model.reconstruct(&probes.shuffled.pixels),
             probes.shuffled.pixels.clone(),
         ),
+        constant_digit_mse: constant(&probes.digits),
+        constant_noise_mse: constant(&probes.noise),
         dead_units: tiles.live.iter().filter(|live| !**live).count(),
         units: tiles.live_and_dead(threshold),
         w1: FilterStructure::from_ratios(&tiles.w1_ratio, threshold).into(),
@@ -273,6 +314,19 @@ pub(crate) mod tests {
         Images::new(flat, device)
     }
 
+    /// Every pixel counts in a tile.
+    const ALL: [bool; PIXELS] = [true; PIXELS];
+
+    /// `pca` and `probes`, every pixel, a threshold of 0.9.
+    fn against<'a>(pca: &'a Pca, probes: &'a IdentityProbes) -> Against<'a> {
+        Against {
+            pca,
+            probes,
+            active: &ALL,
+            threshold: 0.9,
+        }
+    }
+
     #[test]
     fn identity_probes_keep_each_digits_pixels() {
         let device = Device::flex();
@@ -307,22 +361,29 @@ pub(crate) mod tests {
         let model = config.init(&device);
         let ad = device.clone().autodiff();
         let dropout_model = model.clone().to_device(&ad).train();
-        let test = TestSet {
+        let test = Pairs {
             inputs: images(40, 3, &device),
             targets: images(40, 3, &device),
         };
         let pca = Pca::fit(&images(100, 3, &device));
         let probes = IdentityProbes::new(&test.targets, 1);
-        let all = [true; PIXELS];
-        let against = Against {
-            pca: &pca,
-            probes: &probes,
-            active: &all,
-            threshold: 0.9,
-        };
-        let numbers = measure(&model, Some(&model), &dropout_model, &test, &against);
+        let against = against(&pca, &probes);
+        let numbers = measure(
+            &model,
+            Some(&model),
+            &dropout_model,
+            (&test, &test),
+            &against,
+        );
         assert_ne!(numbers.test_mse, numbers.test_mse_dropout_on);
-        let again = measure(&model, Some(&model), &model.valid(), &test, &against);
+        assert_eq!(numbers.train_mse, numbers.test_mse);
+        let again = measure(
+            &model,
+            Some(&model),
+            &model.valid(),
+            (&test, &test),
+            &against,
+        );
         assert_eq!(again.test_mse, again.test_mse_dropout_on);
         assert_eq!(numbers.identity_mse, 0.0);
         assert_eq!(numbers.pca_components, 50);
@@ -333,12 +394,50 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn copying_is_a_noise_to_digit_ratio_near_one() {
-        assert_eq!(IdentityReading::of(1.0), IdentityReading::Copies);
-        assert_eq!(IdentityReading::of(1.9), IdentityReading::Copies);
-        assert_eq!(IdentityReading::of(2.0), IdentityReading::LearnedDigits);
-        assert_eq!(IdentityReading::of(550.0), IdentityReading::LearnedDigits);
-        assert!(IdentityReading::of(550.0).describe().contains("not a copy"));
+    fn copying_is_a_ratio_near_one_and_learning_a_ratio_beyond_a_constant_outputs() {
+        let constant = 3.8;
+        let of = |r| IdentityReading::of(r, constant);
+        assert_eq!(of(1.0), IdentityReading::Copies);
+        assert_eq!(of(1.9), IdentityReading::Copies);
+        assert_eq!(of(2.0), IdentityReading::LikeAConstant);
+        // A collapsed network: the constant's ratio, or a little above it.
+        assert_eq!(of(3.82), IdentityReading::LikeAConstant);
+        assert_eq!(of(4.17), IdentityReading::LikeAConstant);
+        assert_eq!(of(4.19), IdentityReading::LearnedDigits);
+        assert_eq!(of(550.0), IdentityReading::LearnedDigits);
+        // Without the constant's ratio, the first line alone.
+        assert_eq!(
+            IdentityReading::of(3.0, f64::NAN),
+            IdentityReading::LearnedDigits
+        );
+        assert_eq!(IdentityReading::of(1.5, f64::NAN), IdentityReading::Copies);
+    }
+
+    #[test]
+    fn a_constant_output_reads_as_one() {
+        let device = Device::flex();
+        let digits = images(50, 5, &device);
+        let probes = IdentityProbes::new(&digits, 3);
+        let pca = Pca::fit(&digits);
+        // The model whose every output is the mean image: zero weights, the mean as bias.
+        let mut model = AutoencoderConfig::new(4, Activation::Relu).init(&device);
+        let zero = |t: Tensor<2>| burn::module::Param::from_tensor(t.zeros_like());
+        model.encoder.weight = zero(model.encoder.weight.val());
+        model.decoder.weight = zero(model.decoder.weight.val());
+        model.decoder.bias = Some(burn::module::Param::from_tensor(
+            pca.mean().reshape([PIXELS]),
+        ));
+        let test = Pairs {
+            inputs: digits.clone(),
+            targets: digits,
+        };
+        let against = against(&pca, &probes);
+        let n = measure(&model, None, &model, (&test, &test), &against);
+        assert!(
+            (n.identity_ratio() / n.constant_ratio() - 1.0).abs() < 1e-4,
+            "{n:?}"
+        );
+        assert_eq!(n.identity_reading(), IdentityReading::LikeAConstant);
     }
 
     #[test]

@@ -21,8 +21,9 @@ pub use calibration::{
     share_below,
 };
 pub use case_numbers::{
-    ACTIVE_PIXEL_SHARE, Against, COPIES_BELOW, CaseNumbers, IDENTITY_TEST_IMAGES, IdentityProbes,
-    IdentityReading, TestSet, active_pixels, dead_units, measure,
+    ACTIVE_PIXEL_SHARE, Against, CONSTANT_WITHIN, COPIES_BELOW, CaseNumbers, IDENTITY_TEST_IMAGES,
+    IdentityProbes, IdentityReading, Pairs, TRAIN_MSE_IMAGES, active_pixels, dead_units,
+    learned_digits_from, measure,
 };
 pub use code_map::{CodeMap, CodeMapSummary, code_rows, nearest_mean_accuracy};
 pub use image_sets::{Images, mse, to_rows};

@@ -1,5 +1,5 @@
 //! A measurement along a sweep's axis: one curve per series (mean ± sd as error bars), the axis's
-//! values as its ticks, a reference line, and the study's own case marked.
+//! values as its ticks, reference lines, and the study's own case marked.
 
 use image::RgbImage;
 use plotters::coord::types::RangedCoordf64;
@@ -44,8 +44,8 @@ pub struct CurveChart {
     pub ticks: Vec<(f64, String)>,
     /// The series; the first is the one marked.
     pub curves: Vec<Curve>,
-    /// A horizontal reference line and its name.
-    pub reference: Option<(f64, String)>,
+    /// Horizontal reference lines and their names.
+    pub references: Vec<(f64, String)>,
     /// Values the y axis shows whatever the points (`[0, 1]` for a share).
     pub y_includes: Vec<f64>,
     /// A position on the x axis to mark on the first curve, and its label (`case 7`).
@@ -102,7 +102,7 @@ pub fn curve_chart(chart: &CurveChart) -> Result<RgbImage, String> {
             style,
         ))
         .map_err(|e| e.to_string())?;
-        if let Some((y, label)) = &chart.reference {
+        for (y, label) in &chart.references {
             let line = [(x_range.start, *y), (x_range.end, *y)];
             let style = RGBColor(120, 120, 120).stroke_width(1);
             plot.draw_series(std::iter::once(DashedPathElement::new(line, 2, 3, style)))
@@ -182,8 +182,8 @@ fn ranges(chart: &CurveChart) -> Result<(std::ops::Range<f64>, std::ops::Range<f
         .iter()
         .map(|p| p.mean + spread(p))
         .fold(f64::NEG_INFINITY, f64::max);
-    let reference = chart.reference.as_ref().map(|r| r.0);
-    for y in chart.y_includes.iter().copied().chain(reference) {
+    let references = chart.references.iter().map(|r| r.0);
+    for y in chart.y_includes.iter().copied().chain(references) {
         (lo, hi) = (lo.min(y), hi.max(y));
     }
     // A flat curve gets a range around its value, not one of rounding errors.
@@ -274,7 +274,7 @@ mod tests {
                     dashed: true,
                 },
             ],
-            reference: Some((0.5, "reference".into())),
+            references: vec![(0.5, "reference".into())],
             y_includes: vec![0.0],
             mark: Some((points[1].x, "case 7".into())),
             size: (640, 400),

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use analysis::{
     Against, CALIBRATION_COMPONENTS, Calibration, CaseNumbers, Classifier, IdentityProbes, Images,
-    Labelled, Pca, TestSet, active_pixels, fit, measure,
+    Labelled, Pairs, Pca, TRAIN_MSE_IMAGES, active_pixels, fit, measure,
 };
 use burn::prelude::*;
 use data::{Mnist, NoisedMnist, Split};
@@ -24,6 +24,8 @@ const PROBE_SEED: u64 = 0x1d_e4_71_7e;
 pub(crate) struct Measuring {
     pub(crate) cpu: Device,
     pub(crate) test_set: Mnist,
+    /// The first [`TRAIN_MSE_IMAGES`] training images, for the training error.
+    pub(crate) train_head: Mnist,
     pub(crate) train_images: Images,
     pub(crate) test_clean: Images,
     pub(crate) train_labels: Vec<u8>,
@@ -69,6 +71,7 @@ impl Measuring {
         let active = active_pixels(&train_set);
         let calibration = calibrate(&cpu, &pca, &probes, &active)?;
         Ok(Self {
+            train_head: train_set.clone().limit(TRAIN_MSE_IMAGES),
             pca,
             probes,
             active,
@@ -122,21 +125,31 @@ impl Measuring {
         )
     }
 
+    /// A probe's accuracy by chance: the share of the most common digit among the test images.
+    pub(crate) fn chance_accuracy(&self) -> f64 {
+        let mut counts = [0usize; 10];
+        for &label in &self.test_labels {
+            counts[usize::from(label) % 10] += 1;
+        }
+        let most = counts.iter().copied().max().unwrap_or(0);
+        most as f64 / self.test_labels.len().max(1) as f64
+    }
+
     /// The test set as a run with masking noise `noise` and seed `seed` feeds it: noised inputs
     /// (with the run's test masks), clean targets; without noise the inputs are the clean images.
-    pub(crate) fn test_set_of(&self, noise: f64, seed: u64) -> TestSet {
-        let inputs = if noise > 0.0 {
-            let noised =
-                NoisedMnist::new(self.test_set.clone(), noise, data::test_noise_seed(seed));
-            let flat = (0..noised.len()).flat_map(|i| noised.input(i)).collect();
-            Images::new(flat, &self.cpu)
-        } else {
-            self.test_clean.clone()
-        };
-        TestSet {
-            inputs,
-            targets: self.test_clean.clone(),
-        }
+    pub(crate) fn test_set_of(&self, noise: f64, seed: u64) -> Pairs {
+        noised_pairs(
+            &self.test_set,
+            noise,
+            data::test_noise_seed(seed),
+            &self.cpu,
+        )
+    }
+
+    /// The first training images as the run trained on them: noised with the masks its seed
+    /// draws (the masks of the whole set are drawn in order, so the first images' are these).
+    fn train_head_of(&self, noise: f64, seed: u64) -> Pairs {
+        noised_pairs(&self.train_head, noise, seed, &self.cpu)
     }
 
     /// `run`'s numbers (dropout active where the run trains with it, seeded by its seed; units
@@ -150,6 +163,7 @@ impl Measuring {
         ad.seed(config.seed);
         let dropout_model = run.model.clone().to_device(&ad).train();
         let test = self.test_set_of(config.noise, config.seed);
+        let train = self.train_head_of(config.noise, config.seed);
         let against = Against {
             pca: &self.pca,
             probes: &self.probes,
@@ -160,7 +174,7 @@ impl Measuring {
             &run.model,
             initial.as_ref(),
             &dropout_model,
-            &test,
+            (&test, &train),
             &against,
         );
         self.cpu.seed(config.seed);
@@ -175,9 +189,28 @@ impl Measuring {
     }
 }
 
+/// `set` as a run with masking noise `noise` feeds it, the masks drawn from `mask_seed`: noised
+/// inputs, clean targets.
+fn noised_pairs(set: &Mnist, noise: f64, mask_seed: u64, cpu: &Device) -> Pairs {
+    let clean = || Images::new((0..set.len()).flat_map(|i| set.pixels(i)).collect(), cpu);
+    let inputs = if noise > 0.0 {
+        let noised = NoisedMnist::new(set.clone(), noise, mask_seed);
+        Images::new(
+            (0..noised.len()).flat_map(|i| noised.input(i)).collect(),
+            cpu,
+        )
+    } else {
+        clean()
+    };
+    Pairs {
+        inputs,
+        targets: clean(),
+    }
+}
+
 /// The structure measure calibrated: noise from the initial weights of case 1 (seed 0, both
-/// layers: 2000 tiles), structure from the first principal components of the training digits
-/// and from the identity test's clean digits.
+/// layers: 2000 tiles; seed 1's held out), structure from the first principal components of
+/// the training digits and from the identity test's clean digits.
 fn calibrate(
     cpu: &Device,
     pca: &Pca,
@@ -185,12 +218,15 @@ fn calibrate(
     active: &[bool],
 ) -> Result<Calibration> {
     let case1 = trainer::cases::case(1)?;
-    let start = initial_model(&case1, cpu).valid();
-    let mut noise = start.encoder_filters();
-    noise.extend(start.decoder_filters());
+    let initial_tiles = |seed: u64| {
+        let start = initial_model(&case1.clone().with_seed(seed), cpu).valid();
+        let mut tiles = start.encoder_filters();
+        tiles.extend(start.decoder_filters());
+        tiles
+    };
     let digits = analysis::to_rows(probes.digits.pixels.clone());
     Ok(Calibration::new(
-        &noise,
+        (&initial_tiles(0), &initial_tiles(1)),
         &pca.component_tiles(CALIBRATION_COMPONENTS),
         &digits,
         active,

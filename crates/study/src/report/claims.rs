@@ -78,9 +78,12 @@ fn combined(seeds: &[SeedVerdict], all: usize) -> Combined {
             .iter()
             .filter(|s| s.verdict.kind == VerdictKind::Supported)
             .count();
+        let shared = first.shared.clone();
+        let alike = seeds.iter().all(|s| s.verdict.shared == shared);
         Combined::Mixed {
             supported,
             of: seeds.len(),
+            shared: shared.filter(|_| alike),
         }
     }
 }
@@ -116,6 +119,7 @@ fn structured(report: &Report, name: &str) -> Option<Structured> {
         name: name.to_string(),
         all: c.numbers.w1.structured_fraction,
         live: c.numbers.units.live.w1.structured_fraction,
+        w2t: c.numbers.w2t.structured_fraction,
     })
 }
 
@@ -142,9 +146,10 @@ fn case1_strokes(report: &Report) -> Option<Judged> {
 
 fn case2_overfits(report: &Report) -> Option<Judged> {
     let fit = |c: &CaseReport| Fit {
-        train_loss: c.train_loss,
+        train_mse: c.numbers.train_mse,
         test_mse: c.numbers.test_mse,
         identity_ratio: c.numbers.identity_ratio(),
+        constant_ratio: c.numbers.constant_ratio(),
     };
     let (c1, c2) = (case(report, "case1")?, case(report, "case2")?);
     let (numbers, verdict) = verdicts::overfits(&fit(c2), &fit(c1));
@@ -167,9 +172,9 @@ fn structure_comparisons(report: &Report) -> Vec<(Topic, Judged)> {
         ),
         (
             Topic::Dropout,
-            "With 400 units, dropout (case 3) again gives stroke-like tiles; without it (case 4) 'mysterious patterns'.",
-            "case3",
+            "Case 4 (400 units, no dropout): 'mysterious patterns', the noise-like tiles gone; judged as fewer noise-like w1 tiles than case 3 (dropout): the measure tells noise from smooth tiles, not what the patterns are.",
             "case4",
+            "case3",
         ),
         (
             Topic::Activation,
@@ -325,6 +330,15 @@ mod tests {
         assert_eq!(
             all(&[yes("a"), no("b"), yes("c")]),
             "mixed: supported in 2 of 3 seeds"
+        );
+        let read = |v: Verdict, r: &str| v.sharing(r);
+        assert_eq!(
+            all(&[read(yes("a"), "it learned"), read(no("b"), "it learned")]),
+            "mixed: supported in 1 of 2 seeds; in every seed, it learned"
+        );
+        assert_eq!(
+            all(&[read(yes("a"), "it learned"), read(no("b"), "it copies")]),
+            "mixed: supported in 1 of 2 seeds"
         );
         let note = Verdict::note("see section 7");
         assert_eq!(all(&[note.clone(), note]), "see section 7");

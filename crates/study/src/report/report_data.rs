@@ -117,6 +117,9 @@ pub struct Verdict {
     pub kind: VerdictKind,
     /// The whole verdict as the report prints it.
     pub text: String,
+    /// What it says that does not depend on where its numbers fall (a reading of one of them),
+    /// kept where seeds disagree on the verdict and agree on this.
+    pub shared: Option<String>,
 }
 
 impl Verdict {
@@ -133,6 +136,7 @@ impl Verdict {
         Self {
             kind: VerdictKind::Supported,
             text: text.into(),
+            shared: None,
         }
     }
 
@@ -140,6 +144,7 @@ impl Verdict {
         Self {
             kind: VerdictKind::NotSupported,
             text: text.into(),
+            shared: None,
         }
     }
 
@@ -147,6 +152,17 @@ impl Verdict {
         Self {
             kind: VerdictKind::Note,
             text: text.into(),
+            shared: None,
+        }
+    }
+}
+
+impl Verdict {
+    /// The same verdict, with what it says whatever its numbers (see [`Verdict::shared`]).
+    pub(super) fn sharing(self, shared: &str) -> Self {
+        Self {
+            shared: Some(shared.into()),
+            ..self
         }
     }
 }
@@ -181,6 +197,8 @@ pub enum Combined {
         supported: usize,
         /// Seeds that judged it.
         of: usize,
+        /// What every seed's verdict says alike, if anything.
+        shared: Option<String>,
     },
     /// Judged once (the fine-tuning, which has seeds of its own), or a note: as it is.
     Single(Verdict),
@@ -195,8 +213,16 @@ impl std::fmt::Display for Combined {
                     "{verdict} (the verdict of {seeds} of {of} seeds; seed 0's numbers)"
                 )
             }
-            Combined::Mixed { supported, of } => {
-                write!(f, "mixed: supported in {supported} of {of} seeds")
+            Combined::Mixed {
+                supported,
+                of,
+                shared,
+            } => {
+                write!(f, "mixed: supported in {supported} of {of} seeds")?;
+                match shared {
+                    Some(shared) => write!(f, "; in every seed, {shared}"),
+                    None => Ok(()),
+                }
             }
             Combined::Single(verdict) => write!(f, "{verdict}"),
         }

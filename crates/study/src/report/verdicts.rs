@@ -2,12 +2,21 @@
 //! verdict and of its explanation follows from a number printed beside it and a line stated
 //! here, so that no sentence can contradict the numbers.
 
-use analysis::IdentityReading;
+use analysis::{COPIES_BELOW, IdentityReading, learned_digits_from};
 
 use super::report_data::Verdict;
 
 /// "About 30 %": within ten points of it.
 pub const ABOUT_30: (f64, f64) = (0.20, 0.40);
+
+/// "about 30 % (20–40 %)": the words with the band that decides.
+fn about_30() -> String {
+    format!(
+        "about 30 % ({:.0}–{:.0} %)",
+        100.0 * ABOUT_30.0,
+        100.0 * ABOUT_30.1
+    )
+}
 /// A test error at least this many times the training error is overfitting.
 pub const OVERFITS_FROM: f64 = 1.2;
 /// Units whose weights moved less than this from their start (median `‖w − w₀‖ / ‖w₀‖`) still
@@ -48,15 +57,16 @@ impl Tiles {
     /// What became of the dead units' weights, from how far they moved.
     fn dead_start(&self) -> String {
         let dead = self.hidden - self.live;
+        let line = pct(KEPT_START_BELOW);
         match self.dead_moved {
             _ if dead == 0 => "no unit is dead".to_string(),
             m if m.is_nan() => format!("how far the {dead} dead units moved is unknown"),
             m if m < KEPT_START_BELOW => format!(
-                "the {dead} dead units' tiles are still their random start (median change {})",
+                "the {dead} dead units' tiles are still their random start (their w1 moved {} from it, median; under {line} counts as the start)",
                 pct(m)
             ),
             m => format!(
-                "the {dead} dead units moved from their start (median change {})",
+                "the {dead} dead units' w1 moved {} from its random start (median; under {line} would count as the start) before they died: a dead unit's w1 gets no gradient",
                 pct(m)
             ),
         }
@@ -93,8 +103,8 @@ pub fn thirty_percent(t: &Tiles) -> (String, Verdict) {
         pct(t.dead_moved),
     );
     let which = match matching.as_slice() {
-        [] => "no measured share is about 30 %".to_string(),
-        found => format!("about 30 % are {}", found.join(" and ")),
+        [] => format!("no measured share is {}", about_30()),
+        found => format!("{} are {}", about_30(), found.join(" and ")),
     };
     let explanation = format!("{which}; {}", t.dead_start());
     let verdict = Verdict::judge(
@@ -104,14 +114,15 @@ pub fn thirty_percent(t: &Tiles) -> (String, Verdict) {
             pct(t.structured)
         ),
         &format!(
-            "{} of the tiles are structured, not about 30 %; {explanation}",
-            pct(t.structured)
+            "{} of the tiles are structured, not {}; {explanation}",
+            pct(t.structured),
+            about_30()
         ),
     );
     (numbers, verdict)
 }
 
-/// One run's structured share of w1 tiles, all and live only.
+/// One run's structured share of w1 tiles, all and live only, and of w2ᵀ tiles.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Structured {
     /// The run.
@@ -120,13 +131,16 @@ pub struct Structured {
     pub all: f64,
     /// Share of its live units' w1 tiles structured.
     pub live: f64,
+    /// Share of all its w2ᵀ tiles structured.
+    pub w2t: f64,
 }
 
-/// "`more`'s first-layer tiles are more stroke-like than `less`'s", judged on all tiles; the
-/// explanation says whether the live units alone give the same order.
+/// "`more`'s first-layer tiles are more stroke-like than `less`'s", judged on all w1 tiles (the
+/// tiles the study describes); the explanation says whether the live units alone and the
+/// second layer give the same order.
 pub fn more_structured(more: &Structured, less: &Structured) -> (String, Verdict) {
     let numbers = format!(
-        "w1 structured: {} {}, {} {}; among live units: {} {}, {} {}",
+        "w1 structured: {} {}, {} {}; among live units: {} {}, {} {}; w2ᵀ structured: {} {}, {} {}",
         more.name,
         pct(more.all),
         less.name,
@@ -134,17 +148,37 @@ pub fn more_structured(more: &Structured, less: &Structured) -> (String, Verdict
         more.name,
         pct(more.live),
         less.name,
-        pct(less.live)
+        pct(less.live),
+        more.name,
+        pct(more.w2t),
+        less.name,
+        pct(less.w2t)
     );
     let live_order = match (more.live > less.live, more.all > less.all) {
         (true, true) | (false, false) => "the live units alone give the same order",
         (true, false) => "but among live units alone it is more structured",
         (false, true) => "but among live units alone it is not",
     };
+    let w2t_order = match (more.w2t > less.w2t) == (more.all > less.all) {
+        true => "so do the w2ᵀ tiles".to_string(),
+        false => format!(
+            "the w2ᵀ tiles give the opposite order ({} {}, {} {})",
+            more.name,
+            pct(more.w2t),
+            less.name,
+            pct(less.w2t)
+        ),
+    };
     let verdict = Verdict::judge(
         more.all > less.all,
-        &format!("{} is more structured; {live_order}", more.name),
-        &format!("{} is at least as structured; {live_order}", less.name),
+        &format!(
+            "{}'s w1 is more structured; {live_order}; {w2t_order}",
+            more.name
+        ),
+        &format!(
+            "{}'s w1 is at least as structured; {live_order}; {w2t_order}",
+            less.name
+        ),
     );
     (numbers, verdict)
 }
@@ -152,47 +186,73 @@ pub fn more_structured(more: &Structured, less: &Structured) -> (String, Verdict
 /// One run's errors and identity test, for the claim that case 2 overfits.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Fit {
-    /// Final training loss.
-    pub train_loss: f64,
-    /// Test MSE.
+    /// MSE of the saved model on training images (no dropout).
+    pub train_mse: f64,
+    /// Its test MSE (no dropout).
     pub test_mse: f64,
     /// The identity test's noise ÷ digit error.
     pub identity_ratio: f64,
+    /// A constant output's ratio on the same images.
+    pub constant_ratio: f64,
 }
 
-/// "Case 2 overfits: its error is far lower, and dropout in case 1 prevents that": overfitting
-/// is a test error [`OVERFITS_FROM`] times the training error or more; the explanation reads
-/// the identity test with its one line, [`analysis::COPIES_BELOW`].
+impl Fit {
+    fn gap(&self) -> f64 {
+        self.test_mse / self.train_mse
+    }
+
+    fn overfits(&self) -> bool {
+        self.gap() >= OVERFITS_FROM
+    }
+}
+
+/// "Case 2 overfits: its error is far lower, and dropout in case 1 prevents that": case 2's
+/// test error below case 1's, [`OVERFITS_FROM`] times its training error or more (both from
+/// the saved model, dropout off), and case 1's under that line. The explanation reads case 2's
+/// identity test with its lines, the same in every seed whatever the verdict.
 pub fn overfits(case2: &Fit, case1: &Fit) -> (String, Verdict) {
-    let gap = case2.test_mse / case2.train_loss;
-    let reading = IdentityReading::of(case2.identity_ratio);
+    let (gap2, gap1) = (case2.gap(), case1.gap());
     let numbers = format!(
-        "case2 train loss {:.5} vs test MSE {:.5} (test/train {gap:.2}); case1 test MSE {:.5}; identity test (noise ÷ digit error): case2 {:.1}, case1 {:.1}",
-        case2.train_loss,
+        "saved model, no dropout: case2 train MSE {:.5}, test MSE {:.5} (test/train {gap2:.2}); case1 train MSE {:.5}, test MSE {:.5} (test/train {gap1:.2}); identity test (noise ÷ digit error): case2 {:.1}, case1 {:.1}",
+        case2.train_mse,
         case2.test_mse,
+        case1.train_mse,
         case1.test_mse,
         case2.identity_ratio,
         case1.identity_ratio
     );
-    let low = match reading {
-        IdentityReading::Copies => "its low error is a copy of its input",
-        IdentityReading::LearnedDigits => "its low error is not a copy: it learned digits",
+    let reading = match IdentityReading::of(case2.identity_ratio, case2.constant_ratio) {
+        IdentityReading::Copies => "case2's low error is a copy of its input",
+        IdentityReading::LikeAConstant => "case2 is no better than a constant output",
+        IdentityReading::LearnedDigits => "case2's low error is not a copy: it learned digits",
     };
     let why = format!(
-        "{low} (noise ÷ digit error {:.1}; copying is below {})",
+        "{reading} (noise ÷ digit error {:.1}: below {COPIES_BELOW} copies, below {:.2} is no better than a constant output)",
         case2.identity_ratio,
-        analysis::COPIES_BELOW
+        learned_digits_from(case2.constant_ratio)
     );
+    let mut against = Vec::new();
+    if case2.test_mse >= case1.test_mse {
+        against.push("case2's test error is not below case1's".to_string());
+    }
+    if !case2.overfits() {
+        against.push(format!(
+            "case2's test error is {gap2:.2}× its training error, below the {OVERFITS_FROM}× of overfitting"
+        ));
+    }
+    if case1.overfits() {
+        against.push(format!(
+            "case1 overfits too ({gap1:.2}×): dropout does not prevent it"
+        ));
+    }
     let verdict = Verdict::judge(
-        gap >= OVERFITS_FROM,
+        against.is_empty(),
         &format!(
-            "test error {gap:.2}× the training error ({OVERFITS_FROM}× or more is overfitting); {why}"
+            "case2's test error is {gap2:.2}× its training error ({OVERFITS_FROM}× or more is overfitting), case1's {gap1:.2}×; {why}"
         ),
-        &format!(
-            "the test error is {gap:.2}× the training error, below the {OVERFITS_FROM}× of overfitting; {why}"
-        ),
+        &format!("{}; {why}", against.join("; ")),
     );
-    (numbers, verdict)
+    (numbers, verdict.sharing(reading))
 }
 
 /// Structure of both layers of one run.
@@ -263,12 +323,13 @@ mod tests {
         let (_, v) = thirty_percent(&tiles(322, 0.0, 0.05));
         assert_eq!(v.kind, VerdictKind::NotSupported);
         assert!(
-            v.text.contains("about 30 % are the live units (32.2 %)"),
+            v.text
+                .contains("about 30 % (20–40 %) are the live units (32.2 %)"),
             "{v}"
         );
         assert!(
             v.text.contains(
-                "678 dead units' tiles are still their random start (median change 5.0 %)"
+                "678 dead units' tiles are still their random start (their w1 moved 5.0 % from it, median; under 10.0 % counts as the start)"
             ),
             "{v}"
         );
@@ -276,12 +337,13 @@ mod tests {
         assert_eq!(v.kind, VerdictKind::Supported);
         assert!(
             v.text.contains("the structured tiles (31.0 %)")
-                && v.text.contains("moved from their start"),
+                && v.text.contains("w1 moved 50.0 % from its random start")
+                && v.text.contains("before they died"),
             "{v}"
         );
         let (_, v) = thirty_percent(&tiles(1000, 0.9, f64::NAN));
         assert!(
-            v.text.contains("no measured share is about 30 %")
+            v.text.contains("no measured share is about 30 % (20–40 %)")
                 && v.text.contains("no unit is dead"),
             "{v}"
         );
@@ -303,18 +365,24 @@ mod tests {
     #[test]
     fn copying_and_overfitting_are_read_from_their_ratios() {
         let case1 = Fit {
-            train_loss: 0.068,
+            train_mse: 0.044,
             test_mse: 0.044,
             identity_ratio: 7.3,
+            constant_ratio: 3.8,
         };
         let learned = Fit {
-            train_loss: 0.00033,
+            train_mse: 0.00033,
             test_mse: 0.00034,
             identity_ratio: 550.0,
+            constant_ratio: 3.8,
         };
         let (numbers, v) = overfits(&learned, &case1);
         assert_eq!(v.kind, VerdictKind::NotSupported);
         assert!(v.text.contains("not a copy: it learned digits"), "{v}");
+        assert!(
+            v.text.contains("1.03× its training error, below the 1.2×"),
+            "{v}"
+        );
         assert!(!v.text.contains("a copy of its input"), "{v}");
         assert!(numbers.contains("case2 550.0"), "{numbers}");
         let copying = Fit {
@@ -327,19 +395,40 @@ mod tests {
                 .text
                 .contains("a copy of its input")
         );
+        let constant = Fit {
+            identity_ratio: 3.9,
+            ..learned
+        };
+        assert!(
+            overfits(&constant, &case1)
+                .1
+                .text
+                .contains("no better than a constant output")
+        );
         let overfitting = Fit {
             test_mse: 0.00066,
             ..learned
         };
+        let (_, v) = overfits(&overfitting, &case1);
+        assert_eq!(v.kind, VerdictKind::Supported, "{v}");
+        // Whatever the verdict, the identity reading is shared.
         assert_eq!(
-            overfits(&overfitting, &case1).1.kind,
-            VerdictKind::Supported
+            v.shared.as_deref(),
+            overfits(&learned, &case1).1.shared.as_deref()
         );
         let edge = Fit {
-            test_mse: 1.2 * learned.train_loss,
+            test_mse: 1.2 * learned.train_mse,
             ..learned
         };
         assert_eq!(overfits(&edge, &case1).1.kind, VerdictKind::Supported);
+        // Case 1 overfitting as well: dropout does not prevent it.
+        let case1_overfits = Fit {
+            test_mse: 0.06,
+            ..case1
+        };
+        let (_, v) = overfits(&overfitting, &case1_overfits);
+        assert_eq!(v.kind, VerdictKind::NotSupported);
+        assert!(v.text.contains("case1 overfits too (1.36×)"), "{v}");
     }
 
     #[test]
@@ -348,25 +437,35 @@ mod tests {
             name: "case1".into(),
             all: 0.1,
             live: 0.3,
+            w2t: 0.5,
         };
         let b = Structured {
             name: "case2".into(),
             all: 0.2,
             live: 0.2,
+            w2t: 0.4,
         };
         let (_, v) = more_structured(&a, &b);
         assert_eq!(v.kind, VerdictKind::NotSupported);
         assert!(
             v.text.contains(
-                "case2 is at least as structured; but among live units alone it is more structured"
+                "case2's w1 is at least as structured; but among live units alone it is more structured; the w2ᵀ tiles give the opposite order (case1 50.0 %, case2 40.0 %)"
             ),
             "{v}"
         );
         let (_, v) = more_structured(&b, &a);
         assert!(
-            v.text
-                .contains("case2 is more structured; but among live units alone it is not"),
+            v.text.contains(
+                "case2's w1 is more structured; but among live units alone it is not; the w2ᵀ tiles give the opposite order"
+            ),
             "{v}"
+        );
+        let same = Structured { w2t: 0.6, ..b };
+        assert!(
+            more_structured(&same, &a)
+                .1
+                .text
+                .ends_with("so do the w2ᵀ tiles")
         );
         let layers = Layers {
             w1_median: 0.6,

@@ -1,6 +1,8 @@
 //! What an axis's numbers say, in sentences: where a curve crosses its baseline (PCA-n, the
-//! identity test's 2, the raw pixels' probe, a brightness of 1) and where it peaks.
+//! identity test's lines, the raw pixels' probe and chance, a brightness of 1) and where it is
+//! highest and lowest.
 
+use analysis::{CONSTANT_WITHIN, IdentityReading, learned_digits_from};
 use data::PIXELS;
 
 use super::sweep_data::{AxisReport, COPYING_RATIO, Finding, Measure, PointReport};
@@ -47,6 +49,15 @@ fn side(values: &[(String, f64)], ordered: bool) -> Side {
     }
 }
 
+/// `a`, `a and b`, `a, b and c`.
+fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
 /// A point's value as a sentence names it: `784 units`, `noise 0.3`, `dropout none`, `relu`.
 fn named(axis: AxisKind, label: &str) -> String {
     match axis {
@@ -60,8 +71,16 @@ fn named(axis: AxisKind, label: &str) -> String {
 /// Every finding of `axis`.
 pub(super) fn findings(axis: &AxisReport) -> Vec<Finding> {
     let mut found = vec![against_pca(axis), copying(axis)];
-    found.extend(extremes(axis, Measure::W1Structure, "The w1 tiles are"));
-    found.extend(extremes(axis, Measure::W2tStructure, "The w2ᵀ tiles are"));
+    found.extend(extremes(
+        axis,
+        Measure::W1Structure,
+        "The share of structured w1 tiles is",
+    ));
+    found.extend(extremes(
+        axis,
+        Measure::W2tStructure,
+        "The share of structured w2ᵀ tiles is",
+    ));
     found.push(probe(axis));
     found.push(dead(axis));
     found.extend(extremes(
@@ -103,7 +122,7 @@ fn against_pca(axis: &AxisReport) -> Finding {
         Side::AboveFrom(p) => {
             format!("beats PCA with as many components below {p}; from {p} on PCA is better")
         }
-        Side::BelowAt(p) => format!("beats PCA with as many components at {}", p.join(", ")),
+        Side::BelowAt(p) => format!("beats PCA with as many components at {}", and_list(&p)),
     };
     let (best, value) = lowest(axis, Measure::TestMse);
     let wide = axis
@@ -123,34 +142,43 @@ fn against_pca(axis: &AxisReport) -> Finding {
     }
 }
 
-/// The identity test against [`COPYING_RATIO`].
+/// The identity test's reading at every point: copies (below [`COPYING_RATIO`]), no better
+/// than a constant output, or learned digits; the lines stated.
 fn copying(axis: &AxisReport) -> Finding {
-    let diffs = differences(axis, Measure::IdentityRatio, |_| COPYING_RATIO);
-    let text = match side(&diffs, ordered(axis)) {
-        Side::AllBelow => format!(
-            "The identity test is below {COPYING_RATIO} at every point: every network copies."
+    let mut groups: Vec<(IdentityReading, Vec<String>)> = Vec::new();
+    for p in &axis.points {
+        let reading = p.identity_reading();
+        let label = named(axis.axis, &p.label);
+        match groups.iter_mut().find(|(r, _)| *r == reading) {
+            Some((_, labels)) => labels.push(label),
+            None => groups.push((reading, vec![label])),
+        }
+    }
+    let said: Vec<String> = groups
+        .iter()
+        .map(|(reading, labels)| match groups.len() {
+            1 => format!("{} at every point", reading.short()),
+            _ => format!("{} at {}", reading.short(), and_list(labels)),
+        })
+        .collect();
+    let constant = axis.constant_ratio();
+    let lines = match constant.is_finite() {
+        true => format!(
+            "below {COPYING_RATIO} a network copies; below {:.2}, {:.0} % above a constant output's {constant:.2}, it is no better than a constant output",
+            learned_digits_from(constant),
+            100.0 * CONSTANT_WITHIN
         ),
-        Side::AllAbove => format!(
-            "The identity test stays above {COPYING_RATIO} at every point: no network copies."
-        ),
-        Side::BelowFrom(p) => format!(
-            "From {p} on, the identity test falls below {COPYING_RATIO}: the network copies."
-        ),
-        Side::AboveFrom(p) => format!(
-            "The identity test is below {COPYING_RATIO} before {p} (the network copies) and above it from {p} on."
-        ),
-        Side::BelowAt(p) => format!(
-            "The identity test falls below {COPYING_RATIO} (the network copies) at {}.",
-            p.join(", ")
+        false => format!(
+            "below {COPYING_RATIO} a network copies; a constant output's ratio was not measured by the version that wrote this record"
         ),
     };
     Finding {
         measure: Measure::IdentityRatio,
-        text,
+        text: format!("The identity test reads: {} ({lines}).", said.join("; ")),
     }
 }
 
-/// The linear probe against the raw pixels'.
+/// The linear probe against the raw pixels', and the points where it is at chance.
 fn probe(axis: &AxisReport) -> Finding {
     let pixels = axis.pixel_probe_accuracy;
     let diffs = differences(axis, Measure::ProbeAccuracy, |_| pixels);
@@ -162,14 +190,33 @@ fn probe(axis: &AxisReport) -> Finding {
         Side::AboveFrom(p) => format!("A linear probe on the codes beats {raw} from {p} on."),
         Side::BelowAt(p) => format!(
             "A linear probe on the codes is below {raw} at {}.",
-            p.join(", ")
+            and_list(&p)
+        ),
+    };
+    let chance = axis.chance_accuracy;
+    let at_chance: Vec<String> = axis
+        .points
+        .iter()
+        .filter(|p| p.mean_and_spread(Measure::ProbeAccuracy).0 < chance + AT_CHANCE_WITHIN)
+        .map(|p| named(axis.axis, &p.label))
+        .collect();
+    let collapsed = match at_chance.is_empty() {
+        true => String::new(),
+        false => format!(
+            " At {} it is at chance (within {} of {}, the most common digit's share): the codes say nothing of the digit, the network collapsed.",
+            and_list(&at_chance),
+            Measure::ProbeAccuracy.format(AT_CHANCE_WITHIN),
+            Measure::ProbeAccuracy.format(chance)
         ),
     };
     Finding {
         measure: Measure::ProbeAccuracy,
-        text,
+        text: format!("{text}{collapsed}"),
     }
 }
+
+/// A probe less than this above chance is at chance.
+const AT_CHANCE_WITHIN: f64 = 0.01;
 
 /// The largest share of dead units, or that there are none.
 fn dead(axis: &AxisReport) -> Finding {
@@ -197,25 +244,26 @@ fn dead(axis: &AxisReport) -> Finding {
     }
 }
 
-/// Where `measure` is highest and lowest: `{what} x … at A, y at B`, or the one value.
+/// Where `measure` is highest and lowest: `{what} highest at A (x), lowest at B (y)`, or the
+/// one value.
 fn extremes(axis: &AxisReport, measure: Measure, what: &str) -> Option<Finding> {
     if axis.points.len() < 2 {
         return None;
     }
     let (low, low_value) = lowest(axis, measure);
     let (high, high_value) = highest(axis, measure);
-    let noun = match measure {
-        Measure::Brightness => "of the digits'",
-        _ => "structured",
+    let of = match measure {
+        Measure::Brightness => " of the digits'",
+        _ => "",
     };
     let (high_text, low_text) = (
         measure_text(measure, high_value),
         measure_text(measure, low_value),
     );
     let text = if high_text == low_text {
-        format!("{what} {high_text} {noun} at every point.")
+        format!("{what} {high_text}{of} at every point.")
     } else {
-        format!("{what} {high_text} {noun} at {high}, {low_text} at {low}.")
+        format!("{what} highest at {high} ({high_text}{of}), lowest at {low} ({low_text}).")
     };
     Some(Finding { measure, text })
 }
@@ -283,6 +331,10 @@ mod tests {
             side(&values(&[1.0, -1.0]), false),
             Side::BelowAt(vec!["p1".into()])
         );
+        let items = |n: usize| (0..n).map(|i| format!("p{i}")).collect::<Vec<_>>();
+        assert_eq!(and_list(&items(1)), "p0");
+        assert_eq!(and_list(&items(2)), "p0 and p1");
+        assert_eq!(and_list(&items(3)), "p0, p1 and p2");
     }
 
     /// An axis of hidden sizes whose identity ratio and test MSE are given per point.
@@ -300,9 +352,10 @@ mod tests {
                     pca_mse,
                     train_loss: test_mse,
                     identity_ratio,
+                    constant_ratio: 3.8,
                     w1_structured: 0.5,
                     w2t_structured: 0.5,
-                    probe_accuracy: 0.9,
+                    probe_accuracy: if hidden < 32 { 0.115 } else { 0.9 },
                     dead_units: hidden / 10,
                     hidden,
                     brightness: 1.0,
@@ -318,6 +371,7 @@ mod tests {
             train_images: 60000,
             seeds: 1,
             pixel_probe_accuracy: 0.92,
+            chance_accuracy: 0.1135,
             points: points.iter().map(point).collect(),
             findings: Vec::new(),
             figures: Vec::new(),
@@ -327,7 +381,7 @@ mod tests {
     #[test]
     fn findings_state_where_curves_cross_their_baselines() {
         let axis = hidden_axis(&[
-            (16, 9.0, 0.04, 0.03),
+            (16, 3.9, 0.04, 0.03),
             (100, 5.0, 0.01, 0.02),
             (784, 1.5, 0.002, 0.003),
             (1000, 1.2, 0.001, 0.003),
@@ -336,7 +390,7 @@ mod tests {
         let text = |m: Measure| found.iter().find(|f| f.measure == m).unwrap().text.clone();
         assert_eq!(
             text(Measure::IdentityRatio),
-            "From 784 units on, the identity test falls below 2: the network copies."
+            "The identity test reads: no better than a constant output at 16 units; learned digits at 100 units; copies its input at 784 units and 1000 units (below 2 a network copies; below 4.18, 10 % above a constant output's 3.80, it is no better than a constant output)."
         );
         assert_eq!(
             text(Measure::TestMse),
@@ -344,11 +398,28 @@ mod tests {
         );
         assert_eq!(
             text(Measure::ProbeAccuracy),
-            "A linear probe on the codes stays below the raw pixels' 92.0 % at every point."
+            "A linear probe on the codes stays below the raw pixels' 92.0 % at every point. At 16 units it is at chance (within 1.0 % of 11.3 %, the most common digit's share): the codes say nothing of the digit, the network collapsed."
         );
         assert_eq!(
             text(Measure::DeadUnits),
             "Dead hidden units: the largest share at 1000 units (10.0 %: 100 of 1000)."
+        );
+        let learned = hidden_axis(&[(16, 9.0, 0.04, 0.03), (100, 5.0, 0.01, 0.02)]);
+        let found = findings(&learned);
+        assert!(
+            found[1]
+                .text
+                .starts_with("The identity test reads: learned digits at every point ("),
+            "{}",
+            found[1].text
+        );
+        let brightness = found
+            .iter()
+            .find(|f| f.measure == Measure::Brightness)
+            .unwrap();
+        assert_eq!(
+            brightness.text,
+            "The output's brightness is 100 % of the digits' at every point."
         );
     }
 }

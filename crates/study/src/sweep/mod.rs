@@ -181,14 +181,23 @@ fn distinct_runs(points: &[Point]) -> Vec<TrainingConfig> {
     configs
 }
 
+/// What a linear probe on the codes is read against: the raw pixels' accuracy and chance's.
+struct ProbeBaselines {
+    pixels: f64,
+    chance: f64,
+}
+
 /// Every run of `configs` measured: its name, numbers and linear-probe accuracy.
 fn measure_runs(
     options: &SweepOptions,
     configs: &[TrainingConfig],
-) -> Result<(Vec<PointNumbers>, f64)> {
+) -> Result<(Vec<PointNumbers>, ProbeBaselines)> {
     let probe_epochs = crate::measuring::probe_epochs(options.quick);
     let m = Measuring::prepare(&options.data_dir, options.training.limit, probe_epochs)?;
-    let pixel_probe = m.pixel_probe();
+    let pixel_probe = ProbeBaselines {
+        pixels: m.pixel_probe(),
+        chance: m.chance_accuracy(),
+    };
     let of = configs.len();
     let (train_images, test_images) = (m.train_images.rows(), m.test_set.len());
     let job = Job::Sweep;
@@ -229,7 +238,8 @@ fn point_numbers(m: &Measuring, dir: &Path) -> Result<PointNumbers> {
         test_mse: epochs.last().map_or(f64::NAN, |r| r.test_mse),
         pca_mse: n.pca_mse,
         train_loss: epochs.last().map_or(f64::NAN, |r| r.train_loss),
-        identity_ratio: n.noise_mse / n.digit_mse,
+        identity_ratio: n.identity_ratio(),
+        constant_ratio: n.constant_ratio(),
         w1_structured: n.w1.structured_fraction,
         w2t_structured: n.w2t.structured_fraction,
         probe_accuracy,
@@ -245,7 +255,7 @@ fn axis_report(
     sweep: &Sweep,
     points: &[Point],
     options: &SweepOptions,
-    (measured, pixel_probe): &(Vec<PointNumbers>, f64),
+    (measured, probe): &(Vec<PointNumbers>, ProbeBaselines),
 ) -> AxisReport {
     let training = options.training;
     let numbers_of = |config: &TrainingConfig| {
@@ -263,7 +273,8 @@ fn axis_report(
         epochs: training.epochs,
         train_images: points[0].configs[0].train_images(),
         seeds: training.seeds,
-        pixel_probe_accuracy: *pixel_probe,
+        pixel_probe_accuracy: probe.pixels,
+        chance_accuracy: probe.chance,
         points: points
             .iter()
             .map(|p| PointReport {

@@ -20,6 +20,10 @@ pub struct PointNumbers {
     pub train_loss: f64,
     /// The identity test: reconstruction error on uniform noise ÷ on digits (low: it copies).
     pub identity_ratio: f64,
+    /// A constant output's (the training mean image's) ratio on the same images (NaN in a
+    /// record written before it was measured).
+    #[serde(default = "not_measured")]
+    pub constant_ratio: f64,
     /// Share of structured first-layer tiles (w1).
     pub w1_structured: f64,
     /// Share of structured second-layer tiles (w2ᵀ).
@@ -34,6 +38,10 @@ pub struct PointNumbers {
     pub brightness: f64,
     /// Seconds of training and evaluation, summed over epochs.
     pub seconds: f64,
+}
+
+fn not_measured() -> f64 {
+    f64::NAN
 }
 
 /// One value of an axis: its runs' numbers.
@@ -77,6 +85,10 @@ pub struct AxisReport {
     pub seeds: u64,
     /// Linear-probe accuracy on raw pixels, for reference.
     pub pixel_probe_accuracy: f64,
+    /// A probe's accuracy by chance: the most common test digit's share (NaN in a record
+    /// written before it was measured).
+    #[serde(default = "not_measured")]
+    pub chance_accuracy: f64,
     /// The points, in the order given.
     pub points: Vec<PointReport>,
     /// What the numbers say.
@@ -119,6 +131,7 @@ pub enum Measure {
 /// Below this identity-test ratio a network reconstructs noise about as well as digits: it
 /// copies. The report's line, the same constant.
 pub use analysis::COPIES_BELOW as COPYING_RATIO;
+use analysis::{IdentityReading, learned_digits_from};
 
 impl Measure {
     /// Every measurement, in the page's order.
@@ -179,16 +192,26 @@ impl Measure {
         }
     }
 
-    /// The constant it is read against on its figure (a dotted line), and that line's name.
-    pub fn reference(self, axis: &AxisReport) -> Option<(f64, String)> {
+    /// The constants it is read against on its figure (dotted lines), and those lines' names.
+    pub fn references(self, axis: &AxisReport) -> Vec<(f64, String)> {
         match self {
-            Measure::IdentityRatio => Some((COPYING_RATIO, format!("{COPYING_RATIO}: copies"))),
+            Measure::IdentityRatio => {
+                let mut lines = vec![(COPYING_RATIO, format!("{COPYING_RATIO}: copies"))];
+                let learned = learned_digits_from(axis.constant_ratio());
+                if learned.is_finite() {
+                    lines.push((
+                        learned,
+                        format!("{learned:.2}: learned digits (a constant output + 10 %)"),
+                    ));
+                }
+                lines
+            }
             Measure::ProbeAccuracy => {
                 let pixels = axis.pixel_probe_accuracy;
-                Some((pixels, format!("raw pixels {:.1} %", 100.0 * pixels)))
+                vec![(pixels, format!("raw pixels {:.1} %", 100.0 * pixels))]
             }
-            Measure::Brightness => Some((1.0, "1: as bright as the digits".into())),
-            _ => None,
+            Measure::Brightness => vec![(1.0, "1: as bright as the digits".into())],
+            _ => Vec::new(),
         }
     }
 
@@ -214,7 +237,33 @@ impl Measure {
     }
 }
 
+impl AxisReport {
+    /// A constant output's identity ratio: the mean over every run of the axis (the same images
+    /// for all; NaN where not measured).
+    pub fn constant_ratio(&self) -> f64 {
+        let ratios: Vec<f64> = self
+            .points
+            .iter()
+            .flat_map(|p| p.seeds.iter().map(|n| n.constant_ratio))
+            .collect();
+        match ratios.is_empty() {
+            true => f64::NAN,
+            false => analysis::mean_and_spread(&ratios).0,
+        }
+    }
+}
+
 impl PointReport {
+    /// What the identity test says of the point: its mean ratio against its runs' constant
+    /// output's.
+    pub fn identity_reading(&self) -> IdentityReading {
+        let constant: Vec<f64> = self.seeds.iter().map(|n| n.constant_ratio).collect();
+        IdentityReading::of(
+            self.mean_and_spread(Measure::IdentityRatio).0,
+            analysis::mean_and_spread(&constant).0,
+        )
+    }
+
     /// The mean of `measure` over the seeds, and its standard deviation.
     pub fn mean_and_spread(&self, measure: Measure) -> (f64, f64) {
         let values: Vec<f64> = self.seeds.iter().map(|n| measure.value(n)).collect();

@@ -1,5 +1,5 @@
 //! An axis's figures: one PNG per measurement, the points' means with their seeds' spread, PCA-n
-//! beside the test MSE, the reference a measurement is read against, and the study case marked.
+//! beside the test MSE, the lines a measurement is read against, and the study case marked.
 
 use std::path::Path;
 
@@ -76,7 +76,7 @@ fn chart_of(axis: &AxisReport, measure: Measure) -> CurveChart {
             .map(|p| (p.position, p.label.clone()))
             .collect(),
         curves,
-        reference: measure.reference(axis),
+        references: measure.references(axis),
         y_includes: match measure.is_share() {
             true => vec![0.0, 1.0],
             false => Vec::new(),

@@ -2,8 +2,8 @@
 //! filter structure, calibrated on tiles of known nature, live and dead units apart.
 
 use study::analysis::{
-    ACTIVE_PIXEL_SHARE, CALIBRATION_COMPONENTS, COPIES_BELOW, IDENTITY_TEST_IMAGES,
-    IdentityReading, KnownTiles, NOISE_BELOW_THRESHOLD,
+    ACTIVE_PIXEL_SHARE, CALIBRATION_COMPONENTS, CONSTANT_WITHIN, COPIES_BELOW,
+    IDENTITY_TEST_IMAGES, KnownTiles, NOISE_BELOW_THRESHOLD, mean_and_spread,
 };
 use study::report::{CaseReport, Report};
 
@@ -12,8 +12,15 @@ use super::markdown::{Page, across, mse, pct, per_case, primary, ratio1, ratio2}
 /// Section 4: the identity test, each run's reading of it from its ratio and the one line.
 pub fn identity_test(report: &Report, page: &mut Page) {
     page.heading("4. Identity test: features or copying?");
+    let constants: Vec<f64> = report
+        .cases
+        .iter()
+        .map(|c| c.numbers.constant_ratio())
+        .collect();
+    let (constant, _) = mean_and_spread(&constants);
     page.text(&format!(
-        "Reconstruction MSE (input = target, no dropout) on {IDENTITY_TEST_IMAGES} clean test digits, on as many uniform-noise images and on the same digits with each image's pixels shuffled. A network that copies its input reconstructs anything about as well as digits: its noise ÷ digit error is near 1. **The line: below {COPIES_BELOW} it copies; from {COPIES_BELOW} on it learned what digits look like** (the same line in the sweeps). The reading is seed 0's; the ratio's mean ± sd covers every seed."
+        "Reconstruction MSE (input = target, no dropout) on {IDENTITY_TEST_IMAGES} clean test digits, on as many uniform-noise images and on the same digits with each image's pixels shuffled. A network that copies its input reconstructs anything about as well as digits: its noise ÷ digit error is near 1. A network that ignores its input is no better: a constant output (the training mean image) has a ratio of its own on the same images, {constant:.2}, measured beside every run. **The lines: below {COPIES_BELOW} it copies; below {:.0} % above the constant output's ratio it is no better than a constant output; from there on it learned what digits look like** (the same lines in the sweeps). The reading is seed 0's; the ratio's mean ± sd covers every seed.",
+        100.0 * CONSTANT_WITHIN
     ));
     let headers = [
         "run",
@@ -22,6 +29,7 @@ pub fn identity_test(report: &Report, page: &mut Page) {
         "shuffled digits",
         "noise / digits",
         "shuffled / digits",
+        "constant output's noise / digits",
         "reading",
     ];
     let rows = per_case(report, |c| {
@@ -37,18 +45,11 @@ pub fn identity_test(report: &Report, page: &mut Page) {
                 |c| c.numbers.shuffled_mse / c.numbers.digit_mse,
                 ratio1,
             ),
-            reading(c.numbers.identity_reading()).to_string(),
+            ratio2(c.numbers.constant_ratio()),
+            c.numbers.identity_reading().short().to_string(),
         ]
     });
     page.table(&headers, &rows);
-}
-
-/// A reading in a table cell.
-pub fn reading(r: IdentityReading) -> &'static str {
-    match r {
-        IdentityReading::Copies => "copies its input",
-        IdentityReading::LearnedDigits => "learned digits",
-    }
 }
 
 /// Section 5: the calibration, the structure of both layers, and live and dead units apart.
@@ -64,7 +65,7 @@ pub fn filter_structure(report: &Report, page: &mut Page) {
         )
     };
     page.text(&format!(
-        "For each unit's 28×28 tile: its roughness (mean squared difference of neighbouring pixels) divided by the expected roughness of the same values shuffled: ≈ 1 for noise, near 0 for smooth strokes or blobs. Only the {} pixels lit in at least {} % of the training images count (the weights of the others hardly train and keep their random start). **Calibration**: a tile counts as structured below **{:.3}**, the ratio that only {} of tiles known to be noise fall below — the initial weights of case 1 (seed 0), drawn as every run draws them. Below it fall {}, {} and {}.",
+        "For each unit's 28×28 tile: its roughness (mean squared difference of neighbouring pixels) divided by the expected roughness of the same values shuffled: ≈ 1 for noise, near 0 for smooth strokes or blobs. Only the {} pixels lit in at least {} % of the training images count (the first layer's weights from the others hardly train and keep their random start; the second layer's weights to them only learn to output nothing there). The ratio does not depend on a tile's scale, so one threshold serves both layers. **Calibration**: a tile counts as structured below **{:.3}**, the ratio that only {} of tiles known to be noise fall below — the initial w1 and w2ᵀ tiles of case 1 (seed 0), drawn as every run draws them. Below it fall {}, {} and {}; of noise that did not set it (the same tiles of seed 1), {}.",
         report.active_pixels,
         100.0 * ACTIVE_PIXEL_SHARE,
         c.threshold,
@@ -72,6 +73,7 @@ pub fn filter_structure(report: &Report, page: &mut Page) {
         known(&c.noise, "noise tiles"),
         known(&c.components, &format!("principal components 1–{CALIBRATION_COMPONENTS} of the training digits")),
         known(&c.digits, "test digits"),
+        known(&c.held_out, "tiles"),
     ));
     page.figures(&[(
         "structure-calibration.png".into(),

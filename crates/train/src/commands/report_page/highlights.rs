@@ -4,7 +4,6 @@
 
 use study::report::{CaseReport, Report};
 
-use super::filters::reading;
 use super::markdown::{Page, across, mse, pct, ratio1, ratio2};
 
 /// The runs of the table: the copying and dropout questions' cases and a corrected variant.
@@ -63,7 +62,7 @@ fn row(report: &Report, c: &CaseReport) -> Vec<String> {
         format!(
             "{}: {}",
             across(report, c, |c| c.numbers.identity_ratio(), ratio1),
-            reading(c.numbers.identity_reading())
+            c.numbers.identity_reading().short()
         ),
         format!(
             "{} / {}",

@@ -197,6 +197,7 @@ mod tests {
             verdict: Verdict {
                 kind,
                 text: text.into(),
+                shared: None,
             },
         };
         let claims = vec![Claim {
@@ -207,6 +208,7 @@ mod tests {
             verdict: Combined::Mixed {
                 supported: 1,
                 of: 2,
+                shared: None,
             },
             seeds: vec![
                 verdict(0, VerdictKind::Supported, "supported: yes"),

@@ -136,11 +136,12 @@ fn tally(items: impl Iterator<Item = String>) -> String {
 fn cases(report: &Report, page: &mut Page) {
     page.heading("1. The seven cases");
     page.text(&format!(
-        "Every run was trained with {} (its seed fixes data order, noise masks, dropout and initialisation); every number below is the mean ± standard deviation over the seeds (a single value where one seed ran), and every figure is seed 0's. Train loss is the last epoch's mean over its images with dropout active, as logged. Test MSE is recomputed from the saved model on the 10 000 test images (noised inputs where the case adds noise, clean targets), without dropout and with dropout active as in training. Rows named `-hidden-dropout` are the corrected variants of section 7.",
+        "Every run was trained with {} (its seed fixes data order, noise masks, dropout and initialisation); every number below is the mean ± standard deviation over the seeds (a single value where one seed ran), and every figure is seed 0's. Train loss is the last epoch's mean over its images with dropout active, as logged; train MSE is the saved model's error on the first {} training images (noised with the masks the run trained on), without dropout, to set the test error against. Test MSE is recomputed from the saved model on the 10 000 test images (noised inputs where the case adds noise, clean targets), without dropout and with dropout active as in training. Rows named `-hidden-dropout` are the corrected variants of section 7.",
         match report.seeds {
             1 => "seed 0".to_string(),
             n => format!("seeds 0 to {}", n - 1),
-        }
+        },
+        study::analysis::TRAIN_MSE_IMAGES,
     ));
     let headers = [
         "run",
@@ -149,6 +150,7 @@ fn cases(report: &Report, page: &mut Page) {
         "epochs",
         "train images",
         "train loss",
+        "train MSE (no dropout)",
         "test MSE (no dropout)",
         "test MSE (dropout on)",
         "seconds (seed 0)",
@@ -161,6 +163,7 @@ fn cases(report: &Report, page: &mut Page) {
             c.epochs.to_string(),
             c.train_images.to_string(),
             across(report, c, |c| c.train_loss, mse),
+            across(report, c, |c| c.numbers.train_mse, mse),
             across(report, c, |c| c.numbers.test_mse, mse),
             across(report, c, |c| c.numbers.test_mse_dropout_on, mse),
             seconds(c.seconds),
@@ -333,7 +336,10 @@ fn output_dropout(report: &Report, page: &mut Page) {
             [
                 (
                     format!("{base}/reconstructions.png"),
-                    format!("{base} (output dropout): inputs and outputs on a fixed 0–1 scale"),
+                    format!(
+                        "{base} (output dropout): {}",
+                        figure_caption("reconstructions.png", c.noise > 0.0)
+                    ),
                 ),
                 (
                     format!("{}/reconstructions.png", c.name),
