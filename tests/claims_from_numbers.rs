@@ -1,6 +1,6 @@
 //! The report's claims read from its numbers: the identity test has one reading in the report,
 //! the sweeps and the README; the filter measure is calibrated and measures live and dead units
-//! apart; the README quotes the report's and the sweeps' own words.
+//! apart; the README and its pages quote the report's and the sweeps' own words.
 
 use std::path::Path;
 
@@ -172,18 +172,31 @@ fn block<'a>(text: &'a str, name: &str) -> &'a str {
 }
 
 #[test]
-fn the_readme_quotes_the_reports_and_the_sweeps_own_words() {
+fn the_readme_and_its_pages_quote_the_reports_and_the_sweeps_own_words() {
     let root = workspace_root();
-    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
-    for (name, file) in [
-        ("report highlights", "docs/report/highlights.md"),
-        ("sweep findings", "docs/sweep/findings.md"),
+    for (page, name, file) in [
+        (
+            "README.md",
+            "report highlights",
+            "docs/report/highlights.md",
+        ),
+        (
+            "docs/guide/report.md",
+            "report highlights",
+            "docs/report/highlights.md",
+        ),
+        (
+            "docs/guide/sweeps.md",
+            "sweep findings",
+            "docs/sweep/findings.md",
+        ),
     ] {
+        let text = std::fs::read_to_string(root.join(page)).unwrap();
         let generated = std::fs::read_to_string(root.join(file)).unwrap();
         assert_eq!(
-            block(&readme, name).trim(),
+            block(&text, name).trim(),
             generated.trim(),
-            "README's {name} are not {file}: copy the file in"
+            "{page}'s {name} are not {file}: copy the file in"
         );
     }
     // The committed report and sweep hold the numbers those words came from, read with the line.

@@ -1,5 +1,7 @@
-//! The README is executable: every `cargo run` command in its shell code blocks runs through
-//! `cargo`, as a user types it, in README order, from the workspace root.
+//! The README and its pages are executable: every `cargo run` command in the shell code blocks of
+//! the README and of the pages it links under `docs/guide/` runs through `cargo`, as a user types
+//! it, in reading order (the README, then each page in the order the README first links it), from
+//! the workspace root.
 //!
 //! Two tests share the commands between them:
 //! - `every_readme_command_works_as_written` (in the default run) runs every command that is not
@@ -12,8 +14,9 @@
 //!   (`sweep` without `--quick`). Each test has its own scratch directories.
 //!
 //! What the tests change in a command, and why — nothing else:
-//! - commands that train (`train`, `compare`, `sweep`) get `--epochs 1 --limit 1000` appended (a later
-//!   flag overrides an earlier one): as written they train for minutes to hours;
+//! - commands that train (`train`, `compare`, `sweep`, and the stock-Burn example) get `--epochs 1
+//!   --limit 1000` appended (a later flag overrides an earlier one): as written they train for
+//!   minutes to hours; the example gets nothing else;
 //! - `report` without `--quick` gets `--quick` (2000 images, one epoch per run), for the same
 //!   reason; a command that becomes identical to an earlier one is run once;
 //! - every command gets `--artifacts <scratch dir>`, so that the tests never touch `artifacts/`:
@@ -146,6 +149,11 @@ fn plan(command: &str, runs: &Path, reports: &Path) -> Plan {
             Some("metal") => Plan::Skip("the metal feature needs macOS"),
             _ => Plan::Skip("an unknown feature"),
         };
+    }
+    if tokens.contains(&"--example") {
+        // An example trains as written for minutes and knows no --artifacts: one short epoch.
+        let separator = if args.is_empty() { " --" } else { "" };
+        return Plan::Run(format!("{command}{separator} --epochs 1 --limit 1000"));
     }
     let subcommand = args.split_whitespace().next().unwrap_or("");
     let mut extra = String::new();
@@ -317,10 +325,29 @@ fn serve(command: &str) -> (bool, f64, String) {
     }
 }
 
-/// The README's `cargo run` commands.
+/// The pages under `docs/guide/` that `readme` links, in the order it first links them.
+fn guide_pages(readme: &str) -> Vec<String> {
+    let mut pages: Vec<String> = Vec::new();
+    for part in readme.split("](docs/guide/").skip(1) {
+        let page = part.split([')', '#']).next().unwrap_or("").to_string();
+        if !pages.contains(&page) {
+            pages.push(page);
+        }
+    }
+    pages
+}
+
+/// The `cargo run` commands of the README and of its guide pages, in reading order.
 fn readme() -> Vec<String> {
-    let readme = std::fs::read_to_string(workspace_root().join("README.md")).unwrap();
-    readme_commands(&readme)
+    let root = workspace_root();
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let mut commands = readme_commands(&readme);
+    for page in guide_pages(&readme) {
+        let text = std::fs::read_to_string(root.join("docs/guide").join(&page))
+            .unwrap_or_else(|e| panic!("the README links docs/guide/{page}: {e}"));
+        commands.extend(readme_commands(&text));
+    }
+    commands
 }
 
 /// Runs `commands` as [`plan`] says, in order, each distinct one once, with their own scratch
@@ -387,6 +414,42 @@ fn every_slow_readme_command_works_as_written() {
 }
 
 #[test]
+fn every_guide_page_is_linked_and_every_line_count_is_true() {
+    let root = workspace_root();
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let linked = guide_pages(&readme);
+    for entry in std::fs::read_dir(root.join("docs/guide")).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        assert!(
+            linked.contains(&name),
+            "docs/guide/{name} is not linked from the README: its commands would go untested"
+        );
+    }
+    // "[`path`](path) (N lines": the file has N lines.
+    let mut checked = 0;
+    for part in readme.split("[`").skip(1) {
+        let Some((path, rest)) = part.split_once("`](") else {
+            continue;
+        };
+        let Some(count) = rest
+            .split_once(") (")
+            .and_then(|(_, after)| after.split_once(" lines"))
+            .and_then(|(n, _)| n.trim().parse::<usize>().ok())
+        else {
+            continue;
+        };
+        let text = std::fs::read_to_string(root.join(path)).unwrap();
+        assert_eq!(
+            text.lines().count(),
+            count,
+            "the README says {path} has {count} lines"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 4, "too few line counts found: {checked}");
+}
+
+#[test]
 fn commands_are_found_and_changed_only_as_stated() {
     let readme = "text\n```sh\n$ cargo run --release -p train -- --case 7   # trains\ncargo bench\n```\n\
                   ```text\ncargo run -p x -- ignored\n```\n```\ncargo run --release -p train -- report\n```\n";
@@ -435,6 +498,10 @@ fn commands_are_found_and_changed_only_as_stated() {
             dir
         ),
         Plan::Run("cargo check --release -p train --features vulkan".into())
+    );
+    assert_eq!(
+        plan("cargo run --release --example stock", dir),
+        Plan::Run("cargo run --release --example stock -- --epochs 1 --limit 1000".into())
     );
     assert!(matches!(
         plan(

@@ -1,6 +1,6 @@
-//! The study in stock Burn, written as Burn's guide (`examples/guide`) writes things: only the
-//! case settings and the MNIST reader (with its masking noise) are not Burn's own parts. Run:
-//! `cargo run --release --example stock [-- [--case] N] [--epochs N] [--limit N training images]`
+//! The study in stock Burn, as Burn's guide (`examples/guide`) writes things; only the case
+//! settings and the MNIST reader (with its noise) are the project's. Run: `cargo run --release
+//! --example stock [-- [--case] N] [--epochs N] [--limit N] [--resume EPOCH]`
 use std::time::Instant;
 
 use burn::data::dataloader::{DataLoaderBuilder, batcher::Batcher};
@@ -89,7 +89,6 @@ impl TrainStep for Model {
         TrainOutput::new(self, item.loss.backward(), item)
     }
 }
-
 impl InferenceStep for Model {
     type Input = AutoencoderBatch;
     type Output = RegressionOutput;
@@ -115,7 +114,6 @@ impl MetricsRendererTraining for EpochLines {
         }
     }
 }
-
 impl TrainingProgressLogger for EpochLines {
     fn update_epoch(&mut self, epoch: usize) {
         let ([train, test], seconds) = (self.1, self.0.elapsed().as_secs_f64());
@@ -131,7 +129,6 @@ impl TrainingProgressLogger for EpochLines {
     fn end_split(&mut self) {}
     fn log_event_training(&mut self, _: String) {}
 }
-
 impl MetricsRendererEvaluation for EpochLines {
     fn update_test(&mut self, _: EvaluationName, _: MetricState) {}
 }
@@ -149,7 +146,7 @@ impl MetricsRenderer for EpochLines {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let (mut case, mut epochs, mut limit) = (7, None, None);
+    let (mut case, mut epochs, mut limit, mut resume) = (7, None, None, None);
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = || args.next().unwrap_or_default().parse();
@@ -157,6 +154,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "--case" => case = value()?,
             "--epochs" => epochs = Some(value()?),
             "--limit" => limit = Some(value()?),
+            "--resume" => resume = Some(value()?), // Burn's checkpointer reloads that epoch
             _ => case = arg.parse().map_err(|_| format!("unknown argument {arg}"))?,
         }
     }
@@ -168,8 +166,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let config = ModelConfig::new(m.hidden, activation, m.dropout, m.output_dropout);
     let artifact_dir = std::env::temp_dir().join(format!("burn-ae-stock-case{case}"));
-    std::fs::remove_dir_all(&artifact_dir).ok();
-
+    let _ = resume.is_none() && std::fs::remove_dir_all(&artifact_dir).is_ok(); // a new run
     // Noised inputs, clean targets: the masks of the study's program (same seeds).
     let dir = data::default_dir();
     let train = Mnist::load(&dir, Split::Train)?.limit(limit.unwrap_or(usize::MAX));
@@ -178,7 +175,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let test = NoisedMnist::new(test, c.noise, test_noise_seed(c.seed));
     let images = train_set.len();
     println!("case {case}: {}; {images} training images", c.description);
-
     let device = Device::flex(); // Burn's CPU backend; training runs on its autodiff device
     device.seed(c.seed);
     let loader = |device| DataLoaderBuilder::new(AutoencoderBatcher).set_device(device);
@@ -190,6 +186,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_default_checkpointers()
         .renderer(Box::new(EpochLines(Instant::now(), [f64::NAN; 2], 0.0)))
         .num_epochs(epochs);
+    let training = match resume {
+        Some(epoch) => training.checkpoint(epoch),
+        None => training,
+    };
     // Adam's β 0.9 and 0.999 are Burn's defaults and the study's; its ε 1e-8 is not (Burn's 1e-5).
     let optimizer = AdamConfig::new().with_epsilon(c.optimizer.epsilon).init();
     let model = config.init(&device.autodiff());

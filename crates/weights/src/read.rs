@@ -9,8 +9,9 @@ use std::io::Cursor;
 use std::path::Path;
 
 use burn::store::pytorch_reader::{self, PytorchReader};
-use npyz::npz::NpzArchive;
+use npyz::npz::{array_name_from_file_name, file_name_from_array_name};
 use safetensors::SafeTensors;
+use zip::ZipArchive;
 
 use crate::float_values::{npy_values, pytorch_dtype, safetensors_dtype, to_f32, transpose};
 use crate::matching::{self, Choice, Entry};
@@ -149,8 +150,9 @@ fn arrange(choice: &Choice, raws: Vec<(Vec<f32>, String)>) -> TorchWeights {
 enum Container<'a> {
     /// A safetensors file, with its metadata.
     Safetensors(SafeTensors<'a>, HashMap<String, String>),
-    /// NumPy's npz, and its bytes.
-    Npz(RefCell<NpzArchive<Cursor<&'a [u8]>>>, &'a [u8]),
+    /// NumPy's npz (a zip archive of `.npy` files, read with the zip crate and npyz's helpers),
+    /// and its bytes.
+    Npz(RefCell<ZipArchive<Cursor<&'a [u8]>>>, &'a [u8]),
     /// A PyTorch file, its tensors read lazily.
     Pytorch(PytorchReader),
 }
@@ -176,7 +178,7 @@ impl<'a> Container<'a> {
 
     /// Chainer's npz: one `.npy` array per parameter (`l1/W.npy` …).
     fn npz(bytes: &'a [u8]) -> Result<Self, WeightsError> {
-        let archive = NpzArchive::new(Cursor::new(bytes)).map_err(|e| npz_unreadable(&e))?;
+        let archive = ZipArchive::new(Cursor::new(bytes)).map_err(|e| npz_unreadable(&e))?;
         Ok(Self::Npz(RefCell::new(archive), bytes))
     }
 
@@ -211,7 +213,11 @@ impl<'a> Container<'a> {
                 .collect(),
             Self::Npz(archive, bytes) => {
                 let mut archive = archive.borrow_mut();
-                let names: Vec<String> = archive.array_names().map(str::to_string).collect();
+                let names: Vec<String> = archive
+                    .file_names()
+                    .filter_map(array_name_from_file_name)
+                    .map(str::to_string)
+                    .collect();
                 let mut entries = Vec::new();
                 for name in names {
                     let array = npz_array(&mut archive, bytes, &name)?;
@@ -297,21 +303,24 @@ impl<'a> Container<'a> {
 /// The array `name` of an npz archive (of `bytes`), its header read (an uninitialised Chainer
 /// parameter, saved as a Python `None`, is said so).
 fn npz_array<'b>(
-    archive: &'b mut NpzArchive<Cursor<&[u8]>>,
+    archive: &'b mut ZipArchive<Cursor<&[u8]>>,
     bytes: &[u8],
     name: &str,
 ) -> Result<npyz::NpyFile<zip::read::ZipFile<'b>>, WeightsError> {
-    let found = match archive.by_name(name) {
-        Ok(found) => found,
-        Err(_) if holds_object(bytes, name) => {
-            return Err(WeightsError::Uninitialised {
-                tensor: name.to_string(),
+    let entry = match archive.by_name(&file_name_from_array_name(name)) {
+        Ok(entry) => entry,
+        Err(zip::result::ZipError::FileNotFound) => {
+            return Err(WeightsError::Unreadable {
+                what: format!("not a readable npz file ({name}: missing)"),
             });
         }
         Err(e) => return Err(npz_unreadable(&e)),
     };
-    found.ok_or_else(|| WeightsError::Unreadable {
-        what: format!("not a readable npz file ({name}: missing)"),
+    npyz::NpyFile::new(entry).map_err(|e| match holds_object(bytes, name) {
+        true => WeightsError::Uninitialised {
+            tensor: name.to_string(),
+        },
+        false => npz_unreadable(&e),
     })
 }
 

@@ -6,19 +6,24 @@ use trainer::wording::count;
 
 use super::report_data::{Claim, Topic};
 
-/// The axes and measurements that bear on claims of `topic`.
-fn bearing(topic: Topic) -> &'static [(AxisKind, Measure)] {
+/// The axes, their base case where the claim is about one case (any base otherwise), and the
+/// measurements that bear on claims of `topic`; each citation names the case swept around.
+fn bearing(topic: Topic) -> &'static [(AxisKind, Option<usize>, Measure)] {
     match topic {
-        Topic::Dropout => &[(AxisKind::Dropout, Measure::W1Structure)],
-        Topic::Copying => &[(AxisKind::Hidden, Measure::IdentityRatio)],
-        Topic::Activation => &[(AxisKind::Activation, Measure::W1Structure)],
-        Topic::Efficiency => &[(AxisKind::Hidden, Measure::TestMse)],
+        Topic::Strokes => &[(AxisKind::Hidden, Some(1), Measure::W1Structure)],
+        Topic::Dropout => &[(AxisKind::Dropout, None, Measure::W1Structure)],
+        Topic::Copying => &[
+            (AxisKind::Hidden, Some(1), Measure::IdentityRatio),
+            (AxisKind::Dropout, None, Measure::IdentityRatio),
+        ],
+        Topic::Activation => &[(AxisKind::Activation, None, Measure::W1Structure)],
+        Topic::Efficiency => &[(AxisKind::Hidden, Some(7), Measure::TestMse)],
         Topic::SecondLayer => &[
-            (AxisKind::Noise, Measure::W2tStructure),
-            (AxisKind::Noise, Measure::W1Structure),
+            (AxisKind::Noise, Some(7), Measure::W2tStructure),
+            (AxisKind::Noise, Some(7), Measure::W1Structure),
         ],
         Topic::FineTuning => &[],
-        Topic::OutputDropout => &[(AxisKind::Dropout, Measure::Brightness)],
+        Topic::OutputDropout => &[(AxisKind::Dropout, None, Measure::Brightness)],
     }
 }
 
@@ -27,11 +32,11 @@ pub(super) fn cite(claims: &mut [Claim], sweeps: &SweepReport) {
     for claim in claims {
         claim.sweep = bearing(claim.topic)
             .iter()
-            .flat_map(|&(kind, measure)| {
+            .flat_map(|&(kind, base, measure)| {
                 sweeps
                     .axes
                     .iter()
-                    .filter(move |axis| axis.axis == kind)
+                    .filter(move |axis| axis.axis == kind && base.is_none_or(|b| axis.base == b))
                     .flat_map(move |axis| {
                         axis.findings
                             .iter()

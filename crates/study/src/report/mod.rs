@@ -26,7 +26,7 @@ pub use report_plan::{
     CORRECTED_CASES, FINE_TUNE_SEEDS, MAX_SEEDS, QUICK_IMAGES, ReportOptions, planned_configs,
     run_of,
 };
-pub use verdicts::{ABOUT_30, HARDLY_BELOW, KEPT_START_BELOW, OVERFITS_FROM};
+pub use verdicts::{ABOUT_30, GONE_BELOW, KEPT_START_BELOW, OVERFITS_FROM};
 
 /// The report's runs, each checked, with what is left of each (nothing is trained).
 pub fn job_runs(options: &ReportOptions) -> Result<Vec<JobRun>> {

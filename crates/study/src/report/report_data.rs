@@ -103,6 +103,8 @@ pub struct Report {
 pub enum VerdictKind {
     /// The numbers support the claim.
     Supported,
+    /// They support part of it; the rest they contradict or cannot measure.
+    Partly,
     /// They do not.
     NotSupported,
     /// Not judged here (the verdict points to where it is discussed).
@@ -135,6 +137,14 @@ impl Verdict {
     pub(super) fn supported(text: &str) -> Self {
         Self {
             kind: VerdictKind::Supported,
+            text: text.into(),
+            shared: None,
+        }
+    }
+
+    pub(super) fn partly(text: &str) -> Self {
+        Self {
+            kind: VerdictKind::Partly,
             text: text.into(),
             shared: None,
         }
@@ -195,6 +205,8 @@ pub enum Combined {
     Mixed {
         /// Seeds that support it.
         supported: usize,
+        /// Seeds that support part of it.
+        partly: usize,
         /// Seeds that judged it.
         of: usize,
         /// What every seed's verdict says alike, if anything.
@@ -215,10 +227,14 @@ impl std::fmt::Display for Combined {
             }
             Combined::Mixed {
                 supported,
+                partly,
                 of,
                 shared,
             } => {
                 write!(f, "mixed: supported in {supported} of {of} seeds")?;
+                if *partly > 0 {
+                    write!(f, ", partly in {partly}")?;
+                }
                 match shared {
                     Some(shared) => write!(f, "; in every seed, {shared}"),
                     None => Ok(()),
@@ -239,6 +255,8 @@ impl Serialize for Combined {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Topic {
+    /// Case 1's share of stroke-like first-layer tiles.
+    Strokes,
     /// Dropout and stroke-like first-layer tiles.
     Dropout,
     /// A wide network copying its input.

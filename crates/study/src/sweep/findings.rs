@@ -250,8 +250,20 @@ fn extremes(axis: &AxisReport, measure: Measure, what: &str) -> Option<Finding> 
     if axis.points.len() < 2 {
         return None;
     }
-    let (low, low_value) = lowest(axis, measure);
-    let (high, high_value) = highest(axis, measure);
+    let (_, low_value) = lowest(axis, measure);
+    let (_, high_value) = highest(axis, measure);
+    // Every point that shows the extreme's value (ties named together).
+    let at = |value: f64| {
+        let shown = measure_text(measure, value);
+        let points: Vec<String> = axis
+            .points
+            .iter()
+            .filter(|p| measure_text(measure, p.mean_and_spread(measure).0) == shown)
+            .map(|p| named(axis.axis, &p.label))
+            .collect();
+        and_list(&points)
+    };
+    let (high, low) = (at(high_value), at(low_value));
     let of = match measure {
         Measure::Brightness => " of the digits'",
         _ => "",

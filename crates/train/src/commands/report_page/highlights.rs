@@ -29,7 +29,7 @@ pub fn markdown(report: &Report) -> String {
     ];
     page.table(&headers, &rows);
     page.text(&format!(
-        "Mean ± sd over {}; the identity test's reading is seed 0's. Each claim's verdict holds where every seed gives it (\"mixed\" where they disagree), with seed 0's numbers.",
+        "Mean ± sd over {}; the identity test's reading is seed 0's. Each claim's verdict holds where every seed gives it (\"mixed\" where they disagree; \"partly supported\" where the numbers support part of it), with seed 0's numbers.",
         seeds(report)
     ));
     let verdicts: Vec<String> = report

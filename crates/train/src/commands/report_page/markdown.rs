@@ -207,6 +207,7 @@ mod tests {
             numbers: "n0".into(),
             verdict: Combined::Mixed {
                 supported: 1,
+                partly: 0,
                 of: 2,
                 shared: None,
             },

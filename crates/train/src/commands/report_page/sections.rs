@@ -35,7 +35,7 @@ fn write(report: &Report, page: &mut Page) {
     output_dropout(report, page);
     page.heading("8. The study's claims against the numbers");
     page.text(&format!(
-        "Each claim is judged on every seed ({}): a verdict holds only where every seed gives it, \"mixed\" where the seeds disagree. The numbers are seed 0's; each seed's numbers and verdict follow.",
+        "Each claim is judged on every seed ({}): a verdict holds only where every seed gives it, \"mixed\" where the seeds disagree. \"Partly supported\": the numbers support part of the claim, and the rest they contradict or cannot measure (each says which). The numbers are seed 0's; each seed's numbers and verdict follow.",
         report.seeds
     ));
     page.claims(&report.claims);
@@ -299,7 +299,7 @@ fn fine_tune_text(ft: &FineTune) -> String {
 
 fn output_dropout(report: &Report, page: &mut Page) {
     page.heading("7. The output-dropout effect");
-    page.text("With dropout after the output layer, training minimises the error of a randomly halved-and-doubled output, which is smallest when the network's dropout-free output is about half the target: at evaluation the reconstructions are about half as bright. The study's per-image colour scaling hid this. The `-hidden-dropout` rows train the same cases with dropout on the hidden layer only. 'Rescaled' multiplies the outputs by mean target / mean output.");
+    page.text("With dropout after the output layer, training minimises the error of an output whose pixels are each zeroed or doubled at random, which is smallest when the network's dropout-free output is about half the target: at evaluation the reconstructions are about half as bright. The study saw these outputs as faint ('若干薄め'), hazy or foggy and named no cause; its per-image colour scaling made their brightness hard to judge. The `-hidden-dropout` rows train the same cases with dropout on the hidden layer only. 'Rescaled' multiplies the outputs by mean target / mean output.");
     let headers = [
         "run",
         "output dropout",
