@@ -22,6 +22,12 @@ fn batch(inputs: Vec<f32>, targets: Vec<f32>, device: &Device) -> AutoencoderBat
     }
 }
 
+/// The encoder's bias values.
+fn encoder_bias(model: &Autoencoder) -> Vec<f32> {
+    let bias = model.encoder.bias.as_ref().expect("a bias");
+    bias.val().into_data().try_to_vec::<f32>().unwrap()
+}
+
 fn values(t: Tensor<2>) -> Vec<f32> {
     t.into_data().try_to_vec::<f32>().unwrap()
 }
@@ -124,15 +130,7 @@ fn study_init_is_normal_with_zero_bias() {
         (std / expected - 1.0).abs() < 0.01,
         "std {std}, expected {expected}"
     );
-    let b = model
-        .encoder
-        .bias
-        .as_ref()
-        .unwrap()
-        .val()
-        .into_data()
-        .try_to_vec::<f32>()
-        .unwrap();
+    let b = encoder_bias(&model);
     assert!(b.iter().all(|&v| v == 0.0));
     let w2 = values(model.decoder.weight.val());
     let std2 = (w2.iter().map(|&v| (v as f64).powi(2)).sum::<f64>() / w2.len() as f64).sqrt();
@@ -147,15 +145,7 @@ fn study_init_is_normal_with_zero_bias() {
         .init(&device);
     let w = values(burn.encoder.weight.val());
     assert!(w.iter().all(|&v| v.abs() <= expected as f32 + 1e-6));
-    let b = burn
-        .encoder
-        .bias
-        .as_ref()
-        .unwrap()
-        .val()
-        .into_data()
-        .try_to_vec::<f32>()
-        .unwrap();
+    let b = encoder_bias(&burn);
     assert!(b.iter().any(|&v| v != 0.0));
 }
 
