@@ -2,13 +2,34 @@
 //! `metal` when the binary is built with the cargo feature of the same name.
 
 use std::fmt;
+use std::path::PathBuf;
 use std::str::FromStr;
+
+use etcetera::BaseStrategy as _;
 
 /// Burn's device: where a model and its tensors live.
 pub use burn::tensor::Device;
 use burn::tensor::DeviceKind;
 
 use crate::error::{Error, Result};
+
+/// Where cubecl keeps its autotune cache unless a `cubecl.toml` says otherwise (its
+/// `CacheConfig::Target`): `target/environment` beside the outermost `Cargo.toml` above the working
+/// directory, else etcetera's user cache directory's `cubecl`, else the temporary directory's.
+fn autotune_cache_dir() -> PathBuf {
+    let cwd = std::env::current_dir().ok();
+    let workspace = cwd.as_deref().and_then(|dir| {
+        dir.ancestors()
+            .filter(|d| d.join("Cargo.toml").exists())
+            .last()
+    });
+    match workspace {
+        Some(root) => root.join("target").join("environment"),
+        None => etcetera::choose_base_strategy()
+            .map_or_else(|_| std::env::temp_dir(), |dirs| dirs.cache_dir())
+            .join("cubecl"),
+    }
+}
 
 /// A Burn backend this binary can train on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,9 +125,10 @@ impl Backend {
         let level = std::env::var("CUBECL_AUTOTUNE_LEVEL").unwrap_or_else(|_| "balanced".into());
         Some(format!(
             "{}: kernels compile and autotune (level {level}) on first use, so the first epoch is \
-             slow; the tuning is cached on disk (~/.cache/cubecl) for later runs, and \
+             slow; the tuning is cached on disk (by default in {}) for later runs, and \
              CUBECL_AUTOTUNE_LEVEL=minimal shortens it for short runs",
-            self.name()
+            self.name(),
+            autotune_cache_dir().display()
         ))
     }
 
@@ -207,6 +229,21 @@ fn wgpu_adapter() -> Result<wgpu::AdapterInfo> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_gpu_startup_note_names_the_directory_cubecl_caches_in() {
+        // Cargo runs unit tests in the package's directory, two levels under the workspace root,
+        // so cubecl keeps its autotune cache in the workspace's `target/environment`.
+        let package = std::env::current_dir().unwrap();
+        let root = package.parent().and_then(|crates| crates.parent()).unwrap();
+        let cache = root.join("target").join("environment");
+        let note = Backend::Wgpu.startup_note().unwrap();
+        assert!(
+            note.contains(&format!("(by default in {})", cache.display())),
+            "{note}"
+        );
+        assert_eq!(Backend::Flex.startup_note(), None);
+    }
 
     #[test]
     fn names_round_trip_and_unknown_names_are_explained() {
