@@ -5,30 +5,18 @@ use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
 
-use etcetera::BaseStrategy as _;
-
+use burn::cubecl::config::{CubeClRuntimeConfig, RuntimeConfig};
 /// Burn's device: where a model and its tensors live.
 pub use burn::tensor::Device;
 use burn::tensor::DeviceKind;
 
 use crate::error::{Error, Result};
 
-/// Where cubecl keeps its autotune cache unless a `cubecl.toml` says otherwise (its
-/// `CacheConfig::Target`): `target/environment` beside the outermost `Cargo.toml` above the working
-/// directory, else etcetera's user cache directory's `cubecl`, else the temporary directory's.
+/// Where cubecl keeps its autotune cache: the root its own configuration names (a `cubecl.toml`,
+/// else `target/environment` of the outermost Cargo project above the working directory, else the
+/// user cache directory's `cubecl`).
 fn autotune_cache_dir() -> PathBuf {
-    let cwd = std::env::current_dir().ok();
-    let workspace = cwd.as_deref().and_then(|dir| {
-        dir.ancestors()
-            .filter(|d| d.join("Cargo.toml").exists())
-            .last()
-    });
-    match workspace {
-        Some(root) => root.join("target").join("environment"),
-        None => etcetera::choose_base_strategy()
-            .map_or_else(|_| std::env::temp_dir(), |dirs| dirs.cache_dir())
-            .join("cubecl"),
-    }
+    CubeClRuntimeConfig::get().environment.path.root()
 }
 
 /// A Burn backend this binary can train on.
