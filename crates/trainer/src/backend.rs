@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 use burn::cubecl::config::{CubeClRuntimeConfig, RuntimeConfig};
+
 /// Burn's device: where a model and its tensors live.
 pub use burn::tensor::Device;
 use burn::tensor::DeviceKind;
